@@ -1,0 +1,377 @@
+"""The `storywatch` command line: a thin skin over the Python API in bot/ and storage/."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from bot import feedpool
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import SecretFilter, configure_logging
+from bot.monitor.fetch import Fetcher
+from bot.monitor.files import BadInputError, read_items
+from bot.monitor.pipeline import ingest_items
+from bot.monitor.poll import FeedPoll, poll_cycle
+from storage import feeds as feed_store
+from storage.db import AsyncDatabase, open_database, utcnow
+from storage.feeds import Feed
+
+T = TypeVar("T")
+
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+# Past this many items, `ingest` shows a progress bar on stderr.
+PROGRESS_THRESHOLD = 2000
+
+
+class InputProblem(Exception):
+    """Bad usage or bad input: exit code 2."""
+
+
+@dataclass
+class CliState:
+    config_path: Path | None
+    db_path: str | None
+    log_filter: SecretFilter
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """Loaded on first use, so that `--help` works whatever state the config file is in."""
+        if self._settings is None:
+            self._settings = load_settings(self.config_path, db_path=self.db_path)
+            self.log_filter.add(self._settings.telegram.token.reveal())
+        return self._settings
+
+    def open_async_db(self) -> AsyncDatabase:
+        return AsyncDatabase(self.open_db())
+
+    def open_db(self) -> Any:
+        path = self.settings.storage.path
+        try:
+            return open_database(path)
+        except FileNotFoundError as exc:
+            raise InputProblem(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise InputProblem(f"{path} is not a storywatch database ({exc})") from None
+
+    def fetcher(self) -> Fetcher:
+        settings = self.settings
+        return Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"Error: {(message or 'unknown error').rstrip('.')}.", err=True)
+    sys.exit(code)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def _run(coro_fn: Callable[[AsyncDatabase], Coroutine[Any, Any, T]], state: CliState) -> T:
+    """Run an async operation against the database, closing it whatever happens."""
+
+    async def runner() -> T:
+        adb = state.open_async_db()
+        try:
+            return await coro_fn(adb)
+        finally:
+            adb.close()
+
+    return asyncio.run(runner())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Configuration file (default: ./config.toml when present, else built-in defaults).",
+)
+@click.option("--db", "db_path", metavar="PATH", help="Database file; overrides storage.path.")
+@click.option("-v", "--verbose", count=True, help="Log more: -v for info, -vv for debug.")
+@click.version_option(package_name="storywatch", prog_name="storywatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, db_path: str | None, verbose: int) -> None:
+    """storywatch follows how news stories develop: it polls RSS/Atom feeds, groups reports into stories
+    and flags reports that contradict earlier ones."""
+    ctx.obj = CliState(config_path, db_path, configure_logging(verbose))
+
+
+# ---------------------------------------------------------------------------------------------- feeds
+
+
+@cli.group()
+def feeds() -> None:
+    """Manage the shared pool of feeds."""
+
+
+def _feed_status(feed: Feed) -> str:
+    if feed.last_polled_at is None:
+        return "new"
+    if feed.healthy:
+        return "ok"
+    return f"failing ×{feed.consecutive_failures}"
+
+
+def _feed_json(feed: Feed) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "url": feed.url,
+        "title": feed.title,
+        "status": _feed_status(feed),
+        "items": feed.items_seen,
+        "consecutive_failures": feed.consecutive_failures,
+        "last_error": feed.last_error,
+        "last_success": feed.last_success_at.isoformat() if feed.last_success_at else None,
+        "last_polled": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
+        "next_poll": feed.next_poll_at.isoformat(),
+    }
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def feeds_list(state: CliState, as_json: bool) -> None:
+    """List the feeds with their health: last success, failures, last error, next poll."""
+    db = state.open_db()
+    try:
+        pool = feed_store.list_feeds(db)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([_feed_json(feed) for feed in pool], indent=2, ensure_ascii=False))
+        return
+    if not pool:
+        click.echo("No feeds yet. Add one with: storywatch feeds add URL")
+        return
+    for feed in pool:
+        click.echo(f"{feed.id:>4}  {_feed_status(feed):<12} {feed.items_seen:>6} items  {feed.url}")
+        details = [feed.title] if feed.title else []
+        details.append(f"last success {_when(feed.last_success_at)}")
+        if not feed.healthy:
+            details.append(f"error: {feed.last_error}")
+            details.append(f"next try {_when(feed.next_poll_at)}")
+        click.echo("      " + " · ".join(details))
+
+
+@feeds.command("add")
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--no-check", is_flag=True, help="Add without fetching the feed first.")
+@click.pass_obj
+def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
+    """Add feeds. Each is fetched once first to make sure it is a feed; a web page that announces its
+    feed is followed to it."""
+
+    async def work(adb: AsyncDatabase) -> list[str]:
+        problems = []
+        async with state.fetcher() as fetcher:
+            for url in urls:
+                try:
+                    if no_check:
+                        feed = await feedpool.add_unchecked_feed(adb, url, utcnow())
+                        click.echo(f"Added feed {feed.id}: {feed.url}")
+                        continue
+                    added = await feedpool.add_checked_feed(adb, fetcher, url, utcnow())
+                except feedpool.FeedPoolError as exc:
+                    problems.append(str(exc))
+                    continue
+                found = f" (found on {added.discovered_from})" if added.discovered_from else ""
+                click.echo(
+                    f"Added feed {added.feed.id}: {added.feed.name} <{added.feed.url}>{found}, "
+                    f"{added.items_available} items available"
+                )
+        return problems
+
+    problems = _run(work, state)
+    if problems:
+        for problem in problems[:-1]:
+            click.echo(f"Error: {problem}.", err=True)
+        _fail(problems[-1], EXIT_USAGE)
+
+
+@feeds.command("remove")
+@click.argument("feeds_to_remove", metavar="ID_OR_URL...", nargs=-1, required=True)
+@click.pass_obj
+def feeds_remove(state: CliState, feeds_to_remove: tuple[str, ...]) -> None:
+    """Remove feeds by number or address. Items already stored stay."""
+
+    async def work(adb: AsyncDatabase) -> None:
+        for which in feeds_to_remove:
+            feed = await feedpool.remove_feed(adb, which)
+            click.echo(f"Removed feed {feed.id}: {feed.url}")
+
+    _run(work, state)
+
+
+@feeds.command("import-opml")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.pass_obj
+def feeds_import_opml(state: CliState, path: Path) -> None:
+    """Add every feed listed in an OPML file (as exported by feed readers)."""
+    content = path.read_bytes()
+
+    async def work(adb: AsyncDatabase) -> feedpool.OpmlImport:
+        return await feedpool.import_opml(adb, content, utcnow())
+
+    result = _run(work, state)
+    click.echo(f"Imported {len(result.added)} feeds from {path}; {len(result.already_present)} were already there.")
+
+
+@feeds.command("export-opml")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.pass_obj
+def feeds_export_opml(state: CliState, path: Path | None) -> None:
+    """Write the pool as OPML to PATH, or to standard output."""
+
+    async def work(adb: AsyncDatabase) -> str:
+        return await feedpool.export_opml(adb, utcnow())
+
+    document = _run(work, state)
+    if path is None:
+        click.echo(document, nl=False)
+    else:
+        path.write_text(document, encoding="utf-8")
+        click.echo(f"Wrote {document.count('<outline')} feeds to {path}")
+
+
+# ----------------------------------------------------------------------------------------------- poll
+
+
+def _poll_line(result: FeedPoll) -> str:
+    if result.status == "failed":
+        return f"  failed        {result.url}: {result.error} (next try {_when(result.next_poll_at)})"
+    if result.status == "not-modified":
+        return f"  not modified  {result.url}"
+    moved = " (moved from an old address)" if result.moved_to else ""
+    return f"  {len(result.new_items):>4} new      {result.url}{moved}"
+
+
+def _poll_summary(results: list[FeedPoll], seconds: float) -> str:
+    new = sum(len(r.new_items) for r in results)
+    failed = sum(1 for r in results if r.status == "failed")
+    not_modified = sum(1 for r in results if r.status == "not-modified")
+    return (
+        f"Polled {len(results)} feeds in {seconds:.1f} s: {new} new items, "
+        f"{not_modified} not modified, {failed} failed."
+    )
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll the due feeds once and stop (default: keep polling).")
+@click.option("--force", is_flag=True, help="Poll every feed now, even those waiting out a backoff.")
+@click.option("--json", "as_json", is_flag=True, help="Print what each poll did as JSON (with --once).")
+@click.pass_obj
+def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
+    """Poll the feeds without Telegram and report what changed. Configured feeds.urls join the pool."""
+    settings = state.settings
+
+    async def one_cycle(adb: AsyncDatabase, fetcher: Fetcher, force_now: bool) -> list[FeedPoll]:
+        started = time.perf_counter()
+        results = await poll_cycle(adb, fetcher, settings.polling, force=force_now)
+        if as_json:
+            click.echo(json.dumps([_poll_json(r) for r in results], indent=2, ensure_ascii=False))
+        elif results:
+            for result in results:
+                if result.status != "unchanged":
+                    click.echo(_poll_line(result))
+            click.echo(_poll_summary(results, time.perf_counter() - started))
+        return results
+
+    async def work(adb: AsyncDatabase) -> None:
+        await adb.run(
+            feed_store.add_missing_feeds, [(url, None) for url in settings.feeds.urls], utcnow()
+        )
+        async with state.fetcher() as fetcher:
+            results = await one_cycle(adb, fetcher, force)
+            if once:
+                if not results and not as_json:
+                    click.echo("No feed is due. Use --force to poll them all now, or add one with: "
+                               "storywatch feeds add URL")
+                return
+            while True:
+                pool = await adb.run(feed_store.list_feeds)
+                if not pool:
+                    raise InputProblem("there are no feeds to poll: add one with storywatch feeds add URL")
+                wait = max(1.0, min((f.next_poll_at - utcnow()).total_seconds() for f in pool))
+                await asyncio.sleep(wait)
+                await one_cycle(adb, fetcher, False)
+
+    _run(work, state)
+
+
+def _poll_json(result: FeedPoll) -> dict[str, Any]:
+    return {
+        "feed": result.feed_id,
+        "url": result.url,
+        "status": result.status,
+        "new_items": [{"id": i.id, "title": i.title, "link": i.link} for i in result.new_items],
+        "error": result.error,
+        "moved_to": result.moved_to,
+        "warnings": result.warnings,
+        "next_poll": result.next_poll_at.isoformat() if result.next_poll_at else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------- ingest
+
+
+@cli.command()
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
+    """Ingest RSS/Atom files or JSON Lines files of items, as if polled, in published-time order.
+
+    Every file is read and checked before anything is stored: a bad file changes nothing.
+    """
+    now = utcnow()
+    items = []
+    for path in paths:
+        items.extend(read_items(path, now))
+    db = state.open_db()
+    try:
+        if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+            with click.progressbar(length=len(items), label="Ingesting", file=sys.stderr) as bar:
+                report = ingest_items(db, items, now=now, progress=bar.update)
+        else:
+            report = ingest_items(db, items, now=now)
+    finally:
+        db.close()
+    files = "file" if len(paths) == 1 else "files"
+    click.echo(
+        f"Ingested {len(paths)} {files}: {report.received} items, {len(report.new_items)} new, "
+        f"{report.duplicates} already known."
+    )
+
+
+# ----------------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        code = cli.main(args=argv, prog_name="storywatch", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("interrupted", EXIT_RUNTIME)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ConfigError, BadInputError, feedpool.FeedPoolError, InputProblem) as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except sqlite3.Error as exc:
+        _fail(f"database error: {exc}", EXIT_RUNTIME)
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc), EXIT_RUNTIME)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    sys.exit(code if isinstance(code, int) else 0)

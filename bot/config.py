@@ -1,0 +1,246 @@
+"""Settings: TOML in, typed and immutable settings out.
+
+Every key has a default. An unknown key, a value of the wrong type or out of range is rejected with the
+key's dotted name, so a typo in a config file never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "STORYWATCH_TELEGRAM_TOKEN"
+DEFAULT_CONFIG_PATH = Path("config.toml")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person who wrote the config."""
+
+
+class Secret:
+    """A string that never shows itself in repr, str, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    token: Secret = field(default_factory=lambda: Secret(""))
+    base_url: str = "https://api.telegram.org/bot"
+    admins: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    path: str = "storywatch.db"
+
+
+@dataclass(frozen=True)
+class PollingSettings:
+    interval_seconds: int = 600
+    timeout_seconds: float = 20.0
+    max_concurrency: int = 20
+    per_host_concurrency: int = 2
+    max_response_bytes: int = 5_000_000
+    max_redirects: int = 5
+    backoff_max_seconds: int = 6 * 3600
+    user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch)"
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    urls: tuple[str, ...] = ()
+    allow_private_addresses: bool = False
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    default_time: str = "08:00"
+    default_timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    polling: PollingSettings = field(default_factory=PollingSettings)
+    feeds: FeedSettings = field(default_factory=FeedSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+
+
+# Per-key checks beyond the type: (predicate, what the value must be).
+_RULES: dict[str, tuple[Any, str]] = {
+    "polling.interval_seconds": (lambda v: v >= 10, "at least 10"),
+    "polling.timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
+    "polling.max_concurrency": (lambda v: 1 <= v <= 1000, "between 1 and 1000"),
+    "polling.per_host_concurrency": (lambda v: 1 <= v <= 100, "between 1 and 100"),
+    "polling.max_response_bytes": (lambda v: 1024 <= v <= 500_000_000, "between 1024 and 500000000"),
+    "polling.max_redirects": (lambda v: 0 <= v <= 20, "between 0 and 20"),
+    "polling.backoff_max_seconds": (lambda v: v >= 60, "at least 60"),
+    "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),
+    "storage.path": (lambda v: bool(v.strip()), "a non-empty path"),
+    "telegram.base_url": (
+        lambda v: v.startswith(("http://", "https://")) and not v.endswith("/"),
+        "an http(s) URL without a trailing slash, such as https://api.telegram.org/bot",
+    ),
+    "feeds.urls": (
+        lambda v: all(u.startswith(("http://", "https://")) for u in v),
+        "a list of http:// or https:// URLs",
+    ),
+    "digest.default_time": (lambda v: _parse_hhmm(v) is not None, 'a time such as "08:00"'),
+    "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
+}
+
+
+def _parse_hhmm(value: str) -> time | None:
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        return None
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _type_name(annotation: str) -> str:
+    return {
+        "int": "a whole number",
+        "float": "a number",
+        "str": "a string",
+        "bool": "true or false",
+        "tuple[int, ...]": "a list of whole numbers",
+        "tuple[str, ...]": "a list of strings",
+        "Secret": "a string",
+    }[annotation]
+
+
+def _coerce(key: str, annotation: str, value: Any) -> Any:
+    """Check one TOML value against its field's type; return it in the settings' form."""
+    wrong = ConfigError(f"config key {key} must be {_type_name(annotation)}, not {value!r}")
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise wrong
+        return value
+    if annotation == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong
+        return value
+    if annotation == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise wrong
+        return float(value)
+    if annotation in ("str", "Secret"):
+        if not isinstance(value, str):
+            raise ConfigError(f"config key {key} must be a string")
+        return Secret(value) if annotation == "Secret" else value
+    if annotation.startswith("tuple["):
+        element = int if annotation == "tuple[int, ...]" else str
+        if not isinstance(value, list) or not all(
+            isinstance(v, element) and not isinstance(v, bool) for v in value
+        ):
+            raise wrong
+        return tuple(value)
+    raise AssertionError(f"unhandled settings type {annotation}")
+
+
+def _section(name: str, cls: type, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config section [{name}] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        dotted = f"{name}.{key}"
+        if key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"unknown config key {dotted} (known keys in [{name}]: {known})")
+        coerced = _coerce(dotted, str(fields[key].type), value)
+        rule = _RULES.get(dotted)
+        if rule and not rule[0](coerced):
+            shown = "********" if isinstance(coerced, Secret) else repr(value)
+            raise ConfigError(f"config key {dotted} must be {rule[1]}, not {shown}")
+        values[key] = coerced
+    return cls(**values)
+
+
+def settings_from_dict(raw: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from parsed TOML; the token from the environment wins over the file."""
+    sections = {f.name: f for f in dataclasses.fields(Settings)}
+    built = {}
+    for name, value in raw.items():
+        if name not in sections:
+            known = ", ".join(f"[{s}]" for s in sections)
+            raise ConfigError(f"unknown config section [{name}] (known sections: {known})")
+        section_cls = {
+            "telegram": TelegramSettings,
+            "storage": StorageSettings,
+            "polling": PollingSettings,
+            "feeds": FeedSettings,
+            "digest": DigestSettings,
+        }[name]
+        built[name] = _section(name, section_cls, value)
+    settings = Settings(**built)
+    env_token = (environ if environ is not None else os.environ).get(TOKEN_ENV, "").strip()
+    if env_token:
+        settings = dataclasses.replace(
+            settings, telegram=dataclasses.replace(settings.telegram, token=Secret(env_token))
+        )
+    return settings
+
+
+def load_settings(
+    path: Path | None = None, *, db_path: str | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read settings from `path`, or ./config.toml when present, else use the defaults.
+
+    `db_path` (the CLI's --db) overrides `storage.path`.
+    """
+    raw: dict[str, Any] = {}
+    source = path if path is not None else (DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.exists() else None)
+    if source is not None:
+        try:
+            with open(source, "rb") as handle:
+                raw = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {source} does not exist") from None
+        except PermissionError:
+            raise ConfigError(f"config file {source} cannot be read (permission denied)") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {source} is a directory") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {source} is not valid TOML: {exc}") from None
+    settings = settings_from_dict(raw, environ)
+    if db_path:
+        settings = dataclasses.replace(settings, storage=StorageSettings(path=db_path))
+    return settings

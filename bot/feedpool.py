@@ -1,0 +1,148 @@
+"""Managing the shared feed pool: the operations behind `storywatch feeds …` and the bot's admin commands."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from bot.monitor.fetch import Fetcher, FetchError
+from bot.monitor.normalize import canonical_url
+from bot.monitor.opml import OpmlFeed, parse_opml, render_opml
+from bot.monitor.parse import NotAFeedError, ParsedFeed, parse_feed
+from storage import feeds as feed_store
+from storage.db import AsyncDatabase
+from storage.feeds import Feed
+
+_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
+
+
+class FeedPoolError(ValueError):
+    """A request about the pool that cannot be done; the message says why, in plain words."""
+
+
+@dataclass(frozen=True)
+class AddedFeed:
+    feed: Feed
+    items_available: int
+    discovered_from: str | None = None  # the web page the feed's address was found on
+
+
+@dataclass(frozen=True)
+class OpmlImport:
+    added: list[Feed]
+    already_present: list[str]
+
+
+class _FeedLinkFinder(HTMLParser):
+    """Finds <link rel="alternate" type="application/rss+xml" href="…"> in a web page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values = {name: (value or "") for name, value in attrs}
+        rel = values.get("rel", "").lower().split()
+        if "alternate" in rel and values.get("type", "").lower() in _FEED_TYPES and values.get("href"):
+            self.links.append(values["href"])
+
+
+def _feed_links(page: bytes, base: str) -> list[str]:
+    finder = _FeedLinkFinder()
+    finder.feed(page[:512_000].decode("utf-8", "replace"))
+    return [urljoin(base, href) for href in finder.links]
+
+
+def normalise_feed_url(url: str) -> str:
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    canonical = canonical_url(url)
+    if canonical is None:
+        raise FeedPoolError(f"{url} is not an http:// or https:// address")
+    return canonical
+
+
+async def _fetch_parsed(fetcher: Fetcher, url: str, now: datetime) -> tuple[str, ParsedFeed]:
+    try:
+        result = await fetcher.fetch(url)
+    except FetchError as exc:
+        raise FeedPoolError(f"could not fetch {url}: {exc}") from None
+    parsed = await asyncio.to_thread(
+        parse_feed, result.content, url=result.url, headers=result.headers, scope="check", now=now
+    )
+    return result.moved_to or url, parsed
+
+
+async def add_checked_feed(adb: AsyncDatabase, fetcher: Fetcher, url: str, now: datetime) -> AddedFeed:
+    """Add a feed after fetching it once to make sure it is one.
+
+    A web page that announces its feed (<link rel="alternate">) is followed to that feed, as a user who
+    pastes a site's address expects. Raises FeedPoolError with a plain reason.
+    """
+    url = normalise_feed_url(url)
+    discovered_from = None
+    try:
+        final_url, parsed = await _fetch_parsed(fetcher, url, now)
+    except NotAFeedError as exc:
+        if "HTML page" not in str(exc):
+            raise FeedPoolError(f"{url} is {exc}") from None
+        page = await fetcher.fetch(url)
+        candidates = _feed_links(page.content, page.url)
+        if not candidates:
+            raise FeedPoolError(f"{url} is not a feed: it is a web page that names no RSS or Atom feed") from None
+        discovered_from, url = url, normalise_feed_url(candidates[0])
+        try:
+            final_url, parsed = await _fetch_parsed(fetcher, url, now)
+        except NotAFeedError as inner:
+            raise FeedPoolError(f"{url} (announced by {discovered_from}) is {inner}") from None
+    try:
+        feed = await adb.run(feed_store.add_feed, final_url, now, parsed.title)
+    except feed_store.FeedExistsError as exc:
+        raise FeedPoolError(str(exc)) from None
+    return AddedFeed(feed, len(parsed.items), discovered_from)
+
+
+async def add_unchecked_feed(adb: AsyncDatabase, url: str, now: datetime) -> Feed:
+    try:
+        return await adb.run(feed_store.add_feed, normalise_feed_url(url), now)
+    except feed_store.FeedExistsError as exc:
+        raise FeedPoolError(str(exc)) from None
+
+
+async def remove_feed(adb: AsyncDatabase, id_or_url: str) -> Feed:
+    """Remove a feed by its number or its address. Its items and stories stay."""
+    if id_or_url.strip().isdigit():
+        try:
+            return await adb.run(feed_store.remove_feed, int(id_or_url))
+        except feed_store.FeedNotFoundError:
+            raise FeedPoolError(f"there is no feed number {id_or_url.strip()} (see the feed list)") from None
+    url = normalise_feed_url(id_or_url)
+    feed = await adb.run(feed_store.get_feed_by_url, url)
+    if feed is None:
+        raise FeedPoolError(f"the feed {url} is not in the pool")
+    return await adb.run(feed_store.remove_feed, feed.id)
+
+
+async def import_opml(adb: AsyncDatabase, content: bytes, now: datetime) -> OpmlImport:
+    """Add every feed an OPML file lists. They are not fetched here: the next poll checks each one."""
+    try:
+        listed = parse_opml(content)
+    except ValueError as exc:
+        raise FeedPoolError(str(exc)) from None
+    if not listed:
+        raise FeedPoolError("the OPML file lists no feeds (no <outline xmlUrl=…>)")
+
+    entries = [(canonical_url(entry.url) or entry.url, entry.title) for entry in listed]
+    added, present = await adb.run(feed_store.add_missing_feeds, entries, now)
+    return OpmlImport(added, present)
+
+
+async def export_opml(adb: AsyncDatabase, now: datetime) -> str:
+    feeds = await adb.run(feed_store.list_feeds)
+    return render_opml((OpmlFeed(feed.url, feed.title) for feed in feeds), now)

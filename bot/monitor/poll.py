@@ -1,0 +1,126 @@
+"""One poll cycle: fetch the due feeds concurrently, parse, store, and keep each feed's health."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from bot.config import PollingSettings
+from bot.monitor.fetch import Fetcher, FetchError, FetchResult
+from bot.monitor.model import StoredItem
+from bot.monitor.parse import NotAFeedError, ParsedFeed, parse_feed
+from bot.monitor.pipeline import ingest_items
+from storage import feeds as feed_store
+from storage.db import AsyncDatabase, utcnow
+from storage.feeds import Feed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """What one poll of one feed did."""
+
+    feed_id: int
+    url: str
+    status: str  # "new", "unchanged", "not-modified" or "failed"
+    new_items: list[StoredItem] = field(default_factory=list)
+    error: str | None = None
+    moved_to: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    next_poll_at: datetime | None = None
+
+
+def backoff_delay(failures: int, settings: PollingSettings, retry_after: float | None = None) -> timedelta:
+    """How long to leave a feed alone after its `failures`-th failure in a row: the poll interval doubled
+    for each failure, capped; never sooner than the server's own Retry-After (within the cap)."""
+    seconds = min(settings.backoff_max_seconds, settings.interval_seconds * 2 ** min(failures, 30))
+    if retry_after is not None:
+        seconds = max(seconds, min(retry_after, settings.backoff_max_seconds))
+    return timedelta(seconds=seconds)
+
+
+def _store_success(
+    db: Database, feed: Feed, result: FetchResult, parsed: ParsedFeed | None, now: datetime,
+    next_poll_at: datetime,
+) -> tuple[list[StoredItem], str | None]:
+    """Runs on the database thread: the feed's new items and its health, in one transaction."""
+    with db.atomic():
+        moved = None
+        if result.moved_to and feed_store.move_feed(db, feed.id, result.moved_to):
+            moved = result.moved_to
+        new = ingest_items(db, parsed.items, now=now, feed_id=feed.id).new_items if parsed else []
+        feed_store.record_success(
+            db, feed.id, now=now, next_poll_at=next_poll_at, etag=result.etag,
+            last_modified=result.last_modified, title=parsed.title if parsed else None,
+            site_url=parsed.site_url if parsed else None, new_items=len(new),
+        )
+    return new, moved
+
+
+async def poll_feed(
+    adb: AsyncDatabase, fetcher: Fetcher, feed: Feed, settings: PollingSettings,
+    clock: Callable[[], datetime] = utcnow,
+) -> FeedPoll:
+    """Poll one feed. Never raises for a feed's own problems: they are recorded and returned."""
+    error: FetchError | NotAFeedError
+    try:
+        result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        parsed = None
+        if result.status == 200:
+            parsed = await asyncio.to_thread(
+                parse_feed, result.content, url=result.url, headers=result.headers,
+                scope=f"feed:{feed.id}", now=clock(), source=feed.title,
+            )
+    except (FetchError, NotAFeedError) as exc:
+        error = exc
+    else:
+        now = clock()
+        next_poll_at = now + timedelta(seconds=settings.interval_seconds)
+        new, moved = await adb.run(_store_success, feed, result, parsed, now, next_poll_at)
+        if moved:
+            log.info("feed %s moved permanently to %s", feed.url, moved)
+        for warning in parsed.warnings if parsed else []:
+            log.warning("feed %s: %s", feed.url, warning)
+        status = "not-modified" if parsed is None else ("new" if new else "unchanged")
+        return FeedPoll(feed.id, moved or feed.url, status, new, None, moved,
+                        parsed.warnings if parsed else [], next_poll_at)
+
+    now = clock()
+    reason = str(error)
+    delay = backoff_delay(feed.consecutive_failures + 1, settings, getattr(error, "retry_after", None))
+    await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=now + delay)
+    log.warning("feed %s failed (%s); next try in %s", feed.url, reason, delay)
+    return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=now + delay)
+
+
+async def poll_cycle(
+    adb: AsyncDatabase, fetcher: Fetcher, settings: PollingSettings, *, force: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[FeedPoll]:
+    """Poll every feed that is due (every feed with `force`), concurrently within the fetcher's limits.
+
+    One feed's failure never stops the others: each is recorded on its own feed.
+    """
+    if force:
+        feeds = await adb.run(feed_store.list_feeds)
+    else:
+        feeds = await adb.run(feed_store.due_feeds, clock())
+    return list(await asyncio.gather(*(_poll_guarded(adb, fetcher, feed, settings, clock) for feed in feeds)))
+
+
+async def _poll_guarded(
+    adb: AsyncDatabase, fetcher: Fetcher, feed: Feed, settings: PollingSettings, clock: Callable[[], datetime]
+) -> FeedPoll:
+    """A bug or a database fault while polling one feed is logged with the feed's URL and reported as
+    that feed's failure, so that the rest of the cycle still completes."""
+    try:
+        return await poll_feed(adb, fetcher, feed, settings, clock)
+    except Exception as exc:
+        log.exception("polling feed %s failed unexpectedly", feed.url)
+        return FeedPoll(feed.id, feed.url, "failed", error=f"internal error: {exc.__class__.__name__}")

@@ -1,0 +1,236 @@
+"""The one place that opens the database: connection settings, schema migrations, and asyncio access."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+T = TypeVar("T")
+
+# Long enough to ride out another process's write transaction (a second `storywatch` command, a backup).
+BUSY_TIMEOUT_SECONDS = 30.0
+
+migrations = Migrations("storywatch")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_text(moment: datetime | None) -> str | None:
+    """Timestamps are stored as ISO 8601 UTC text, so that they sort and compare as strings."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def from_text(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@migrations()
+def m001_initial_schema(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            title TEXT,
+            site_url TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            added_at TEXT NOT NULL,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_poll_at TEXT NOT NULL,
+            last_error TEXT,
+            items_seen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX feeds_next_poll ON feeds (next_poll_at);
+
+        -- One row per distinct report; `dedup_key` is the stable identity (GUID, canonical link or
+        -- title hash), `link` is unique too so that two feeds carrying one article store it once.
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            dedup_key TEXT NOT NULL UNIQUE,
+            feed_id INTEGER REFERENCES feeds(id) ON DELETE SET NULL,
+            guid TEXT,
+            link TEXT,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            published TEXT NOT NULL,
+            first_seen TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX items_link ON items (link) WHERE link IS NOT NULL;
+        CREATE INDEX items_published ON items (published);
+
+        -- Every feed an item was seen in (the first one is items.feed_id).
+        CREATE TABLE item_feeds (
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (item_id, feed_id)
+        );
+
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            closed_at TEXT,
+            item_count INTEGER NOT NULL DEFAULT 0,
+            source_count INTEGER NOT NULL DEFAULT 0,
+            terms TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX stories_last_seen ON stories (last_seen);
+        CREATE INDEX stories_open ON stories (closed_at) WHERE closed_at IS NULL;
+
+        -- An item belongs to at most one story; `score` and `shared_terms` say why it joined.
+        CREATE TABLE story_items (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            score REAL NOT NULL,
+            shared_terms TEXT NOT NULL DEFAULT '[]',
+            joined_at TEXT NOT NULL
+        );
+        CREATE INDEX story_items_story ON story_items (story_id);
+
+        CREATE TABLE contradictions (
+            id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            earlier_item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            later_item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            score REAL NOT NULL,
+            detected_at TEXT NOT NULL,
+            UNIQUE (earlier_item_id, later_item_id, kind)
+        );
+        CREATE INDEX contradictions_story ON contradictions (story_id);
+
+        -- What happened, once: a new story, a development, a contradiction. Alerts fan out from these.
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('new_story', 'development', 'contradiction')),
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            contradiction_id INTEGER REFERENCES contradictions(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            UNIQUE (kind, item_id, contradiction_id)
+        );
+
+        CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,           -- Telegram chat id
+            type TEXT NOT NULL DEFAULT 'private',
+            title TEXT,
+            timezone TEXT,
+            digest_time TEXT,                 -- "HH:MM" local; NULL means the configured default
+            digest_enabled INTEGER NOT NULL DEFAULT 1,
+            alert_mode TEXT NOT NULL DEFAULT 'default'
+                CHECK (alert_mode IN ('default', 'all', 'contradictions', 'off')),
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            deactivated_at TEXT
+        );
+
+        -- kind 'topic': follow words (query); 'story': follow one story; 'mute': silence one story.
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('topic', 'story', 'mute')),
+            query TEXT,
+            story_id INTEGER REFERENCES stories(id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX subscriptions_unique
+            ON subscriptions (chat_id, kind, coalesce(query, ''), coalesce(story_id, 0));
+
+        -- One alert per chat and event; written in the same transaction as the event, marked sent only
+        -- after Telegram confirmed it, so a crash re-sends nothing that was confirmed and loses nothing.
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+            event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+            story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            message_id INTEGER,
+            last_error TEXT,
+            UNIQUE (chat_id, event_id)
+        );
+        CREATE INDEX outbox_pending ON outbox (status, next_attempt_at);
+        CREATE INDEX outbox_chat_story ON outbox (chat_id, story_id);
+
+        -- At most one digest per chat and local day, across restarts.
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+            local_date TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            message_ids TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (chat_id, local_date)
+        );
+        """
+    )
+
+
+def open_database(path: str | Path) -> Database:
+    """Open (creating if needed) and migrate the database at `path`.
+
+    The connection may be used from any one thread at a time (`check_same_thread=False`): the asyncio side
+    confines it to a single worker thread through `AsyncDatabase`.
+    """
+    path = Path(path)
+    if str(path) != ":memory:" and path.parent and not path.parent.exists():
+        raise FileNotFoundError(f"the folder {path.parent} for the database does not exist")
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
+    db = Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    if str(path) != ":memory:":
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+    migrations.apply(db)
+    return db
+
+
+class AsyncDatabase:
+    """Runs database work on one dedicated thread, so the event loop never blocks on SQLite.
+
+    One thread owns the connection: calls are serialised in submission order, which is also what keeps
+    sqlite3's per-connection state (transactions) consistent.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storywatch-db")
+
+    @classmethod
+    def open(cls, path: str | Path) -> AsyncDatabase:
+        return cls(open_database(path))
+
+    async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """Call `fn(db, *args, **kwargs)` on the database thread and return its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, self.db, *args, **kwargs))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.db.close()

@@ -1,0 +1,167 @@
+"""The shared feed pool: what to poll, when, and how each feed has been doing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+
+from storage.db import from_text, to_text
+
+
+class FeedExistsError(ValueError):
+    pass
+
+
+class FeedNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    title: str | None
+    site_url: str | None
+    etag: str | None
+    last_modified: str | None
+    added_at: datetime
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    next_poll_at: datetime
+    last_error: str | None
+    items_seen: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.consecutive_failures == 0
+
+    @property
+    def name(self) -> str:
+        """What to call this outlet: its own title, else its host name."""
+        if self.title:
+            return self.title
+        return urlsplit(self.url).hostname or self.url
+
+
+def _feed(row: dict) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        site_url=row["site_url"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        added_at=from_text(row["added_at"]),
+        last_polled_at=from_text(row["last_polled_at"]),
+        last_success_at=from_text(row["last_success_at"]),
+        consecutive_failures=row["consecutive_failures"],
+        next_poll_at=from_text(row["next_poll_at"]),
+        last_error=row["last_error"],
+        items_seen=row["items_seen"],
+    )
+
+
+def add_feed(db: Database, url: str, now: datetime, title: str | None = None) -> Feed:
+    """Add a feed, due for polling at once. Raises FeedExistsError if the URL is already in the pool."""
+    if get_feed_by_url(db, url) is not None:
+        raise FeedExistsError(f"the feed {url} is already in the pool")
+    cursor = db.execute(
+        "INSERT INTO feeds (url, title, added_at, next_poll_at) VALUES (?, ?, ?, ?)",
+        [url, title, to_text(now), to_text(now)],
+    )
+    return get_feed(db, cursor.lastrowid)
+
+
+def add_missing_feeds(
+    db: Database, entries: Iterable[tuple[str, str | None]], now: datetime
+) -> tuple[list[Feed], list[str]]:
+    """Add each (url, title) not in the pool yet, in one transaction. Returns the added feeds and the URLs
+    that were already there."""
+    added, present = [], []
+    with db.atomic():
+        for url, title in entries:
+            if get_feed_by_url(db, url) is None:
+                added.append(add_feed(db, url, now, title))
+            else:
+                present.append(url)
+    return added, present
+
+
+def get_feed(db: Database, feed_id: int) -> Feed:
+    rows = list(db.query("SELECT * FROM feeds WHERE id = ?", [feed_id]))
+    if not rows:
+        raise FeedNotFoundError(f"there is no feed {feed_id}")
+    return _feed(rows[0])
+
+
+def get_feed_by_url(db: Database, url: str) -> Feed | None:
+    rows = list(db.query("SELECT * FROM feeds WHERE url = ?", [url]))
+    return _feed(rows[0]) if rows else None
+
+
+def list_feeds(db: Database) -> list[Feed]:
+    return [_feed(row) for row in db.query("SELECT * FROM feeds ORDER BY id")]
+
+
+def due_feeds(db: Database, now: datetime) -> list[Feed]:
+    return [
+        _feed(row)
+        for row in db.query(
+            "SELECT * FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at, id", [to_text(now)]
+        )
+    ]
+
+
+def remove_feed(db: Database, feed_id: int) -> Feed:
+    """Remove a feed from the pool. Its items stay: stories and alerts refer to them."""
+    feed = get_feed(db, feed_id)
+    db.execute("DELETE FROM feeds WHERE id = ?", [feed_id])
+    return feed
+
+
+def record_success(
+    db: Database,
+    feed_id: int,
+    *,
+    now: datetime,
+    next_poll_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None = None,
+    site_url: str | None = None,
+    new_items: int = 0,
+) -> None:
+    """A poll that reached the feed (200 or 304): clear the failure count and schedule the next poll."""
+    db.execute(
+        """UPDATE feeds SET etag = ?, last_modified = ?, title = coalesce(?, title),
+               site_url = coalesce(?, site_url), last_polled_at = ?, last_success_at = ?,
+               consecutive_failures = 0, last_error = NULL, next_poll_at = ?,
+               items_seen = items_seen + ?
+           WHERE id = ?""",
+        [etag, last_modified, title, site_url, to_text(now), to_text(now), to_text(next_poll_at),
+         new_items, feed_id],
+    )
+
+
+def record_failure(db: Database, feed_id: int, *, now: datetime, error: str, next_poll_at: datetime) -> int:
+    """A failed poll: count it, keep the reason, back off. Returns the new count of consecutive failures."""
+    db.execute(
+        """UPDATE feeds SET last_polled_at = ?, consecutive_failures = consecutive_failures + 1,
+               last_error = ?, next_poll_at = ? WHERE id = ?""",
+        [to_text(now), error, to_text(next_poll_at), feed_id],
+    )
+    return get_feed(db, feed_id).consecutive_failures
+
+
+def move_feed(db: Database, feed_id: int, new_url: str) -> bool:
+    """Follow a permanent redirect. Returns False (and keeps the old URL) when the new URL is already
+    another feed of the pool, since two rows must not poll one URL."""
+    if get_feed_by_url(db, new_url) is not None:
+        return False
+    db.execute("UPDATE feeds SET url = ? WHERE id = ?", [new_url, feed_id])
+    return True
