@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from xml.sax import SAXException
 
 import feedparser
 
@@ -52,7 +53,8 @@ def _looks_like_html(head: bytes) -> bool:
 
 def _entry_time(entry: Mapping) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        # Plain dict access: FeedParserDict.get maps missing keys onto others with a DeprecationWarning.
+        parsed = dict.get(entry, key)
         if parsed:
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
@@ -87,7 +89,11 @@ def parse_feed(
         content, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
     )
     version = parsed.get("version") or ""
+    # Only broken XML counts; feedparser's other "bozo" notes (a wrong declared charset, a missing
+    # content type) describe documents it read correctly.
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    if not isinstance(problem, SAXException):
+        problem = None
     if not version:
         if _looks_like_html(stripped[:2048]):
             raise NotAFeedError("not a feed: got an HTML page")

@@ -1,0 +1,169 @@
+"""The `storywatch` command as a user runs it: a real process, a real database file, a loopback server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.feedserver import FEEDS, FeedServer, feed_file
+
+
+def storywatch(*args: str, cwd: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    options = ["--config", str(config)] if config else []
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *options, "--db", str(cwd / "sw.db"), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+
+
+@pytest.fixture
+def loopback_config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text("[feeds]\nallow_private_addresses = true\n[polling]\ntimeout_seconds = 2\n")
+    return path
+
+
+def count(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_ingest_files_in_published_order(tmp_path: Path) -> None:
+    result = storywatch("ingest", str(FEEDS / "items.jsonl"), str(FEEDS / "rss20.xml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Ingested 2 files: 6 items, 6 new, 0 already known."
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        titles = [row[0] for row in conn.execute("SELECT title FROM items ORDER BY id")]
+    assert titles[0] == "Rebels take Aleppo in surprise offensive"  # published first, stored first
+    again = storywatch("ingest", str(FEEDS / "items.jsonl"), cwd=tmp_path)
+    assert again.stdout.strip() == "Ingested 1 file: 3 items, 0 new, 3 already known."
+
+
+def test_labels_in_json_lines_are_never_stored(tmp_path: Path) -> None:
+    storywatch("ingest", str(FEEDS / "items.jsonl"), cwd=tmp_path)
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "gold-1" not in dump
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"title": "ok", "published": "2024-12-06T10:00:00Z"}\n{"title": ', "line 2: not valid JSON"),
+        ('{"published": "2024-12-06T10:00:00Z"}\n', "line 1: the item has no title"),
+        ('{"title": "x", "published": "last week"}\n', "line 1: published time 'last week' is not ISO 8601"),
+        ('{"title": "x", "link": "javascript:alert(1)"}\n', "line 1: link 'javascript:alert(1)' is not an http(s) URL"),
+    ],
+)
+def test_a_bad_file_changes_nothing(tmp_path: Path, content: str, reason: str) -> None:
+    assert storywatch("ingest", str(FEEDS / "items.jsonl"), cwd=tmp_path).returncode == 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(content)
+    result = storywatch("ingest", str(FEEDS / "rss20.xml"), str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and reason in result.stderr
+    assert count(tmp_path / "sw.db", "items") == 3
+
+
+def test_ingest_of_something_that_is_not_a_feed(tmp_path: Path) -> None:
+    result = storywatch("ingest", str(FEEDS / "plain-page.html"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "plain-page.html: not a feed: got an HTML page" in result.stderr
+    missing = storywatch("ingest", str(tmp_path / "nothing.xml"), cwd=tmp_path)
+    assert missing.returncode == 2 and "nothing.xml: no such file" in missing.stderr
+
+
+def test_feed_pool_commands(tmp_path: Path, feed_server: FeedServer, loopback_config: Path) -> None:
+    rss = feed_server.route("/rss.xml", feed_file("rss20.xml"))
+    page = feed_server.route("/", feed_file("page.html"), content_type="text/html")
+    plain = feed_server.route("/plain", feed_file("plain-page.html"), content_type="text/html")
+    atom = feed_server.route("/atom", feed_file("atom10.xml"))
+
+    added = storywatch("feeds", "add", page, cwd=tmp_path, config=loopback_config)
+    assert added.returncode == 0, added.stderr
+    assert f"Added feed 1: Levant Wire <{rss}> (found on {page}), 3 items available" in added.stdout
+
+    refused = storywatch("feeds", "add", plain, cwd=tmp_path, config=loopback_config)
+    assert refused.returncode == 2
+    assert "is not a feed: it is a web page that names no RSS or Atom feed" in refused.stderr
+
+    twice = storywatch("feeds", "add", rss, cwd=tmp_path, config=loopback_config)
+    assert twice.returncode == 2 and "already in the pool" in twice.stderr
+
+    assert storywatch("feeds", "add", "--no-check", atom, cwd=tmp_path, config=loopback_config).returncode == 0
+    listed = json.loads(storywatch("feeds", "list", "--json", cwd=tmp_path).stdout)
+    assert [(f["id"], f["url"], f["status"]) for f in listed] == [(1, rss, "new"), (2, atom, "new")]
+
+    exported = storywatch("feeds", "export-opml", cwd=tmp_path)
+    assert f'xmlUrl="{rss}"' in exported.stdout and f'xmlUrl="{atom}"' in exported.stdout
+
+    removed = storywatch("feeds", "remove", "2", rss, cwd=tmp_path)
+    assert removed.returncode == 0
+    assert json.loads(storywatch("feeds", "list", "--json", cwd=tmp_path).stdout) == []
+
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(exported.stdout)
+    imported = storywatch("feeds", "import-opml", str(opml), cwd=tmp_path)
+    assert imported.stdout.strip() == f"Imported 2 feeds from {opml}; 0 were already there."
+
+    unknown = storywatch("feeds", "remove", "99", cwd=tmp_path)
+    assert unknown.returncode == 2 and "there is no feed number 99" in unknown.stderr
+
+
+def test_poll_once_reports_and_feeds_list_shows_health(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    good = feed_server.route("/rss", feed_file("rss20.xml"), etag='"1"')
+    bad = feed_server.route("/missing", status=404)
+    loopback_config.write_text(
+        f'[feeds]\nallow_private_addresses = true\nurls = ["{good}", "{bad}"]\n[polling]\ntimeout_seconds = 2\n'
+    )
+    first = storywatch("poll", "--once", cwd=tmp_path, config=loopback_config)
+    assert first.returncode == 0, first.stderr
+    assert f"     3 new      {good}" in first.stdout
+    assert f"  failed        {bad}: HTTP 404" in first.stdout
+    assert "Polled 2 feeds" in first.stdout and "3 new items, 0 not modified, 1 failed." in first.stdout
+
+    again = storywatch("poll", "--once", "--force", "--json", cwd=tmp_path, config=loopback_config)
+    statuses = {entry["url"]: entry["status"] for entry in json.loads(again.stdout)}
+    assert statuses == {good: "not-modified", bad: "failed"}
+
+    listed = storywatch("feeds", "list", cwd=tmp_path, config=loopback_config).stdout
+    assert "failing ×2" in listed and "error: HTTP 404" in listed
+    assert "ok" in listed and "Levant Wire" in listed
+
+
+def test_poll_refuses_loopback_without_the_setting(tmp_path: Path, feed_server: FeedServer) -> None:
+    url = feed_server.route("/rss", feed_file("rss20.xml"))
+    assert storywatch("feeds", "add", "--no-check", url, cwd=tmp_path).returncode == 0
+    result = storywatch("poll", "--once", cwd=tmp_path)
+    assert "refused to fetch 127.0.0.1" in result.stdout
+    assert feed_server.requests == []
+
+
+def test_configuration_errors_exit_2_with_one_sentence(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[polling]\nintervall_seconds = 60\n")
+    result = storywatch("feeds", "list", cwd=tmp_path, config=config)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: unknown config key polling.intervall_seconds")
+    assert result.stderr.count("\n") == 1
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert storywatch("ingest", cwd=tmp_path).returncode == 2
+    assert storywatch("no-such-command", cwd=tmp_path).returncode == 2
+
+
+def test_help_works_even_with_a_broken_config(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("not toml at all [")
+    result = storywatch("feeds", "--help", cwd=tmp_path, config=config)
+    assert result.returncode == 0 and "import-opml" in result.stdout
