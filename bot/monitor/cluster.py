@@ -1,0 +1,427 @@
+"""Streaming story clustering: each incoming report joins an open story or starts a new one, immediately.
+
+Pure in-memory Python: no database, no Telegram, no network. The caller persists what `assign` returns and,
+after a restart, replays the stored memberships through `restore` (or `add_existing`).
+
+How an item is matched
+----------------------
+1. The headline (and summary, when present) is normalised (`bot.monitor.terms`): feed furniture and source
+   suffixes go, words are folded and stemmed, stop words and negations dropped. Negations are dropped on
+   purpose: "Putin to attend summit" and "Putin will not attend summit" are one story; the contradiction
+   detector works inside stories.
+2. Words are weighted by inverse document frequency, maintained as items arrive, so a word seen in many
+   reports ("Iran", "police") counts for little and a rare one ("evacuation", "Foley") for much.
+3. Candidates come from an inverted index from term to open stories, queried with the item's rarest terms
+   only (terms in more than `max_postings` open stories are skipped), and only the `max_candidates` stories
+   sharing the most rare-term weight are scored: the cost per item is bounded, whatever the number of open
+   stories.
+4. Each candidate is scored against what the story is about: the cosine between the item's TF-IDF vector
+   and the story's centroid (how many of its reports used each term), and, for near-duplicate wording,
+   rapidfuzz's `token_sort_ratio` against a few representative headlines. `token_set_ratio` is not used:
+   it scores 100 whenever one headline's words are a subset of the other's.
+5. The best candidate wins if its score clears `join_threshold`, raised by up to `time_penalty` as the gap
+   since the story's last report grows to `time_window_hours`: a report days later needs stronger evidence.
+   The shared words must also carry `min_coverage` of the item's weight, so one common word is not enough.
+6. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
+   never candidates again.
+
+Story ids
+---------
+The clusterer allocates story ids itself: monotonically increasing ints starting at `next_story_id`.
+`restore` moves the counter past the largest restored id, so the storage layer can insert stories with the id
+it is given (SQLite accepts explicit INTEGER PRIMARY KEY values) and ids never collide after a restart.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+
+from bot.monitor.terms import NEGATIONS, NEWS_FURNITURE, STOP_WORDS, normalize_headline, stem, tokenize
+
+_CLUSTER_STOP_WORDS: frozenset[str] = STOP_WORDS | NEGATIONS | NEWS_FURNITURE
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Thresholds and windows of the clustering. One configuration serves every feed mix; see the module doc."""
+
+    # Minimum score (0..1) for an item to join its best candidate story that is still receiving reports.
+    # Low on purpose: the score is a cosine over IDF-weighted words, and one rare shared name is already
+    # evidence; what keeps unrelated stories apart is the time requirement below and IDF.
+    join_threshold: float = 0.05
+    # Extra score required as the gap since the story's last report grows, reaching `time_penalty` at
+    # `time_window_hours`. It grows with log(1 + gap / time_scale_hours), so the first hours of silence
+    # matter more than the fifth day: a report a week later must share the story's distinctive words.
+    time_penalty: float = 0.6
+    time_window_hours: float = 72.0
+    time_scale_hours: float = 1.0
+    # A story with no report for this long (in published time) is closed and no longer a candidate.
+    close_after_hours: float = 14 * 24.0
+    # Candidates come from the postings of this many of the item's rarest terms...
+    query_terms: int = 8
+    # ...skipping terms shared by more open stories than this: they cannot discriminate, and scanning them
+    # would make the cost per item grow with the number of open stories.
+    max_postings: int = 60
+    # At most this many candidates (those sharing the most rare-term weight with the item) are scored.
+    max_candidates: int = 24
+    # Weight of a word seen only in the summary, relative to a headline word (summaries are longer and
+    # wordier than headlines, so they must not swamp them).
+    summary_weight: float = 0.5
+    # Headlines kept per story for rapidfuzz near-duplicate checks: the first one and the latest ones.
+    representatives: int = 4
+    # rapidfuzz `token_sort_ratio` (only from 90 up, headlines of four words or more) scaled by this
+    # competes with the cosine, so syndicated copies with small edits join even when the story's centroid
+    # has drifted away from their wording.
+    fuzzy_weight: float = 0.8
+    # Share of the item's squared IDF weight that must be words of the story: a story that is receiving
+    # reports right now needs only a low cosine, and this stops one common word ("Iran") from being enough.
+    min_coverage: float = 0.05
+    # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
+    # name repeated by 300 reports of one story is still distinctive of that story.
+    story_idf: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.join_threshold <= 1.0:
+            raise ValueError("join_threshold must be in (0, 1]")
+        if self.time_penalty < 0 or self.time_window_hours <= 0 or self.close_after_hours <= 0:
+            raise ValueError("time_penalty must be >= 0, time_window_hours and close_after_hours > 0")
+        if not 0.0 <= self.min_coverage < 1.0:
+            raise ValueError("min_coverage must be in [0, 1)")
+        if min(self.query_terms, self.max_postings, self.max_candidates, self.representatives) < 1:
+            raise ValueError("query_terms, max_postings, max_candidates and representatives must be >= 1")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where an item went and why.
+
+    `score` is the item's similarity (0..1) to the story it joined, before the time requirement: the larger of
+    the centroid cosine and the scaled near-duplicate ratio; 0.0 for a new story. `shared_terms` are the words
+    (one surface form per stem) the item shares with the story, heaviest first, at most eight.
+    """
+
+    story_id: int
+    is_new: bool
+    score: float
+    shared_terms: tuple[str, ...]
+
+
+@dataclass
+class _Story:
+    id: int
+    first_seen: datetime
+    last_seen: datetime
+    size: float = 0.0
+    # term -> summed weight over the story's items (1.0 per headline occurrence).
+    counts: dict[str, float] = field(default_factory=dict)
+    # Squared norm of the TF-IDF centroid, cached (see `_story_norm`); 0.0 means "recompute".
+    sq_norm: float = 0.0
+    norm_base: int = 0
+    title: str = ""
+    title_terms: dict[str, float] = field(default_factory=dict)
+    # Fuzzy keys (content words, sorted) of a few member headlines: the first one and the latest ones.
+    reps: list[str] = field(default_factory=list)
+
+
+_MIN_FUZZY_KEY = 24  # characters of sorted content words: about four words
+_FUZZY_CUTOFF = 90.0
+
+
+def _fuzzy_key(vector: dict[str, float]) -> str:
+    return " ".join(sorted(vector))
+
+
+class StoryClusterer:
+    """Assigns items to stories one at a time, in published order. Not thread-safe: one owner at a time."""
+
+    def __init__(self, settings: ClusterSettings | None = None, next_story_id: int = 1) -> None:
+        self.settings = settings or ClusterSettings()
+        self._next_id = next_story_id
+        self._df: dict[str, int] = {}
+        self._docs = 0
+        self._sf: dict[str, int] = {}
+        self._story_count = 0
+        self._stories: dict[int, _Story] = {}
+        # Open story ids, least recently updated first, so closing stale stories only looks at the front.
+        self._open: OrderedDict[int, None] = OrderedDict()
+        self._postings: dict[str, set[int]] = {}
+        self._closed_titles: dict[int, str] = {}
+        # A readable word for each stem, for `shared_terms` ("sav" -> "saves").
+        self._surface: dict[str, str] = {}
+        # The last query vector with its weights multiplied by IDF once more (see `_score`).
+        self._q_idf: dict[str, float] = {}
+        self._q_idf_for: dict[str, float] | None = None
+        self._close_after = timedelta(hours=self.settings.close_after_hours)
+        self._scale_s = self.settings.time_scale_hours * 3600.0
+        self._window_log = math.log1p(self.settings.time_window_hours / self.settings.time_scale_hours)
+
+    # ----------------------------------------------------------------------------------------- public API
+
+    def assign(self, title: str, summary: str, source: str, published: datetime) -> Assignment:
+        """Place one item in a story (an open one or a new one) and record it there."""
+        self.close_stale(published)
+        vector = self._vector(title, summary, source)
+        self._count_document(vector)
+        best, best_score, shared = self._best_story(vector, title, source, published)
+        if best is None:
+            story = self._new_story(published)
+            self._add(story, vector, title, source, published)
+            return Assignment(story.id, True, 0.0, ())
+        self._add(best, vector, title, source, published)
+        return Assignment(best.id, False, round(best_score, 4), shared)
+
+    def add_existing(self, story_id: int, title: str, summary: str, source: str, published: datetime) -> None:
+        """Record an item already stored in `story_id`, without scoring: used to rebuild state after a restart.
+
+        Feed stored items in published order, exactly as they were assigned; the clusterer then holds the same
+        statistics, stories and titles as one that never stopped, and gives the same future assignments.
+        """
+        self.close_stale(published)
+        vector = self._vector(title, summary, source)
+        self._count_document(vector)
+        story = self._stories.get(story_id)
+        if story is None:
+            story = _Story(id=story_id, first_seen=published, last_seen=published)
+            self._stories[story_id] = story
+            self._story_count += 1
+            self._closed_titles.pop(story_id, None)
+        self._add(story, vector, title, source, published)
+        self._next_id = max(self._next_id, story_id + 1)
+
+    def restore(self, items: Iterable[tuple[int, str, str, str, datetime]]) -> None:
+        """Rebuild from stored `(story_id, title, summary, source, published)` rows, oldest first."""
+        for story_id, title, summary, source, published in sorted(items, key=lambda row: row[4]):
+            self.add_existing(story_id, title, summary, source, published)
+
+    def close_stale(self, now: datetime) -> list[int]:
+        """Close the stories quiet for `close_after_hours` before `now`; return their ids."""
+        closed: list[int] = []
+        while self._open:
+            story_id = next(iter(self._open))
+            story = self._stories[story_id]
+            if now - story.last_seen < self._close_after:
+                break
+            self._close(story)
+            closed.append(story_id)
+        return closed
+
+    def title_of(self, story_id: int) -> str:
+        """The story's representative headline: the one closest to what the story is about so far."""
+        story = self._stories.get(story_id)
+        if story is not None:
+            return story.title
+        return self._closed_titles[story_id]
+
+    def is_open(self, story_id: int) -> bool:
+        return story_id in self._open
+
+    @property
+    def open_story_count(self) -> int:
+        return len(self._open)
+
+    @property
+    def next_story_id(self) -> int:
+        return self._next_id
+
+    # ------------------------------------------------------------------------------------------ internals
+
+    def _vector(self, title: str, summary: str, source: str) -> dict[str, float]:
+        vector: dict[str, float] = {}
+        for word in tokenize(normalize_headline(title, source), _CLUSTER_STOP_WORDS):
+            key = stem(word)
+            vector[key] = 1.0
+            self._surface.setdefault(key, word)
+        if summary:
+            weight = self.settings.summary_weight
+            for word in tokenize(summary, _CLUSTER_STOP_WORDS):
+                key = stem(word)
+                if key not in vector:
+                    vector[key] = weight
+                    self._surface.setdefault(key, word)
+        return vector
+
+    def _count_document(self, vector: dict[str, float]) -> None:
+        self._docs += 1
+        df = self._df
+        for term in vector:
+            df[term] = df.get(term, 0) + 1
+
+    def _idf(self, term: str) -> float:
+        # Smoothed so a term seen once is not infinitely rare and a term in every report still weighs a little.
+        if self.settings.story_idf:
+            return math.log((self._story_count + 1) / (self._sf.get(term, 0) + 1)) + 1.0
+        return math.log((self._docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
+
+    def _best_story(
+        self, vector: dict[str, float], title: str, source: str, published: datetime
+    ) -> tuple[_Story | None, float, tuple[str, ...]]:
+        if not vector:
+            return None, 0.0, ()
+        settings = self.settings
+        idf = {t: self._idf(t) for t in vector}
+        q = {t: w * idf[t] for t, w in vector.items()}
+        q_sq = sum(v * v for v in q.values())
+        q_norm = math.sqrt(q_sq)
+        candidates = self._candidates(vector)
+        best: _Story | None = None
+        best_score = best_margin = 0.0
+        fuzzy_key = _fuzzy_key(vector) if settings.fuzzy_weight else ""
+        for story_id in candidates:
+            story = self._stories[story_id]
+            score = self._score(q, q_norm, story)
+            if fuzzy_key:
+                score = max(score, self._fuzzy(fuzzy_key, story))
+            margin = score - self._penalty(story, published)
+            if settings.min_coverage and margin >= settings.join_threshold:
+                counts = story.counts
+                covered = sum(v * v for t, v in q.items() if t in counts)
+                if covered < settings.min_coverage * q_sq:
+                    continue
+            # Ties go to the older story, so the outcome does not depend on set iteration order.
+            if margin >= settings.join_threshold and (
+                best is None or margin > best_margin or (margin == best_margin and story.id < best.id)
+            ):
+                best, best_score, best_margin = story, score, margin
+        if best is None:
+            return None, 0.0, ()
+        shared = sorted((t for t in q if t in best.counts), key=lambda t: q[t] * best.counts[t], reverse=True)[:8]
+        return best, best_score, tuple(self._surface.get(t, t) for t in shared)
+
+    def _fuzzy(self, key: str, story: _Story) -> float:
+        # Near-duplicate wording (syndicated copy, small edits) of a recent headline, even when the centroid
+        # has drifted. Short keys are skipped: "apple watch" vs "apple watch gold" already scores 85.
+        best = 0.0
+        if len(key) < _MIN_FUZZY_KEY:
+            return 0.0
+        for rep in story.reps:
+            if len(rep) >= _MIN_FUZZY_KEY:
+                best = max(best, fuzz.token_sort_ratio(key, rep, score_cutoff=_FUZZY_CUTOFF))
+        return self.settings.fuzzy_weight * best / 100.0
+
+    def _penalty(self, story: _Story, published: datetime) -> float:
+        gap = max(0.0, (published - story.last_seen).total_seconds())
+        return self.settings.time_penalty * min(1.0, math.log1p(gap / self._scale_s) / self._window_log)
+
+    def _candidates(self, vector: dict[str, float]) -> set[int]:
+        # Stories are ranked by the summed IDF of the rare terms they share with the item, and only the best
+        # `max_candidates` are scored exactly: the cost per item is bounded by query_terms * max_postings
+        # dictionary updates plus max_candidates cosines, whatever the number of open stories.
+        settings = self.settings
+        hits: dict[int, float] = {}
+        used = 0
+        idf = self._idf
+        for term in sorted(vector, key=idf, reverse=True):
+            posting = self._postings.get(term)
+            if not posting or len(posting) > settings.max_postings:
+                continue
+            weight = idf(term)
+            for story_id in posting:
+                hits[story_id] = hits.get(story_id, 0.0) + weight
+            used += 1
+            if used >= settings.query_terms:
+                break
+        if len(hits) <= settings.max_candidates:
+            return set(hits)
+        return set(heapq.nlargest(settings.max_candidates, hits, key=hits.__getitem__))
+
+    def _all_scores(self, vector: dict[str, float], published: datetime) -> dict[int, float]:
+        q = {t: w * self._idf(t) for t, w in vector.items()}
+        q_norm = math.sqrt(sum(v * v for v in q.values())) or 1.0
+        return {
+            sid: self._score(q, q_norm, self._stories[sid]) - self._penalty(self._stories[sid], published)
+            for sid in self._candidates(vector)
+        }
+
+    def _score(self, q: dict[str, float], q_norm: float, story: _Story) -> float:
+        # q holds the item's TF-IDF weights; the centroid's are counts times IDF, so each product carries
+        # IDF twice: `q_idf` folds the second IDF in once per item instead of once per candidate.
+        q_idf = self._q_idf if self._q_idf_for is q else self._fold_idf(q)
+        counts = story.counts
+        dot = 0.0
+        for term, weight in q_idf.items():
+            c = counts.get(term)
+            if c:
+                dot += weight * c
+        if dot == 0.0:
+            return 0.0
+        norm = math.sqrt(self._story_sq_norm(story))
+        return min(1.0, dot / (q_norm * norm)) if norm else 0.0
+
+    def _fold_idf(self, q: dict[str, float]) -> dict[str, float]:
+        self._q_idf = {t: w * self._idf(t) for t, w in q.items()}
+        self._q_idf_for = q
+        return self._q_idf
+
+    def _idf_base(self) -> int:
+        return self._story_count if self.settings.story_idf else self._docs
+
+    def _story_sq_norm(self, story: _Story) -> float:
+        # The exact norm costs O(story vocabulary). It is recomputed when the story changed (`_add` zeroes
+        # it) and when the collection has grown enough for IDFs to drift (they move with log N); in between,
+        # the small drift of other stories' terms is tolerated.
+        base = self._idf_base()
+        if story.sq_norm == 0.0 or base > story.norm_base * 1.05 + 2:
+            idf = self._idf
+            story.sq_norm = sum((c * idf(t)) ** 2 for t, c in story.counts.items())
+            story.norm_base = base
+        return story.sq_norm
+
+    def _new_story(self, published: datetime) -> _Story:
+        story = _Story(id=self._next_id, first_seen=published, last_seen=published)
+        self._next_id += 1
+        self._story_count += 1
+        self._stories[story.id] = story
+        return story
+
+    def _add(self, story: _Story, vector: dict[str, float], title: str, source: str, published: datetime) -> None:
+        counts = story.counts
+        postings = self._postings
+        for term, weight in vector.items():
+            old = counts.get(term, 0.0)
+            counts[term] = old + weight
+            if old == 0.0:
+                postings.setdefault(term, set()).add(story.id)
+                self._sf[term] = self._sf.get(term, 0) + 1
+        story.size += 1
+        story.sq_norm = 0.0
+        story.last_seen = max(story.last_seen, published)
+        story.first_seen = min(story.first_seen, published)
+        key = _fuzzy_key(vector)
+        if len(story.reps) < self.settings.representatives:
+            story.reps.append(key)
+        elif self.settings.representatives > 1:
+            # Keep the first headline; the other slots cycle through the latest ones.
+            story.reps[1 + int(story.size) % (self.settings.representatives - 1)] = key
+        self._open[story.id] = None
+        self._open.move_to_end(story.id)
+        self._update_title(story, vector, title, source)
+
+    def _update_title(self, story: _Story, vector: dict[str, float], title: str, source: str) -> None:
+        # The title is the headline most central to the story so far; the incumbent is rescored against the
+        # current centroid so the title follows the story as it grows.
+        if not story.title or self._centrality(vector, story) > self._centrality(story.title_terms, story):
+            story.title = normalize_headline(title, source) or title
+            story.title_terms = vector
+
+    def _centrality(self, vector: dict[str, float], story: _Story) -> float:
+        q = {t: w * self._idf(t) for t, w in vector.items()}
+        q_norm = math.sqrt(sum(v * v for v in q.values()))
+        return self._score(q, q_norm, story) if q_norm else 0.0
+
+    def _close(self, story: _Story) -> None:
+        del self._open[story.id]
+        for term in story.counts:
+            posting = self._postings.get(term)
+            if posting is not None:
+                posting.discard(story.id)
+                if not posting:
+                    del self._postings[term]
+        self._closed_titles[story.id] = story.title
+        del self._stories[story.id]

@@ -1,0 +1,362 @@
+"""Headline normalisation and tokenising, shared by the story clusterer and the contradiction detector.
+
+Pure functions, no I/O. The pieces are kept separate so each stage can choose what to drop:
+clustering drops negations (a denial belongs to the story it denies), contradiction detection keeps them.
+
+- `normalize_headline`: strip feed furniture (source suffixes such as " - Reuters" or " | BBC News",
+  "BREAKING:" prefixes, truncation ellipses), keeping the wording.
+- `tokenize`: lower-case word tokens with accents, apostrophes and punctuation removed.
+- `stem`: a light English suffix stripper, so "beheads", "beheaded" and "beheading" meet.
+- `STOP_WORDS` (function words, without negations), `NEGATIONS`, `NEWS_FURNITURE`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Negations are deliberately not stop words: the contradiction detector needs them. Clustering adds them.
+NEGATIONS: frozenset[str] = frozenset(
+    [
+        "no",
+        "not",
+        "nor",
+        "never",
+        "none",
+        "nothing",
+        "nobody",
+        "neither",
+        "without",
+        "cannot",
+        "cant",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "couldnt",
+        "hasnt",
+        "havent",
+        "hadnt",
+        "aint",
+    ]
+)
+
+STOP_WORDS: frozenset[str] = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "almost",
+        "also",
+        "am",
+        "among",
+        "an",
+        "and",
+        "any",
+        "are",
+        "around",
+        "as",
+        "at",
+        "be",
+        "became",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "d",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "else",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "least",
+        "less",
+        "like",
+        "ll",
+        "m",
+        "many",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "myself",
+        "near",
+        "nearly",
+        "o",
+        "of",
+        "off",
+        "on",
+        "once",
+        "one",
+        "only",
+        "onto",
+        "or",
+        "other",
+        "others",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "per",
+        "rather",
+        "re",
+        "s",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "since",
+        "so",
+        "some",
+        "such",
+        "t",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "though",
+        "through",
+        "thus",
+        "to",
+        "too",
+        "toward",
+        "towards",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "ve",
+        "very",
+        "via",
+        "was",
+        "we",
+        "were",
+        "what",
+        "whatever",
+        "when",
+        "whenever",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "says",
+        "say",
+        "said",
+        "saying",
+        "tells",
+        "told",
+        "amid",
+        "new",
+        "now",
+        "latest",
+    ]
+)
+
+# Words that describe the report rather than the news. "Watch", "video" and "live" are not here: they are
+# content as often as furniture ("Apple Watch"); a leading "WATCH:" is stripped by `normalize_headline`.
+NEWS_FURNITURE: frozenset[str] = frozenset(["breaking", "exclusive", "update", "updated", "updates", "reportedly"])
+
+_FURNITURE_PREFIX = re.compile(
+    r"^\s*(?:breaking(?:\s+news)?|update\s*\d*|updated|exclusive|watch|video|photos?|live|analysis|opinion)"
+    r"\s*[:\-–—|]\s*",
+    re.IGNORECASE,
+)
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*$")
+_TRAILING_PAREN = re.compile(r"\s*\((?:\d+|[A-Z][\w.&' ]{0,30})\)\s*$")
+# A suffix separator needs surrounding spaces (or a dash glued to the source, as in "... 2012 -BNONews"),
+# so hyphenated words ("on-hold") are never split.
+_SUFFIX_SEPARATOR = re.compile(r"\s+(?:[-–—|:]|::)\s*|\s+-(?=[A-Z])")
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_APOSTROPHE_S = re.compile(r"(?<=\w)['’]s\b")
+_APOSTROPHES = re.compile(r"['’`]")
+# "U.S.", "U.K.", "E.U." -> "US", "UK", "EU" before case folding; then a capitalised "US" is the country
+# ("usa"), not the pronoun (a stop word).
+_DOTTED_ACRONYM = re.compile(r"\b((?:[A-Z]\.){2,})")
+_US = re.compile(r"\bUS\b")
+# Lower-case words that may appear inside an outlet's name ("The Times of India", "Reuters UK (blog)").
+_NAME_JOINERS = frozenset({"of", "the", "and", "de", "la", "le", "du", "el", "for", "on", "in", "at", "&"})
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents ("Montréal" -> "montreal") so spelling variants of a name meet."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def _looks_like_source(segment: str, source: str | None) -> bool:
+    """Whether a trailing headline segment names the outlet rather than saying something.
+
+    Sources are Title Case names or domains of a few words ("Reuters", "BBC News", "The Times of India",
+    "CNN.com"); content after a dash has lower-case words ("- thanks to his ringtone"). A segment that
+    matches the item's own source is always a source.
+    """
+    segment = segment.strip().strip("()[]").strip()
+    if not segment:
+        return True
+    folded = fold(segment)
+    if source:
+        src = fold(re.sub(r"\\?\(.*?\\?\)", "", source)).strip()
+        if src and (folded == src or folded.startswith(src) or src.startswith(folded)):
+            return True
+    words = segment.split()
+    if len(words) > 5 or segment.endswith(("?", "!")):
+        return False
+    # Outlet names rarely hold function words; "- But Is It Real?" and "- Shot Off Middle Finger" do.
+    if any(w.lower() in STOP_WORDS and w.lower() not in _NAME_JOINERS for w in words):
+        return False
+    if re.fullmatch(r"[\w.-]+\.(?:com|net|org|co\.uk|co|io|in|uk|au|ca)", folded):
+        return True
+    capitalised = [w for w in words if w[:1].isupper() or w[:1].isdigit()]
+    joiners = [w for w in words if w.lower() in _NAME_JOINERS]
+    return len(capitalised) >= 1 and len(capitalised) + len(joiners) == len(words)
+
+
+def normalize_headline(title: str, source: str | None = None) -> str:
+    """Strip feed furniture from a headline, keeping its wording and case.
+
+    Removes "BREAKING:"-style prefixes, a truncation ellipsis, a trailing "(1)" or "(Reuters)", and trailing
+    segments after " - ", " | ", " — " or " : " that look like an outlet's name. A segment is only removed when
+    the rest of the headline still has several words, so "Ukraine - Live" keeps "Ukraine".
+    """
+    text = " ".join(title.split())
+    text = _FURNITURE_PREFIX.sub("", text)
+    for _ in range(3):  # "Title | Section | Outlet ..." peels from the right, a few layers at most.
+        before = text
+        text = _ELLIPSIS.sub("", text)
+        text = _TRAILING_PAREN.sub("", text)
+        separators = list(_SUFFIX_SEPARATOR.finditer(text))
+        if separators:
+            last = separators[-1]
+            head, tail = text[: last.start()], text[last.end() :]
+            if len(head.split()) >= 3 and _looks_like_source(tail, source):
+                text = head
+        if text == before:
+            break
+    return text.strip(" -–—|:")
+
+
+def tokenize(text: str, stop_words: Iterable[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Lower-case word tokens in order, without accents, apostrophes, punctuation or the given stop words.
+
+    Possessives lose their "'s" ("Apple's" -> "apple"); contractions join ("didn't" -> "didnt", which is in
+    `NEGATIONS`); hyphenated words split ("on-hold" -> "on", "hold"); decimals stay whole ("6.2").
+    """
+    stops = stop_words if isinstance(stop_words, frozenset | set) else frozenset(stop_words)
+    text = _DOTTED_ACRONYM.sub(lambda m: m.group(1).replace(".", "") + " ", text)
+    text = _US.sub("usa", text)
+    folded = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", fold(text)))
+    return [w for w in _WORD.findall(folded) if w not in stops]
+
+
+_DOUBLE = re.compile(r"([bdfgklmnprtvz])\1$")
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper for English ("saves", "saved", "saving" -> "sav"; "stories" -> "stori").
+
+    Not a linguistic stemmer: it only needs to map inflections of one word to one key, consistently.
+    Short words, numbers and words ending in "ss", "us", "is" ("congress", "virus", "isis") are left alone.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    w = word
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "i"
+    elif w.endswith("sses") or w.endswith("xes") or w.endswith("ches") or w.endswith("shes"):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ingly", "edly", "ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            w = _DOUBLE.sub(r"\1", w)
+            break
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    if w.endswith("y") and len(w) > 3:
+        w = w[:-1] + "i"
+    return w
