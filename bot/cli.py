@@ -17,14 +17,18 @@ import click
 
 from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
+from bot.evaluation import evaluate
 from bot.logs import SecretFilter, configure_logging
 from bot.monitor.fetch import Fetcher
 from bot.monitor.files import BadInputError, read_items
-from bot.monitor.pipeline import ingest_items
+from bot.monitor.model import StoredItem
+from bot.monitor.pipeline import Pipeline
 from bot.monitor.poll import FeedPoll, poll_cycle
 from storage import feeds as feed_store
+from storage import stories as story_store
 from storage.db import AsyncDatabase, open_database, utcnow
 from storage.feeds import Feed
+from storage.stories import Member, StoredContradiction, Story
 
 T = TypeVar("T")
 
@@ -73,6 +77,10 @@ class CliState:
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {(message or 'unknown error').rstrip('.')}.", err=True)
     sys.exit(code)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _when(moment: datetime | None) -> str:
@@ -277,9 +285,11 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
     """Poll the feeds without Telegram and report what changed. Configured feeds.urls join the pool."""
     settings = state.settings
 
+    pipeline = Pipeline()
+
     async def one_cycle(adb: AsyncDatabase, fetcher: Fetcher, force_now: bool) -> list[FeedPoll]:
         started = time.perf_counter()
-        results = await poll_cycle(adb, fetcher, settings.polling, force=force_now)
+        results = await poll_cycle(adb, fetcher, pipeline, settings.polling, force=force_now)
         if as_json:
             click.echo(json.dumps([_poll_json(r) for r in results], indent=2, ensure_ascii=False))
         elif results:
@@ -343,16 +353,174 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
     try:
         if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
             with click.progressbar(length=len(items), label="Ingesting", file=sys.stderr) as bar:
-                report = ingest_items(db, items, now=now, progress=bar.update)
+                report = Pipeline().process(db, items, now=now, progress=bar.update)
         else:
-            report = ingest_items(db, items, now=now)
+            report = Pipeline().process(db, items, now=now)
     finally:
         db.close()
     files = "file" if len(paths) == 1 else "files"
     click.echo(
         f"Ingested {len(paths)} {files}: {report.received} items, {len(report.new_items)} new, "
-        f"{report.duplicates} already known."
+        f"{report.duplicates} already known; {len(report.new_stories)} new stories, "
+        f"{len(report.contradictions)} contradictions."
     )
+
+
+# -------------------------------------------------------------------------------------------- stories
+
+
+def _item_json(item: StoredItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "title": item.title,
+        "link": item.link,
+        "source": item.source,
+        "published": item.published.isoformat(),
+    }
+
+
+def _contradiction_json(found: StoredContradiction) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "story": found.story_id,
+        "kind": found.kind,
+        "earlier": _item_json(found.earlier),
+        "later": _item_json(found.later),
+        "evidence": found.evidence,
+        "score": found.score,
+    }
+
+
+def _story_json(story: Story, members: list[Member]) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "title": story.title,
+        "first_seen": story.first_seen.isoformat(),
+        "last_seen": story.last_seen.isoformat(),
+        "closed": story.closed_at is not None,
+        "sources": story.source_count,
+        "contradictions": story.contradiction_count,
+        "items": [_item_json(member.item) for member in members],
+    }
+
+
+def _contradiction_lines(found: StoredContradiction) -> list[str]:
+    return [
+        f"  ⚠ {found.kind} (score {found.score:.2f}), story {found.story_id}",
+        f"    earlier  {_when(found.earlier.published)}  {found.earlier.source}: {found.earlier.title}",
+        f"    later    {_when(found.later.published)}  {found.later.source}: {found.later.title}",
+        f"    evidence {found.evidence}",
+    ]
+
+
+@cli.command("stories")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--all", "include_closed", is_flag=True, help="Include closed stories.")
+@click.option("--query", "-q", metavar="WORDS", help="Only stories whose reports contain all these words.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.pass_obj
+def stories_command(state: CliState, as_json: bool, include_closed: bool, query: str | None, limit: int) -> None:
+    """Stories, most recently active first."""
+    db = state.open_db()
+    try:
+        found = story_store.list_stories(db, query=query, include_closed=include_closed, limit=limit)
+        members = story_store.story_members(db, [story.id for story in found])
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([_story_json(s, members[s.id]) for s in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No stories match." if query else "No stories yet: ingest or poll some feeds first.")
+        return
+    for story in found:
+        mark = f" · ⚠ {_count(story.contradiction_count, 'contradiction')}" if story.contradiction_count else ""
+        closed = " · closed" if story.closed_at else ""
+        click.echo(f"{story.id:>6}  {story.title}")
+        click.echo(
+            f"        {_count(story.item_count, 'report')} from {_count(story.source_count, 'source')} · "
+            f"{_when(story.first_seen)} → {_when(story.last_seen)}{closed}{mark}"
+        )
+
+
+@cli.command("story")
+@click.argument("story_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def story_command(state: CliState, story_id: int, as_json: bool) -> None:
+    """One story's timeline: every report, why it joined, and the contradictions."""
+    db = state.open_db()
+    try:
+        timeline = story_store.get_story(db, story_id)
+    except story_store.StoryNotFoundError as exc:
+        raise InputProblem(f"{exc} (see storywatch stories)") from None
+    finally:
+        db.close()
+    if as_json:
+        document = _story_json(timeline.story, timeline.members)
+        for entry, member in zip(document["items"], timeline.members, strict=True):
+            entry["score"] = member.score
+            entry["shared_terms"] = list(member.shared_terms)
+        document["contradictions"] = [_contradiction_json(c) for c in timeline.contradictions]
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    story = timeline.story
+    click.echo(f"Story {story.id}: {story.title}")
+    click.echo(f"{_count(story.item_count, 'report')} from {_count(story.source_count, 'source')}, "
+               f"{_when(story.first_seen)} → "
+               f"{_when(story.last_seen)}{' (closed)' if story.closed_at else ''}")
+    click.echo("")
+    for number, member in enumerate(timeline.members):
+        item = member.item
+        click.echo(f"  {_when(item.published)}  {item.source}: {item.title}")
+        if item.link:
+            click.echo(f"      {item.link}")
+        if number == 0:
+            click.echo("      started the story")
+        else:
+            click.echo(f"      joined with score {member.score:.2f}; shared: {', '.join(member.shared_terms) or '-'}")
+    if timeline.contradictions:
+        click.echo("")
+        click.echo("Contradictions:")
+        for found in timeline.contradictions:
+            click.echo("\n".join(_contradiction_lines(found)))
+
+
+@cli.command("contradictions")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.pass_obj
+def contradictions_command(state: CliState, as_json: bool, limit: int) -> None:
+    """Contradictions found, newest first."""
+    db = state.open_db()
+    try:
+        found = story_store.list_contradictions(db, limit=limit)
+    finally:
+        db.close()
+    if as_json:
+        click.echo(json.dumps([_contradiction_json(c) for c in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No contradictions found yet.")
+    for contradiction in found:
+        click.echo("\n".join(_contradiction_lines(contradiction)))
+
+
+@cli.command("eval")
+@click.argument("dataset", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def eval_command(dataset: Path, as_json: bool) -> None:
+    """Replay a labelled JSON Lines data set into a fresh temporary database and print the metrics."""
+    report = evaluate(dataset)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    click.echo(f"{report.dataset}: {report.items} items, {report.gold_stories} gold stories, "
+               f"{report.stories} stories found")
+    for name, scores in (("pairwise", report.pairwise), ("BCubed", report.bcubed),
+                         ("contradiction", report.contradiction)):
+        if scores is not None:
+            click.echo(f"  {name:<14} P {scores.precision:.3f}  R {scores.recall:.3f}  F1 {scores.f1:.3f}")
 
 
 # ----------------------------------------------------------------------------------------------- main

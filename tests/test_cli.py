@@ -37,12 +37,12 @@ def count(db: Path, table: str) -> int:
 def test_ingest_files_in_published_order(tmp_path: Path) -> None:
     result = storywatch("ingest", str(FEEDS / "items.jsonl"), str(FEEDS / "rss20.xml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Ingested 2 files: 6 items, 6 new, 0 already known."
+    assert result.stdout.startswith("Ingested 2 files: 6 items, 6 new, 0 already known;")
     with sqlite3.connect(tmp_path / "sw.db") as conn:
         titles = [row[0] for row in conn.execute("SELECT title FROM items ORDER BY id")]
     assert titles[0] == "Rebels take Aleppo in surprise offensive"  # published first, stored first
     again = storywatch("ingest", str(FEEDS / "items.jsonl"), cwd=tmp_path)
-    assert again.stdout.strip() == "Ingested 1 file: 3 items, 0 new, 3 already known."
+    assert again.stdout.strip() == "Ingested 1 file: 3 items, 0 new, 3 already known; 0 new stories, 0 contradictions."
 
 
 def test_labels_in_json_lines_are_never_stored(tmp_path: Path) -> None:
@@ -167,3 +167,72 @@ def test_help_works_even_with_a_broken_config(tmp_path: Path) -> None:
     config.write_text("not toml at all [")
     result = storywatch("feeds", "--help", cwd=tmp_path, config=config)
     assert result.returncode == 0 and "import-opml" in result.stdout
+
+
+LABELLED = Path(__file__).parent / "data" / "labelled.jsonl"
+ITEM_KEYS = {"id", "title", "link", "source", "published"}
+
+
+def test_stories_story_and_contradictions_commands(tmp_path: Path) -> None:
+    ingested = storywatch("ingest", str(LABELLED), cwd=tmp_path)
+    assert ingested.returncode == 0, ingested.stderr
+    assert "2 new stories, 1 contradictions" in ingested.stdout
+
+    stories = json.loads(storywatch("stories", "--json", cwd=tmp_path).stdout)
+    assert len(stories) == 2
+    for story in stories:
+        assert {"id", "title", "first_seen", "last_seen", "items"} <= set(story)
+        assert all(set(item) >= ITEM_KEYS for item in story["items"])
+    by_size = sorted(stories, key=lambda s: len(s["items"]))
+    assert [len(s["items"]) for s in by_size] == [2, 3]
+    evacuation = by_size[1]
+
+    contradictions = json.loads(storywatch("contradictions", "--json", cwd=tmp_path).stdout)
+    [found] = contradictions
+    assert {"id", "story", "kind", "earlier", "later", "evidence", "score"} <= set(found)
+    assert found["story"] == evacuation["id"]
+    assert found["later"]["title"] == "Iran denies evacuating diplomats from Syria"
+    assert set(found["earlier"]) >= ITEM_KEYS
+
+    timeline = storywatch("story", str(evacuation["id"]), cwd=tmp_path).stdout
+    assert "3 reports from 3 sources" in timeline
+    assert "Tehran Desk: Iran denies evacuating diplomats from Syria" in timeline
+    assert "Contradictions:" in timeline and found["evidence"] in timeline
+    detail = json.loads(storywatch("story", str(evacuation["id"]), "--json", cwd=tmp_path).stdout)
+    assert detail["contradictions"][0]["id"] == found["id"]
+    assert all("shared_terms" in item for item in detail["items"])
+
+    filtered = json.loads(storywatch("stories", "--json", "--query", "copper strike", cwd=tmp_path).stdout)
+    assert [s["id"] for s in filtered] == [by_size[0]["id"]]
+    text = storywatch("stories", cwd=tmp_path).stdout
+    assert "⚠ 1 contradiction" in text
+
+    missing = storywatch("story", "999", cwd=tmp_path)
+    assert missing.returncode == 2 and "there is no story 999" in missing.stderr
+
+
+def test_eval_scores_a_labelled_file(tmp_path: Path) -> None:
+    result = storywatch("eval", str(LABELLED), "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["items"], report["gold_stories"], report["stories"]) == (5, 2, 2)
+    assert report["pairwise"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert report["contradiction"]["precision"] == 1.0 and report["contradiction"]["recall"] == 1.0
+    assert not (tmp_path / "sw.db").exists()  # eval works in a temporary database of its own
+
+
+@pytest.mark.parametrize("name", ["emergent-dev.jsonl", "uci-sample.jsonl"])
+def test_quality_on_the_shared_data_sets_does_not_regress(tmp_path: Path, name: str) -> None:
+    """A floor under the measured figures (README, "Quality"), not the target: a change that loses
+    quality fails here."""
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent: quality is measured only where ../shared/data is present")
+    report = json.loads(storywatch("eval", str(path), "--json", cwd=tmp_path).stdout)
+    assert report["pairwise"]["f1"] >= 0.75
+    assert report["bcubed"]["f1"] >= 0.80
+    if report["contradiction"] is not None:
+        assert report["contradiction"]["precision"] >= 0.80
+        assert report["contradiction"]["f1"] >= 0.70

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.config import PollingSettings
 from bot.monitor.fetch import Fetcher
+from bot.monitor.pipeline import Pipeline
 from bot.monitor.poll import backoff_delay, poll_cycle
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase
@@ -30,7 +31,7 @@ async def test_first_poll_stores_items_and_second_poll_is_conditional(
     url = feed_server.route("/rss", feed_file("rss20.xml"), etag='"abc"', last_modified=LAST_MODIFIED)
     await add(adb, clock, url)
 
-    [first] = await poll_cycle(adb, fetcher, polling, clock=clock)
+    [first] = await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert first.status == "new"
     assert first.new_items[0].title.startswith("Iran begins evacuating")
     assert item_count(adb) == 3
@@ -39,11 +40,11 @@ async def test_first_poll_stores_items_and_second_poll_is_conditional(
     assert feed.next_poll_at == clock() + timedelta(seconds=polling.interval_seconds)
 
     # Not due yet: nothing is fetched.
-    assert await poll_cycle(adb, fetcher, polling, clock=clock) == []
+    assert await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock) == []
     assert len(feed_server.requests_to("/rss")) == 1
 
     clock.advance(seconds=polling.interval_seconds)
-    [second] = await poll_cycle(adb, fetcher, polling, clock=clock)
+    [second] = await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert second.status == "not-modified"
     sent = feed_server.requests_to("/rss")[1].headers
     assert sent["if-none-match"] == '"abc"'
@@ -56,8 +57,8 @@ async def test_unchanged_body_without_validators_stores_nothing_new(
 ) -> None:
     url = feed_server.route("/rss", feed_file("atom10.xml"))
     await add(adb, clock, url)
-    await poll_cycle(adb, fetcher, polling, clock=clock)
-    [again] = await poll_cycle(adb, fetcher, polling, force=True, clock=clock)
+    await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
+    [again] = await poll_cycle(adb, fetcher, Pipeline(), polling, force=True, clock=clock)
     assert again.status == "unchanged"
     assert again.new_items == []
     assert item_count(adb) == 2
@@ -70,7 +71,7 @@ async def test_backoff_grows_while_failing_and_resets_on_success(
     await add(adb, clock, url)
     delays = []
     for attempt in range(1, 5):
-        [result] = await poll_cycle(adb, fetcher, polling, clock=clock)
+        [result] = await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
         assert result.status == "failed" and result.error == "HTTP 500"
         feed = (await adb.run(feed_store.list_feeds))[0]
         assert feed.consecutive_failures == attempt
@@ -81,7 +82,7 @@ async def test_backoff_grows_while_failing_and_resets_on_success(
     assert delays[0] < delays[1] < delays[2] < delays[3]
 
     feed_server.route("/flaky", feed_file("rss20.xml"))
-    [result] = await poll_cycle(adb, fetcher, polling, clock=clock)
+    [result] = await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert result.status == "new"
     feed = (await adb.run(feed_store.list_feeds))[0]
     assert (feed.consecutive_failures, feed.last_error) == (0, None)
@@ -106,7 +107,7 @@ async def test_a_failing_feed_leaves_the_others_alone(
     atom = feed_server.route("/atom", feed_file("atom10.xml"), content_type="application/atom+xml")
     await add(adb, clock, good, html, slow, missing, atom)
 
-    results = {r.url: r for r in await poll_cycle(adb, fetcher, polling, clock=clock)}
+    results = {r.url: r for r in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)}
     assert results[good].status == "new" and len(results[good].new_items) == 3
     assert results[atom].status == "new" and len(results[atom].new_items) == 2
     assert results[html].error == "not a feed: got an HTML page"
@@ -124,7 +125,7 @@ async def test_permanent_redirect_updates_the_stored_address(
     new = feed_server.route("/new", feed_file("rss20.xml"))
     old = feed_server.route("/old", status=301, headers={"Location": "/new"})
     await add(adb, clock, old)
-    [result] = await poll_cycle(adb, fetcher, polling, clock=clock)
+    [result] = await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert result.moved_to == new
     assert [feed.url for feed in await adb.run(feed_store.list_feeds)] == [new]
 
@@ -135,7 +136,7 @@ async def test_temporary_redirect_keeps_the_stored_address(
     feed_server.route("/today", feed_file("rss20.xml"))
     url = feed_server.route("/feed", status=307, headers={"Location": "/today"})
     await add(adb, clock, url)
-    await poll_cycle(adb, fetcher, polling, clock=clock)
+    await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert [feed.url for feed in await adb.run(feed_store.list_feeds)] == [url]
 
 
@@ -146,7 +147,7 @@ async def test_one_article_in_two_feeds_is_stored_once(
     one = feed_server.route("/one", feed_file("rss20.xml"))
     two = feed_server.route("/two", feed_file("rss20.xml"))
     await add(adb, clock, one, two)
-    results = await poll_cycle(adb, fetcher, polling, clock=clock)
+    results = await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert sum(len(r.new_items) for r in results) == 3
     assert item_count(adb) == 3
     carried = adb.db.execute("SELECT count(*) FROM item_feeds").fetchone()[0]
@@ -159,7 +160,7 @@ async def test_private_addresses_are_refused_by_default(
     url = feed_server.route("/rss", feed_file("rss20.xml"))
     await add(adb, clock, url)
     async with Fetcher(polling) as guarded:
-        [result] = await poll_cycle(adb, guarded, polling, clock=clock)
+        [result] = await poll_cycle(adb, guarded, Pipeline(), polling, clock=clock)
     assert result.status == "failed"
     assert result.error.startswith("refused to fetch 127.0.0.1")
     assert feed_server.requests == []
@@ -170,6 +171,6 @@ async def test_force_polls_feeds_in_backoff(
 ) -> None:
     url = feed_server.route("/down", status=503)
     await add(adb, clock, url)
-    await poll_cycle(adb, fetcher, polling, clock=clock)
-    assert await poll_cycle(adb, fetcher, polling, clock=clock) == []
-    assert len(await poll_cycle(adb, fetcher, polling, force=True, clock=clock)) == 1
+    await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
+    assert await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock) == []
+    assert len(await poll_cycle(adb, fetcher, Pipeline(), polling, force=True, clock=clock)) == 1

@@ -79,7 +79,8 @@ def contradiction_scores(
     `items_in_order` are labelled records (keys `id`, `story`, `stance`) in the order they were replayed;
     `flagged_ids` are the ids reported as the `later` side of some contradiction. An item is a true
     contradiction when its stance (for/against) is opposite to that of an earlier item of its gold story.
-    `observing` and unlabelled items are not scored, nor is an `against` item whose only earlier stanced
+    `observing` and unlabelled items are not scored (`neutral` ones are: they must not be flagged),
+    nor is an `against` item whose only earlier stanced
     items are `observing` (it has nothing asserted to contradict). A ratio with an empty denominator is 1.0.
     """
     flagged = set(flagged_ids)
@@ -90,9 +91,12 @@ def contradiction_scores(
         earlier = seen.setdefault(item.get("story"), set())
         opposite = _OPPOSITE_STANCE.get(stance) if isinstance(stance, str) else None
         stanced = earlier & _STANCED
-        scored = opposite is not None and not (stance == "against" and stanced == {"observing"})
+        # `neutral` items are scored too: flagging one is a false alarm.
+        scored = (opposite is not None or stance == "neutral") and not (
+            stance == "against" and stanced == {"observing"}
+        )
         if scored:
-            positive = opposite in earlier
+            positive = opposite is not None and opposite in earlier
             is_flagged = item.get("id") in flagged
             positives += positive
             flagged_scored += is_flagged

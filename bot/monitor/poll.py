@@ -14,7 +14,7 @@ from bot.config import PollingSettings
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
 from bot.monitor.model import StoredItem
 from bot.monitor.parse import NotAFeedError, ParsedFeed, parse_feed
-from bot.monitor.pipeline import ingest_items
+from bot.monitor.pipeline import Pipeline
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase, utcnow
 from storage.feeds import Feed
@@ -46,7 +46,7 @@ def backoff_delay(failures: int, settings: PollingSettings, retry_after: float |
 
 
 def _store_success(
-    db: Database, feed: Feed, result: FetchResult, parsed: ParsedFeed | None, now: datetime,
+    db: Database, pipeline: Pipeline, feed: Feed, result: FetchResult, parsed: ParsedFeed | None, now: datetime,
     next_poll_at: datetime,
 ) -> tuple[list[StoredItem], str | None]:
     """Runs on the database thread: the feed's new items and its health, in one transaction."""
@@ -54,7 +54,7 @@ def _store_success(
         moved = None
         if result.moved_to and feed_store.move_feed(db, feed.id, result.moved_to):
             moved = result.moved_to
-        new = ingest_items(db, parsed.items, now=now, feed_id=feed.id).new_items if parsed else []
+        new = pipeline.process(db, parsed.items, now=now, feed_id=feed.id).new_items if parsed else []
         feed_store.record_success(
             db, feed.id, now=now, next_poll_at=next_poll_at, etag=result.etag,
             last_modified=result.last_modified, title=parsed.title if parsed else None,
@@ -64,7 +64,7 @@ def _store_success(
 
 
 async def poll_feed(
-    adb: AsyncDatabase, fetcher: Fetcher, feed: Feed, settings: PollingSettings,
+    adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
     clock: Callable[[], datetime] = utcnow,
 ) -> FeedPoll:
     """Poll one feed. Never raises for a feed's own problems: they are recorded and returned."""
@@ -82,7 +82,7 @@ async def poll_feed(
     else:
         now = clock()
         next_poll_at = now + timedelta(seconds=settings.interval_seconds)
-        new, moved = await adb.run(_store_success, feed, result, parsed, now, next_poll_at)
+        new, moved = await adb.run(_store_success, pipeline, feed, result, parsed, now, next_poll_at)
         if moved:
             log.info("feed %s moved permanently to %s", feed.url, moved)
         for warning in parsed.warnings if parsed else []:
@@ -100,7 +100,7 @@ async def poll_feed(
 
 
 async def poll_cycle(
-    adb: AsyncDatabase, fetcher: Fetcher, settings: PollingSettings, *, force: bool = False,
+    adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, settings: PollingSettings, *, force: bool = False,
     clock: Callable[[], datetime] = utcnow,
 ) -> list[FeedPoll]:
     """Poll every feed that is due (every feed with `force`), concurrently within the fetcher's limits.
@@ -111,16 +111,19 @@ async def poll_cycle(
         feeds = await adb.run(feed_store.list_feeds)
     else:
         feeds = await adb.run(feed_store.due_feeds, clock())
-    return list(await asyncio.gather(*(_poll_guarded(adb, fetcher, feed, settings, clock) for feed in feeds)))
+    return list(
+        await asyncio.gather(*(_poll_guarded(adb, fetcher, pipeline, feed, settings, clock) for feed in feeds))
+    )
 
 
 async def _poll_guarded(
-    adb: AsyncDatabase, fetcher: Fetcher, feed: Feed, settings: PollingSettings, clock: Callable[[], datetime]
+    adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
+    clock: Callable[[], datetime],
 ) -> FeedPoll:
     """A bug or a database fault while polling one feed is logged with the feed's URL and reported as
     that feed's failure, so that the rest of the cycle still completes."""
     try:
-        return await poll_feed(adb, fetcher, feed, settings, clock)
+        return await poll_feed(adb, fetcher, pipeline, feed, settings, clock)
     except Exception as exc:
         log.exception("polling feed %s failed unexpectedly", feed.url)
         return FeedPoll(feed.id, feed.url, "failed", error=f"internal error: {exc.__class__.__name__}")

@@ -1,0 +1,216 @@
+"""Stories, their members and their contradictions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from bot.monitor.model import StoredItem
+from storage.db import from_text, to_text
+
+
+class StoryNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    item: StoredItem
+    score: float
+    shared_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContradiction:
+    id: int
+    story_id: int
+    kind: str
+    earlier: StoredItem
+    later: StoredItem
+    evidence: str
+    score: float
+    detected_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: int
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    closed_at: datetime | None
+    item_count: int
+    source_count: int
+    contradiction_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTimeline:
+    story: Story
+    members: list[Member]
+    contradictions: list[StoredContradiction]
+
+
+_STORY_COLUMNS = """s.id, s.title, s.first_seen, s.last_seen, s.closed_at, s.item_count, s.source_count,
+    (SELECT count(*) FROM contradictions c WHERE c.story_id = s.id) AS contradiction_count"""
+
+
+def _story(row: dict) -> Story:
+    return Story(
+        id=row["id"],
+        title=row["title"],
+        first_seen=from_text(row["first_seen"]),
+        last_seen=from_text(row["last_seen"]),
+        closed_at=from_text(row["closed_at"]),
+        item_count=row["item_count"],
+        source_count=row["source_count"],
+        contradiction_count=row["contradiction_count"],
+    )
+
+
+def _item(row: dict, prefix: str = "") -> StoredItem:
+    return StoredItem(
+        id=row[f"{prefix}id"],
+        title=row[f"{prefix}title"],
+        link=row[f"{prefix}link"],
+        summary=row[f"{prefix}summary"],
+        source=row[f"{prefix}source"],
+        published=from_text(row[f"{prefix}published"]),
+    )
+
+
+def create_story(db: Database, story_id: int, title: str, first_seen: datetime) -> None:
+    db.execute(
+        "INSERT INTO stories (id, title, first_seen, last_seen) VALUES (?, ?, ?, ?)",
+        [story_id, title, to_text(first_seen), to_text(first_seen)],
+    )
+
+
+def add_member(
+    db: Database, story_id: int, item: StoredItem, *, score: float, shared_terms: Sequence[str], title: str,
+    now: datetime,
+) -> None:
+    """Put an item in a story and bring the story's summary columns up to date."""
+    db.execute(
+        "INSERT INTO story_items (item_id, story_id, score, shared_terms, joined_at) VALUES (?, ?, ?, ?, ?)",
+        [item.id, story_id, score, json.dumps(list(shared_terms)), to_text(now)],
+    )
+    db.execute(
+        """UPDATE stories SET title = ?, item_count = item_count + 1,
+               last_seen = max(last_seen, ?), first_seen = min(first_seen, ?),
+               source_count = (SELECT count(DISTINCT i.source) FROM story_items m
+                               JOIN items i ON i.id = m.item_id WHERE m.story_id = ?)
+           WHERE id = ?""",
+        [title, to_text(item.published), to_text(item.published), story_id, story_id],
+    )
+
+
+def close_stories(db: Database, story_ids: Iterable[int], now: datetime) -> None:
+    for story_id in story_ids:
+        db.execute("UPDATE stories SET closed_at = ? WHERE id = ? AND closed_at IS NULL", [to_text(now), story_id])
+
+
+def memberships(db: Database) -> list[tuple[int, StoredItem]]:
+    """(story id, item) for every item in a story, in published order: what the clusterer replays to pick
+    up where it left off (its word statistics cover all of history, not just the open stories)."""
+    rows = db.query(
+        """SELECT m.story_id, i.* FROM story_items m JOIN items i ON i.id = m.item_id
+           ORDER BY i.published, i.id"""
+    )
+    return [(row["story_id"], _item(row)) for row in rows]
+
+
+def max_story_id(db: Database) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
+
+
+def add_contradiction(
+    db: Database, story_id: int, earlier_id: int, later_id: int, *, kind: str, evidence: str, score: float,
+    now: datetime,
+) -> int | None:
+    """Record a contradiction; returns its id, or None when this one was already recorded."""
+    cursor = db.execute(
+        """INSERT OR IGNORE INTO contradictions
+               (story_id, earlier_item_id, later_item_id, kind, evidence, score, detected_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [story_id, earlier_id, later_id, kind, evidence, score, to_text(now)],
+    )
+    return cursor.lastrowid if cursor.rowcount else None
+
+
+def list_stories(
+    db: Database, *, query: str | None = None, include_closed: bool = False, limit: int = 20
+) -> list[Story]:
+    """Stories, most active first (latest report first). `query` matches words of the title or of any
+    report's title, all of them, case-insensitively."""
+    where, params = [], []
+    if not include_closed:
+        where.append("s.closed_at IS NULL")
+    for word in (query or "").split():
+        where.append(
+            """(s.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
+                 WHERE m.story_id = s.id AND i.title LIKE ? ESCAPE '\\'))"""
+        )
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
+    sql = f"SELECT {_STORY_COLUMNS} FROM stories s"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY s.last_seen DESC, s.id DESC LIMIT ?"
+    return [_story(row) for row in db.query(sql, [*params, limit])]
+
+
+def story_members(db: Database, story_ids: Sequence[int]) -> dict[int, list[Member]]:
+    if not story_ids:
+        return {}
+    marks = ", ".join("?" for _ in story_ids)
+    rows = db.query(
+        f"""SELECT m.story_id, m.score, m.shared_terms, i.* FROM story_items m JOIN items i ON i.id = m.item_id
+            WHERE m.story_id IN ({marks}) ORDER BY i.published, i.id""",
+        list(story_ids),
+    )
+    members: dict[int, list[Member]] = {story_id: [] for story_id in story_ids}
+    for row in rows:
+        members[row["story_id"]].append(Member(_item(row), row["score"], tuple(json.loads(row["shared_terms"]))))
+    return members
+
+
+def list_contradictions(
+    db: Database, *, story_id: int | None = None, limit: int | None = None
+) -> list[StoredContradiction]:
+    """Contradictions, newest first (by the later report's time)."""
+    sql = """SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at,
+                    e.id AS e_id, e.title AS e_title, e.link AS e_link, e.summary AS e_summary,
+                    e.source AS e_source, e.published AS e_published,
+                    l.id AS l_id, l.title AS l_title, l.link AS l_link, l.summary AS l_summary,
+                    l.source AS l_source, l.published AS l_published
+             FROM contradictions c JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id"""
+    params: list[object] = []
+    if story_id is not None:
+        sql += " WHERE c.story_id = ?"
+        params.append(story_id)
+    sql += " ORDER BY l.published DESC, c.id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [
+        StoredContradiction(
+            id=row["cid"], story_id=row["story_id"], kind=row["kind"], earlier=_item(row, "e_"),
+            later=_item(row, "l_"), evidence=row["evidence"], score=row["score"],
+            detected_at=from_text(row["detected_at"]),
+        )
+        for row in db.query(sql, params)
+    ]
+
+
+def get_story(db: Database, story_id: int) -> StoryTimeline:
+    rows = list(db.query(f"SELECT {_STORY_COLUMNS} FROM stories s WHERE s.id = ?", [story_id]))
+    if not rows:
+        raise StoryNotFoundError(f"there is no story {story_id}")
+    return StoryTimeline(
+        _story(rows[0]), story_members(db, [story_id])[story_id], list_contradictions(db, story_id=story_id)
+    )

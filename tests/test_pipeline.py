@@ -1,0 +1,112 @@
+"""Store → cluster → detect through the real pipeline, on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.monitor.files import read_items
+from bot.monitor.model import Item
+from bot.monitor.normalize import dedup_key
+from bot.monitor.pipeline import Pipeline
+from storage import stories as story_store
+from storage.db import open_database
+
+START = datetime(2024, 12, 6, 9, 30, tzinfo=UTC)
+
+
+def report(title: str, source: str, hours: float) -> Item:
+    link = f"https://{source.lower().replace(' ', '')}.example/{abs(hash(title))}"
+    return Item(
+        key=dedup_key(guid=None, link=link, title=title, scope=source), title=title, link=link, summary="",
+        source=source, published=START + timedelta(hours=hours),
+    )
+
+
+EVACUATION = report("Iran begins evacuating military personnel from Syria", "Levant Wire", 0)
+FOLLOW_UP = report("Iran evacuating commanders and diplomats from Syria, officials say", "Gulf Post", 2)
+COPPER = report("Copper prices climb to a two-year high on Chilean mine strike", "Metals Daily", 3)
+DENIAL = report("Iran denies evacuating diplomats from Syria", "Tehran Desk", 33)
+
+
+def test_reports_become_stories_and_the_denial_is_a_contradiction(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    pipeline = Pipeline()
+    first = pipeline.process(db, [COPPER, FOLLOW_UP, EVACUATION], now=START)
+    assert len(first.new_items) == 3 and len(first.new_stories) == 2
+    second = pipeline.process(db, [DENIAL], now=START)
+    assert second.new_stories == [] and len(second.contradictions) == 1
+
+    [found] = story_store.list_contradictions(db)
+    assert found.kind == "denial"
+    assert (found.earlier.title, found.later.title) == (EVACUATION.title, DENIAL.title)
+    assert "evacuat" in found.evidence
+    timeline = story_store.get_story(db, found.story_id)
+    assert [m.item.title for m in timeline.members] == [EVACUATION.title, FOLLOW_UP.title, DENIAL.title]
+    assert timeline.story.source_count == 3
+    assert timeline.members[1].shared_terms  # why it joined is recorded
+    copper = story_store.list_stories(db, query="copper")
+    assert [s.item_count for s in copper] == [1]
+    db.close()
+
+
+def test_a_restarted_pipeline_continues_the_same_stories(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    Pipeline().process(db, [EVACUATION, FOLLOW_UP, COPPER], now=START)
+    db.close()
+
+    db = open_database(tmp_path / "sw.db")
+    report_after_restart = Pipeline().process(db, [DENIAL], now=START)
+    assert report_after_restart.new_stories == []
+    assert len(report_after_restart.contradictions) == 1
+    new_story = Pipeline().process(db, [report("Volcano erupts in Iceland, flights grounded", "Nordic", 40)], now=START)
+    assert new_story.new_stories == [story_store.max_story_id(db)]
+    assert story_store.max_story_id(db) == 3
+    db.close()
+
+
+def test_a_failed_transaction_leaves_database_and_memory_as_they_were(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    pipeline = Pipeline()
+    pipeline.process(db, [EVACUATION], now=START)
+
+    class Broken(Exception):
+        pass
+
+    def explode(_: int) -> None:
+        raise Broken
+
+    with pytest.raises(Broken):
+        pipeline.process(db, [FOLLOW_UP, COPPER], now=START, progress=explode)
+    assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM stories").fetchone()[0] == 1
+    # The same items again: the pipeline's memory must not remember the rolled-back stories.
+    again = pipeline.process(db, [FOLLOW_UP, COPPER], now=START)
+    assert len(again.new_stories) == 1
+    assert story_store.max_story_id(db) == 2
+    db.close()
+
+
+def test_quiet_stories_close(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    pipeline = Pipeline()
+    pipeline.process(db, [EVACUATION], now=START)
+    much_later = START + timedelta(hours=pipeline.cluster_settings.close_after_hours + 1)
+    late = Item(
+        key="late", title=EVACUATION.title, link="https://late.example/1", summary="", source="Late",
+        published=much_later,
+    )
+    result = pipeline.process(db, [late], now=much_later)
+    assert result.new_stories == [2]
+    assert [s.id for s in story_store.list_stories(db)] == [2]
+    assert {s.id for s in story_store.list_stories(db, include_closed=True)} == {1, 2}
+    db.close()
+
+
+def test_labels_never_reach_the_pipeline() -> None:
+    items = read_items(Path(__file__).parent / "data" / "labelled.jsonl", START)
+    assert len(items) == 5
+    for item in items:
+        assert "GOLD-" not in repr(item) and "against" not in repr(item)
