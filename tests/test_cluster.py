@@ -134,6 +134,8 @@ def test_tokenize_and_stem() -> None:
     assert tokenize("U.S. stocks fall", {"fall"}) == ["usa", "stocks"]
     assert len({stem(w) for w in ("beheads", "beheaded", "beheading", "behead")}) == 1
     assert stem("congress") == "congress"
+    for forms in (("kill", "killed", "kills", "killing"), ("fly", "flies", "flying"), ("stop", "stopped")):
+        assert len({stem(w) for w in forms}) == 1, forms
 
 
 def test_story_closes_after_quiet_period() -> None:
@@ -291,3 +293,4 @@ def test_candidates_come_from_the_index_not_a_scan() -> None:
     assert c._candidates(vector) == set()
     vector = c._vector("Another report on topic7", "", "Wire")
     assert len(c._candidates(vector)) == 1
+

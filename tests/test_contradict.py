@@ -268,3 +268,58 @@ def test_any_object_with_the_item_fields_will_do() -> None:
     a = _Plain("a", "Finance minister resigns", "", "x", _T0)
     b = _Plain("b", "Finance minister has not resigned", "", "y", _T0)
     assert [c.kind for c in detect(b, [a])] == ["negation"]
+
+
+# Attribution: an item that relays someone's claim reports it without asserting it, so a later denial of
+# the claim contradicts nobody; a denial of an asserted report still does.
+@pytest.mark.parametrize(
+    "relayed",
+    [
+        "Senator: dozens of smugglers caught crossing the northern border",
+        "Dozens of smugglers caught crossing the northern border, officials say",
+        "Dozens of smugglers caught crossing the northern border - police",
+        "Dozens of smugglers caught crossing the northern border, according to a local paper",
+        "Lawmaker says dozens of smugglers caught crossing the northern border",
+    ],
+)
+def test_a_denial_of_a_relayed_claim_is_no_contradiction(relayed: str) -> None:
+    later = item("Border agency denies smugglers were caught crossing the northern border")
+    assert kinds(later, item(relayed)) == set()
+    assert kinds(later, item("Dozens of smugglers caught crossing the northern border")) == {"denial"}
+
+
+def test_a_topic_before_a_colon_is_no_attribution() -> None:
+    earlier = item("Northern border: dozens of smugglers caught crossing")
+    assert kinds(item("Border agency denies smugglers were caught crossing"), earlier) == {"denial"}
+
+
+def test_an_item_about_a_rumour_does_not_assert_it() -> None:
+    earlier = item("Police deny the sculpture was stolen from the museum")
+    assert kinds(item("Artist mocks stolen sculpture rumour with new photo"), earlier) == set()
+    assert kinds(item("Sculpture stolen from the museum"), earlier) == {"reversal"}
+
+
+def test_two_denials_agree_even_when_their_states_differ() -> None:
+    earlier = item("Singer not dead: death hoax spreads on social media")
+    assert kinds(item("Singer hasn't died despite what everyone is saying online"), earlier) == set()
+    assert kinds(item("Singer found alive after plane crash"), item("Singer killed in plane crash")) == {"opposite"}
+
+
+def test_a_whole_report_debunk_must_share_more_than_names() -> None:
+    debunk = item("The video of a seagull attacking Angela Merkel is a hoax")
+    assert kinds(debunk, item("Angela Merkel gives speech on the dangers of inflation")) == set()
+    assert kinds(debunk, item("Seagull attacks Angela Merkel during speech")) == {"denial"}
+    # In Title Case nothing tells a name from an event word, so shared words count as before.
+    assert kinds(item("Seagull Attack On Angela Merkel Is A Hoax"), item("Seagull attacks Angela Merkel")) == {"denial"}
+
+
+def test_a_doubt_adjective_before_a_noun_describes_rather_than_doubts() -> None:
+    earlier = item("Farmer grows a ten-kilo potato")
+    assert kinds(item("Farmer grows a ten-kilo potato: the most unlikely vegetables of the year"), earlier) == set()
+    assert kinds(item("Ten-kilo potato unlikely, say growers"), earlier) == {"denial"}
+
+
+def test_a_capitalised_run_opening_a_sentence_case_title_is_a_name() -> None:
+    debunk = item("Seagull Attack Video On Angela Merkel Is A Hoax")  # Title Case: no names known here
+    assert kinds(debunk, item("Angela Merkel gives a speech on the dangers of inflation")) == set()
+    assert kinds(debunk, item("Seagull attacks Angela Merkel during a speech on inflation")) == {"denial"}

@@ -107,6 +107,9 @@ _DEBUNK_WORDS = _words("""
 _DISMISSIVE = _words("absurd ridiculous crazy laughable preposterous silly ludicrous")
 # Weaker: the outlet doubts the claim rather than refutes it.
 _DOUBT_WORDS = _words("doubt doubts doubted doubtful skeptical sceptical unlikely questions")
+# Of those, the adjectives doubt a claim only when predicative ("merger unlikely", "unlikely to happen"); before
+# a noun they describe it ("the most unlikely pairs of shoes").
+_DOUBT_ADJECTIVES = _words("doubtful skeptical sceptical unlikely")
 # Verbs that deny whatever follows them.
 _DENIAL_VERBS = _words("""
     deny denies denied denying denial denials refute refutes refuted refuting rubbishes rubbished
@@ -136,8 +139,20 @@ _NEGATION_BLOCKERS = _words("yet only just matter doubt longer less more sooner"
 _HEDGES = _words("""
     reportedly allegedly alleged apparently appears appear seemingly possibly purportedly supposedly
     rumored rumoured unconfirmed unverified claims claim claimed claiming may might could believed suspected
+    rumor rumors rumour rumours speculation allegation allegations
     sources source maybe perhaps probably likely
     """)
+# Who a claim is attributed to: an item that only relays what one of these says ("Congressman: ten fighters
+# caught", "Lawmaker says...", "... - police") reports the claim without asserting it, as "reportedly" does.
+_SPEAKERS = _words("""
+    official officials spokesman spokeswoman spokesperson lawmaker lawmakers legislator congressman
+    congresswoman senator senators rep representative mayor governor police cop cops sheriff authorities
+    witness witnesses eyewitness eyewitnesses expert experts source sources insider insiders aide aides
+    report reports media analyst analysts activist activists
+    """)
+_SPEECH_VERBS = _words("say says said claim claims claimed tell tells told insist insists insisted warns warned")
+_ATTRIBUTION_SPAN = 4  # a speaker word and a speech verb this close name who says it
+_SPEAKER_MARK = re.compile(r":|\s[-–—]+\s")  # "Congressman: ...", "... - police"
 # Auxiliaries and other words skipped between a negator and the negated event.
 _AUX = _words("""
     be been being is are was were am has have had do does did will would shall should can could may might
@@ -291,6 +306,7 @@ class TextAnalysis:
     hedged: bool = False
     states: tuple[State, ...] = ()
     figures: tuple[Figure, ...] = ()
+    names: frozenset[str] = frozenset()  # keys of the names in a sentence-case title ("Vladimir Putin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +457,10 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
     return claim
 
 
+def _attributive(tok: str, after: list[str]) -> bool:
+    return tok in _DOUBT_ADJECTIVES and bool(after) and after[0] not in STOP_WORDS and not _is_number(after[0])
+
+
 def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
     """Denials and negations of a title, and whether it affirms a claim against a debunk ("no hoax",
     "denies hoax claims")."""
@@ -457,7 +477,8 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
             before = tokens[:i]
             after = tokens[i + 1 :]
             dismissive = tok in _DISMISSIVE and any(t in _REPORT_NOUNS for t in flat)
-            if tok in _DEBUNK_WORDS or dismissive or (tok in _DOUBT_WORDS and not _negated(tokens, i)):
+            doubt = tok in _DOUBT_WORDS and not _negated(tokens, i) and not _attributive(tok, after)
+            if tok in _DEBUNK_WORDS or dismissive or doubt:
                 if tok in _DEBUNK_WORDS and (_negated(tokens, i) or any(t in _DENIAL_VERBS for t in before)):
                     affirmed = True  # "no hoax", "denies hoax claims": a debunk denied asserts the claim
                     continue
@@ -643,6 +664,49 @@ def _unit(following: list[str]) -> tuple[str | None, bool]:
     return counted or None, False
 
 
+def _attributed(title: str, segments: list[_Segment]) -> bool:
+    """Whether the title relays someone's claim: "Congressman: X", "X - police", "officials say X",
+    "X, according to Y"."""
+    flat = [t for seg in segments for t in seg.tokens]
+    if "according" in flat:
+        return True
+    if len(segments) > 1 and _SPEAKER_MARK.search(title):
+        for seg in (segments[0], segments[-1]):
+            if len(seg.tokens) <= _ATTRIBUTION_SPAN + 1 and any(t in _SPEAKERS for t in seg.tokens):
+                return True
+    for i, tok in enumerate(flat):
+        if tok in _SPEECH_VERBS:
+            near = flat[max(0, i - _ATTRIBUTION_SPAN) : i + _ATTRIBUTION_SPAN + 1]
+            if any(t in _SPEAKERS for t in near):
+                return True
+    return False
+
+
+_RAW_WORD = re.compile(r"[^\W_][\w'’.-]*|[:–—]|\s-\s")
+
+
+def _names(title: str) -> frozenset[str]:
+    """Keys of the capitalised words inside a sentence-case title: who or where the story is about, which a
+    debunk shares with every other report on the same person. In Title Case or capitals nothing can tell a
+    name, so there are none."""
+    words = _RAW_WORD.findall(title)
+    if sum(w[:1].islower() and len(w) > 3 for w in words) < 2:
+        return frozenset()
+    names: set[str] = set()
+    after_break = True
+    for k, w in enumerate(words):
+        if not w[:1].isalnum():
+            after_break = True
+            continue
+        # A capital after a break may only start the sentence, unless a capitalised word follows ("Vladimir Putin").
+        # Hyphenated compounds ("Three-Headed") describe; they are not names.
+        nxt = words[k + 1] if k + 1 < len(words) else ""
+        if w[:1].isupper() and "-" not in w and (not after_break or (nxt[:1].isupper() and "-" not in nxt)):
+            names.update(event_key(t) for t in tokenize(w))
+        after_break = False
+    return frozenset(names)
+
+
 @lru_cache(maxsize=8192)
 def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     """Analyse one title (and summary) once; the result is shared by every comparison of that item."""
@@ -663,13 +727,15 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         if t in STOP_WORDS:
             continue
         phrases.setdefault(event_key(t), _phrase(flat, k))
-    hedged = hedge_words and not affirmed and not claims
+    hedged = (hedge_words or _attributed(title, segments)) and not affirmed and not claims
     states = [st for seg in segments for st in _find_states(seg.tokens)]
     figures = [f for seg in segments for f in _find_figures(seg.tokens)]
     negated = frozenset(
         event_key(t) for seg in segments for k, t in enumerate(seg.tokens) if _negated(seg.tokens, k, 2)
     )
-    return TextAnalysis(keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures))
+    return TextAnalysis(
+        keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), _names(title)
+    )
 
 
 def analyze(item: ItemText) -> Analysis:
@@ -681,8 +747,13 @@ def analyze(item: ItemText) -> Analysis:
 # Comparison of two analysed items.
 
 
-def _targets_met(claim: Claim, other: frozenset[str], settings: ContradictionSettings) -> frozenset[str] | None:
-    """The claim's event words the other item has, when they are enough to say it is the same event."""
+def _targets_met(
+    claim: Claim, other: frozenset[str], settings: ContradictionSettings, names: frozenset[str] = frozenset()
+) -> frozenset[str] | None:
+    """The claim's event words the other item has, when they are enough to say it is the same event.
+
+    A denial of a whole report ("X is a hoax") must share more than names with the other item: "Putin gives
+    a speech" is not what "the video of a bird pooping on Vladimir Putin is a hoax" denies."""
     shared = claim.targets & other
     if claim.subject and not claim.subject & other and len(shared) < 2:
         return None  # someone else's event: "the minister has not resigned" vs "the governor resigns"
@@ -691,7 +762,7 @@ def _targets_met(claim: Claim, other: frozenset[str], settings: ContradictionSet
             return None
         return shared | {claim.head}
     smaller = min(len(claim.targets), len(other)) or 1
-    if len(shared) >= settings.min_shared and len(shared) / smaller >= settings.min_overlap:
+    if len(shared) >= settings.min_shared and len(shared) / smaller >= settings.min_overlap and shared - names:
         return shared
     return None
 
@@ -707,7 +778,7 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
     hedge = settings.hedged_factor if b.hedged else 1.0
     # A hedged report asserts nothing, so there is nothing for a denial to contradict.
     for claim in a.claims if not b.hedged else ():
-        met = _targets_met(claim, b.asserted, settings)
+        met = _targets_met(claim, b.asserted, settings, a.names | b.names)
         if met is None or claim.head in b.negated:  # both negate it: they agree
             continue
         event = _event_name(met, claim.head, b.phrases)
@@ -717,7 +788,7 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
         found.append((label, score, f"{label} of '{event}': '{claim.cue}' vs '{earlier_phrase}'"))
     if not a.hedged and not a.claims:
         for claim in b.claims:
-            met = _targets_met(claim, a.asserted, settings)
+            met = _targets_met(claim, a.asserted, settings, a.names | b.names)
             if met is None or claim.head in a.negated:
                 continue
             event = _event_name(met, claim.head, a.phrases)
@@ -726,6 +797,8 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
             found.append(("reversal", score, f"reversal of '{event}': '{later_phrase}' after '{claim.cue}'"))
     if settings.same_source_updates and new.item.source and new.item.source == old.item.source:
         return found
+    if a.claims and b.claims:
+        return found  # two items that both deny something agree; their states and figures are the denied ones
     if a.states and b.states and len(a.keys & b.keys) >= 2:
         for sa in a.states:
             for sb in b.states:

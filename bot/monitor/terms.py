@@ -339,10 +339,14 @@ def stem(word: str) -> str:
     """A light suffix stripper for English ("saves", "saved", "saving" -> "sav"; "stories" -> "stori").
 
     Not a linguistic stemmer: it only needs to map inflections of one word to one key, consistently.
-    Short words, numbers and words ending in "ss", "us", "is" ("congress", "virus", "isis") are left alone.
+    Numbers, words of one to three letters (but a final "y" becomes "i" everywhere, so "fly" meets "flies")
+    and words ending in "ss", "us", "is" ("congress", "virus", "isis") are left alone.
     """
-    if len(word) <= 3 or not word.isalpha():
+    if not word.isalpha():
         return word
+    if len(word) <= 3:
+        # "fly" must meet "flies" (-> "fli"), "day" meet "days".
+        return word[:-1] + "i" if len(word) == 3 and word.endswith("y") else word
     w = word
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "i"
@@ -353,10 +357,13 @@ def stem(word: str) -> str:
     for suffix in ("ingly", "edly", "ing", "ed"):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             w = w[: -len(suffix)]
-            w = _DOUBLE.sub(r"\1", w)
             break
     if w.endswith("e") and len(w) > 3:
         w = w[:-1]
-    if w.endswith("y") and len(w) > 3:
+    if w.endswith("y") and len(w) >= 3:
         w = w[:-1] + "i"
+    # A final double consonant is undoubled whether or not a suffix went, so "kill" meets "killed" and
+    # "stop" meets "stopped" (three-letter stems such as "add" keep theirs, as "add" itself does).
+    if len(w) >= 4:
+        w = _DOUBLE.sub(r"\1", w)
     return w
