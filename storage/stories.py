@@ -99,13 +99,15 @@ def add_member(
         "INSERT INTO story_items (item_id, story_id, score, shared_terms, joined_at) VALUES (?, ?, ?, ?, ?)",
         [item.id, story_id, score, json.dumps(list(shared_terms)), to_text(now)],
     )
+    # Counted incrementally: a COUNT(DISTINCT) over all members on every insert grows with the story.
     db.execute(
         """UPDATE stories SET title = ?, item_count = item_count + 1,
                last_seen = max(last_seen, ?), first_seen = min(first_seen, ?),
-               source_count = (SELECT count(DISTINCT i.source) FROM story_items m
-                               JOIN items i ON i.id = m.item_id WHERE m.story_id = ?)
+               source_count = source_count + NOT EXISTS (
+                   SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
+                   WHERE m.story_id = ? AND m.item_id != ? AND i.source = ?)
            WHERE id = ?""",
-        [title, to_text(item.published), to_text(item.published), story_id, story_id],
+        [title, to_text(item.published), to_text(item.published), story_id, item.id, item.source, story_id],
     )
 
 
