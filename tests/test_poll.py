@@ -174,3 +174,23 @@ async def test_force_polls_feeds_in_backoff(
     await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)
     assert await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock) == []
     assert len(await poll_cycle(adb, fetcher, Pipeline(), polling, force=True, clock=clock)) == 1
+
+
+async def test_every_feed_format_and_damaged_documents_over_http(
+    feed_server: FeedServer, fetcher: Fetcher, adb: AsyncDatabase, polling: PollingSettings, clock: Clock
+) -> None:
+    urls = {
+        "rss10": feed_server.route("/rss10", feed_file("rss10.rdf"), content_type="application/rdf+xml"),
+        "atom": feed_server.route("/atom", feed_file("atom10.xml"), content_type="application/atom+xml"),
+        "truncated": feed_server.route("/cut", feed_file("truncated.xml"), gzip=True),
+        "encoding": feed_server.route("/enc", feed_file("wrong-encoding.xml"), content_type="text/xml"),
+    }
+    await add(adb, clock, *urls.values())
+    results = {r.url: r for r in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)}
+    assert len(results[urls["rss10"]].new_items) == 2
+    assert len(results[urls["atom"]].new_items) == 2
+    truncated = results[urls["truncated"]]
+    assert truncated.status == "new" and truncated.new_items[0].title.startswith("Iran begins evacuating")
+    assert any(w.startswith("XML error at line") for w in truncated.warnings)
+    assert results[urls["encoding"]].new_items[0].title == "Président français en visite à Beyrouth"
+    assert all(feed.healthy for feed in await adb.run(feed_store.list_feeds))
