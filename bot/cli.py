@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from sqlite_utils import Database
 
 from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
@@ -60,7 +62,15 @@ class CliState:
     def open_async_db(self) -> AsyncDatabase:
         return AsyncDatabase(self.open_db())
 
-    def open_db(self) -> Any:
+    @contextlib.contextmanager
+    def database(self) -> Iterator[Database]:
+        db = self.open_db()
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def open_db(self) -> Database:
         path = self.settings.storage.path
         try:
             return open_database(path)
@@ -77,6 +87,10 @@ class CliState:
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"Error: {(message or 'unknown error').rstrip('.')}.", err=True)
     sys.exit(code)
+
+
+def _echo_json(value: object) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def _count(number: int, noun: str) -> str:
@@ -153,13 +167,10 @@ def _feed_json(feed: Feed) -> dict[str, Any]:
 @click.pass_obj
 def feeds_list(state: CliState, as_json: bool) -> None:
     """List the feeds with their health: last success, failures, last error, next poll."""
-    db = state.open_db()
-    try:
+    with state.database() as db:
         pool = feed_store.list_feeds(db)
-    finally:
-        db.close()
     if as_json:
-        click.echo(json.dumps([_feed_json(feed) for feed in pool], indent=2, ensure_ascii=False))
+        _echo_json([_feed_json(feed) for feed in pool])
         return
     if not pool:
         click.echo("No feeds yet. Add one with: storywatch feeds add URL")
@@ -291,7 +302,7 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
         started = time.perf_counter()
         results = await poll_cycle(adb, fetcher, pipeline, settings.polling, force=force_now)
         if as_json:
-            click.echo(json.dumps([_poll_json(r) for r in results], indent=2, ensure_ascii=False))
+            _echo_json([_poll_json(r) for r in results])
         elif results:
             for result in results:
                 if result.status != "unchanged":
@@ -349,15 +360,12 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
     items = []
     for path in paths:
         items.extend(read_items(path, now))
-    db = state.open_db()
-    try:
+    with state.database() as db:
         if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
             with click.progressbar(length=len(items), label="Ingesting", file=sys.stderr) as bar:
                 report = Pipeline().process(db, items, now=now, progress=bar.update)
         else:
             report = Pipeline().process(db, items, now=now)
-    finally:
-        db.close()
     files = "file" if len(paths) == 1 else "files"
     click.echo(
         f"Ingested {len(paths)} {files}: {report.received} items, {len(report.new_items)} new, "
@@ -421,14 +429,11 @@ def _contradiction_lines(found: StoredContradiction) -> list[str]:
 @click.pass_obj
 def stories_command(state: CliState, as_json: bool, include_closed: bool, query: str | None, limit: int) -> None:
     """Stories, most recently active first."""
-    db = state.open_db()
-    try:
+    with state.database() as db:
         found = story_store.list_stories(db, query=query, include_closed=include_closed, limit=limit)
         members = story_store.story_members(db, [story.id for story in found])
-    finally:
-        db.close()
     if as_json:
-        click.echo(json.dumps([_story_json(s, members[s.id]) for s in found], indent=2, ensure_ascii=False))
+        _echo_json([_story_json(s, members[s.id]) for s in found])
         return
     if not found:
         click.echo("No stories match." if query else "No stories yet: ingest or poll some feeds first.")
@@ -449,20 +454,18 @@ def stories_command(state: CliState, as_json: bool, include_closed: bool, query:
 @click.pass_obj
 def story_command(state: CliState, story_id: int, as_json: bool) -> None:
     """One story's timeline: every report, why it joined, and the contradictions."""
-    db = state.open_db()
-    try:
-        timeline = story_store.get_story(db, story_id)
-    except story_store.StoryNotFoundError as exc:
-        raise InputProblem(f"{exc} (see storywatch stories)") from None
-    finally:
-        db.close()
+    with state.database() as db:
+        try:
+            timeline = story_store.get_story(db, story_id)
+        except story_store.StoryNotFoundError as exc:
+            raise InputProblem(f"{exc} (see storywatch stories)") from None
     if as_json:
         document = _story_json(timeline.story, timeline.members)
         for entry, member in zip(document["items"], timeline.members, strict=True):
             entry["score"] = member.score
             entry["shared_terms"] = list(member.shared_terms)
         document["contradictions"] = [_contradiction_json(c) for c in timeline.contradictions]
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        _echo_json(document)
         return
     story = timeline.story
     click.echo(f"Story {story.id}: {story.title}")
@@ -492,13 +495,10 @@ def story_command(state: CliState, story_id: int, as_json: bool) -> None:
 @click.pass_obj
 def contradictions_command(state: CliState, as_json: bool, limit: int) -> None:
     """Contradictions found, newest first."""
-    db = state.open_db()
-    try:
+    with state.database() as db:
         found = story_store.list_contradictions(db, limit=limit)
-    finally:
-        db.close()
     if as_json:
-        click.echo(json.dumps([_contradiction_json(c) for c in found], indent=2, ensure_ascii=False))
+        _echo_json([_contradiction_json(c) for c in found])
         return
     if not found:
         click.echo("No contradictions found yet.")
@@ -513,7 +513,7 @@ def eval_command(dataset: Path, as_json: bool) -> None:
     """Replay a labelled JSON Lines data set into a fresh temporary database and print the metrics."""
     report = evaluate(dataset)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        _echo_json(report.to_json())
         return
     click.echo(f"{report.dataset}: {report.items} items, {report.gold_stories} gold stories, "
                f"{report.stories} stories found")
