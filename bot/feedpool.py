@@ -8,7 +8,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from bot.monitor.fetch import Fetcher, FetchError
+from bot.monitor.fetch import Fetcher, FetchError, FetchResult
 from bot.monitor.normalize import canonical_url
 from bot.monitor.opml import OpmlFeed, parse_opml, render_opml
 from bot.monitor.parse import NotAFeedError, ParsedFeed, parse_feed
@@ -68,15 +68,17 @@ def normalise_feed_url(url: str) -> str:
     return canonical
 
 
-async def _fetch_parsed(fetcher: Fetcher, url: str, now: datetime) -> tuple[str, ParsedFeed]:
+async def _fetch(fetcher: Fetcher, url: str) -> FetchResult:
     try:
-        result = await fetcher.fetch(url)
+        return await fetcher.fetch(url)
     except FetchError as exc:
         raise FeedPoolError(f"could not fetch {url}: {exc}") from None
-    parsed = await asyncio.to_thread(
+
+
+async def _parse(result: FetchResult, now: datetime) -> ParsedFeed:
+    return await asyncio.to_thread(
         parse_feed, result.content, url=result.url, headers=result.headers, scope="check", now=now
     )
-    return result.moved_to or url, parsed
 
 
 async def add_checked_feed(adb: AsyncDatabase, fetcher: Fetcher, url: str, now: datetime) -> AddedFeed:
@@ -87,22 +89,23 @@ async def add_checked_feed(adb: AsyncDatabase, fetcher: Fetcher, url: str, now: 
     """
     url = normalise_feed_url(url)
     discovered_from = None
+    result = await _fetch(fetcher, url)
     try:
-        final_url, parsed = await _fetch_parsed(fetcher, url, now)
+        parsed = await _parse(result, now)
     except NotAFeedError as exc:
-        if "HTML page" not in str(exc):
+        if not exc.html_page:
             raise FeedPoolError(f"{url} is {exc}") from None
-        page = await fetcher.fetch(url)
-        candidates = _feed_links(page.content, page.url)
+        candidates = _feed_links(result.content, result.url)
         if not candidates:
             raise FeedPoolError(f"{url} is not a feed: it is a web page that names no RSS or Atom feed") from None
         discovered_from, url = url, normalise_feed_url(candidates[0])
+        result = await _fetch(fetcher, url)
         try:
-            final_url, parsed = await _fetch_parsed(fetcher, url, now)
+            parsed = await _parse(result, now)
         except NotAFeedError as inner:
             raise FeedPoolError(f"{url} (announced by {discovered_from}) is {inner}") from None
     try:
-        feed = await adb.run(feed_store.add_feed, final_url, now, parsed.title)
+        feed = await adb.run(feed_store.add_feed, result.moved_to or url, now, parsed.title)
     except feed_store.FeedExistsError as exc:
         raise FeedPoolError(str(exc)) from None
     return AddedFeed(feed, len(parsed.items), discovered_from)

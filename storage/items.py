@@ -8,18 +8,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from bot.monitor.model import Item, StoredItem
-from storage.db import from_text, to_text
-
-
-def _stored(row: dict) -> StoredItem:
-    return StoredItem(
-        id=row["id"],
-        title=row["title"],
-        link=row["link"],
-        summary=row["summary"],
-        source=row["source"],
-        published=from_text(row["published"]),
-    )
+from storage.db import to_text
 
 
 def _existing_id(db: Database, item: Item) -> int | None:
@@ -65,16 +54,3 @@ def store_items(
 def count_items(db: Database) -> int:
     return db.execute("SELECT count(*) FROM items").fetchone()[0]
 
-
-def get_items(db: Database, item_ids: Iterable[int]) -> list[StoredItem]:
-    ids = list(item_ids)
-    if not ids:
-        return []
-    placeholders = ", ".join("?" for _ in ids)
-    rows = db.query(f"SELECT * FROM items WHERE id IN ({placeholders}) ORDER BY published, id", ids)
-    return [_stored(row) for row in rows]
-
-
-def latest_items(db: Database, limit: int = 20) -> list[StoredItem]:
-    return [_stored(row) for row in db.query("SELECT * FROM items ORDER BY published DESC, id DESC LIMIT ?",
-                                             [limit])]

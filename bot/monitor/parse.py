@@ -27,7 +27,12 @@ log = logging.getLogger(__name__)
 
 
 class NotAFeedError(ValueError):
-    """The document is not an RSS or Atom feed. The message is the plain reason shown to users."""
+    """The document is not an RSS or Atom feed. The message is the plain reason shown to users;
+    `html_page` says it is a web page, which may name its feed in a <link rel="alternate">."""
+
+    def __init__(self, reason: str, *, html_page: bool = False) -> None:
+        super().__init__(reason)
+        self.html_page = html_page
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def parse_feed(
         problem = None
     if not version:
         if _looks_like_html(stripped[:2048]):
-            raise NotAFeedError("not a feed: got an HTML page")
+            raise NotAFeedError("not a feed: got an HTML page", html_page=True)
         if not stripped.startswith(b"<"):
             raise NotAFeedError(f"not a feed: the response is not XML (it starts with {stripped[:12]!r})")
         if problem is not None and not parsed.entries:

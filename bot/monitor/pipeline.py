@@ -124,7 +124,8 @@ class Pipeline:
         earlier = self._story_analyses(db, story_id)
         new = analyze(item)
         found = []
-        for contradiction in detect(new, [a for a in earlier if a.item.id != item.id], self.contradiction_settings):
+        # `detect` skips the item itself, which a freshly loaded story already holds.
+        for contradiction in detect(new, earlier, self.contradiction_settings):
             contradiction_id = story_store.add_contradiction(
                 db, story_id, int(contradiction.earlier.id), item.id, kind=contradiction.kind,
                 evidence=contradiction.evidence, score=contradiction.score, now=now,
