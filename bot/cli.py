@@ -523,6 +523,37 @@ def eval_command(dataset: Path, as_json: bool) -> None:
             click.echo(f"  {name:<14} P {scores.precision:.3f}  R {scores.recall:.3f}  F1 {scores.f1:.3f}")
 
 
+# ------------------------------------------------------------------------------------------------ run
+
+
+@cli.command()
+@click.pass_obj
+def run(state: CliState) -> None:
+    """Run the Telegram bot: poll the feeds on schedule, send alerts, answer commands. Stop with Ctrl-C."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import BotRuntime, MissingTokenError
+
+    settings = state.settings
+    try:
+        runtime = BotRuntime(settings, adb=state.open_async_db())
+    except MissingTokenError as exc:
+        raise InputProblem(str(exc)) from None
+
+    async def serve() -> None:
+        try:
+            await runtime.serve()
+        finally:
+            runtime.adb.close()
+
+    try:
+        asyncio.run(serve())
+    except InvalidToken:
+        raise InputProblem("Telegram refused the bot token (401 Unauthorized): check telegram.token") from None
+    except NetworkError as exc:
+        _fail(f"could not reach Telegram at {settings.telegram.base_url}: {exc.message}", EXIT_RUNTIME)
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 

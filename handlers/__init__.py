@@ -1,0 +1,35 @@
+"""Telegram's side of the bot: each module turns updates into calls on `bot.service.StoryWatch`."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import callbacks, fallback, feeds, follow, settings, start, stories
+
+BOT_COMMANDS = [BotCommand(name, description) for name, description in start.COMMANDS]
+
+
+def register(application: Application) -> None:
+    """Attach every handler. Commands come first; anything else that looks like a command is answered by
+    `unknown_command`."""
+    commands = {
+        "start": start.start,
+        "help": start.help_command,
+        "follow": follow.follow,
+        "following": follow.following,
+        "unfollow": follow.unfollow,
+        "mute": follow.mute,
+        "stories": stories.stories,
+        "story": stories.story,
+        "alerts": settings.alerts,
+        "feeds": feeds.feeds,
+        "addfeed": feeds.add_feed,
+        "removefeed": feeds.remove_feed,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(callbacks.button))
+    application.add_handler(MessageHandler(filters.Document.ALL, feeds.opml_file))
+    application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
+    application.add_error_handler(fallback.on_error)

@@ -192,6 +192,30 @@ def m001_initial_schema(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_follows_and_topic_words(db: Database) -> None:
+    db.executescript(
+        """
+        -- A story followed because a topic matched it: gone when the topic is unfollowed.
+        ALTER TABLE subscriptions ADD COLUMN via INTEGER REFERENCES subscriptions(id) ON DELETE CASCADE;
+        ALTER TABLE subscriptions ADD COLUMN word_count INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX subscriptions_story ON subscriptions (story_id) WHERE story_id IS NOT NULL;
+
+        -- A topic's words, stemmed: an event reaches a topic when it holds all of them, found through this
+        -- index rather than by testing every topic of every chat.
+        CREATE TABLE topic_words (
+            word TEXT NOT NULL,
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+            PRIMARY KEY (word, subscription_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX topic_words_subscription ON topic_words (subscription_id);
+
+        CREATE INDEX outbox_message ON outbox (chat_id, message_id) WHERE message_id IS NOT NULL;
+        CREATE INDEX events_story ON events (story_id);
+        """
+    )
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) and migrate the database at `path`.
 

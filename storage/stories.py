@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -72,7 +72,7 @@ def _story(row: dict) -> Story:
     )
 
 
-def _item(row: dict, prefix: str = "") -> StoredItem:
+def item_from_row(row: dict, prefix: str = "") -> StoredItem:
     return StoredItem(
         id=row[f"{prefix}id"],
         title=row[f"{prefix}title"],
@@ -123,7 +123,7 @@ def memberships(db: Database) -> list[tuple[int, StoredItem]]:
         """SELECT m.story_id, i.* FROM story_items m JOIN items i ON i.id = m.item_id
            ORDER BY i.published, i.id"""
     )
-    return [(row["story_id"], _item(row)) for row in rows]
+    return [(row["story_id"], item_from_row(row)) for row in rows]
 
 
 def max_story_id(db: Database) -> int:
@@ -144,14 +144,10 @@ def add_contradiction(
     return cursor.lastrowid if cursor.rowcount else None
 
 
-def list_stories(
-    db: Database, *, query: str | None = None, include_closed: bool = False, limit: int = 20
-) -> list[Story]:
-    """Stories, most active first (latest report first). `query` matches words of the title or of any
-    report's title, all of them, case-insensitively."""
-    where, params = [], []
-    if not include_closed:
-        where.append("s.closed_at IS NULL")
+def _word_filters(query: str | None) -> tuple[list[str], list[object]]:
+    """SQL conditions for "every word occurs in the story's title or a report's title", case-insensitively."""
+    where: list[str] = []
+    params: list[object] = []
     for word in (query or "").split():
         where.append(
             """(s.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
@@ -159,11 +155,57 @@ def list_stories(
         )
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params += [pattern, pattern]
+    return where, params
+
+
+def list_stories(
+    db: Database, *, query: str | None = None, include_closed: bool = False, limit: int = 20
+) -> list[Story]:
+    """Stories, most recently active first (latest report first). `query` matches words of the title or of
+    any report's title, all of them, case-insensitively."""
+    where, params = _word_filters(query)
+    if not include_closed:
+        where.append("s.closed_at IS NULL")
     sql = f"SELECT {_STORY_COLUMNS} FROM stories s"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY s.last_seen DESC, s.id DESC LIMIT ?"
     return [_story(row) for row in db.query(sql, [*params, limit])]
+
+
+def most_active_stories(
+    db: Database, *, query: str | None = None, limit: int = 10, window: timedelta = timedelta(hours=24)
+) -> list[Story]:
+    """Open stories that grew most in the last `window` of news (reports in that window, then sources),
+    topped up with the most recently active ones. The window ends at the newest report, not at the clock,
+    so a replayed archive ranks as it did at the time."""
+    newest = from_text(db.execute("SELECT max(last_seen) FROM stories WHERE closed_at IS NULL").fetchone()[0])
+    if newest is None:
+        return []
+    cutoff = to_text(newest - window)
+    where, params = _word_filters(query)
+    where += ["s.closed_at IS NULL", "s.last_seen >= ?"]
+    rows = db.query(
+        f"""SELECT {_STORY_COLUMNS},
+                (SELECT count(*) FROM story_items m JOIN items i ON i.id = m.item_id
+                 WHERE m.story_id = s.id AND i.published >= ?) AS recent
+            FROM stories s WHERE {" AND ".join(where)}
+            ORDER BY recent DESC, s.source_count DESC, s.last_seen DESC LIMIT ?""",
+        [cutoff, *params, cutoff, limit],
+    )
+    active = [_story(row) for row in rows]
+    if len(active) < limit:
+        seen = {story.id for story in active}
+        active += [s for s in list_stories(db, query=query, limit=limit) if s.id not in seen][: limit - len(active)]
+    return active
+
+
+def open_story_titles(db: Database, *, since: datetime) -> list[tuple[int, str]]:
+    """(id, title) of the open stories with a report since `since`."""
+    rows = db.execute(
+        "SELECT id, title FROM stories WHERE closed_at IS NULL AND last_seen >= ? ORDER BY id", [to_text(since)]
+    ).fetchall()
+    return [(row[0], row[1]) for row in rows]
 
 
 def story_members(db: Database, story_ids: Sequence[int]) -> dict[int, list[Member]]:
@@ -177,20 +219,33 @@ def story_members(db: Database, story_ids: Sequence[int]) -> dict[int, list[Memb
     )
     members: dict[int, list[Member]] = {story_id: [] for story_id in story_ids}
     for row in rows:
-        members[row["story_id"]].append(Member(_item(row), row["score"], tuple(json.loads(row["shared_terms"]))))
+        member = Member(item_from_row(row), row["score"], tuple(json.loads(row["shared_terms"])))
+        members[row["story_id"]].append(member)
     return members
+
+
+_CONTRADICTION_SQL = """
+    SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at,
+           e.id AS e_id, e.title AS e_title, e.link AS e_link, e.summary AS e_summary,
+           e.source AS e_source, e.published AS e_published,
+           l.id AS l_id, l.title AS l_title, l.link AS l_link, l.summary AS l_summary,
+           l.source AS l_source, l.published AS l_published
+    FROM contradictions c JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id"""
+
+
+def _contradiction(row: dict) -> StoredContradiction:
+    return StoredContradiction(
+        id=row["cid"], story_id=row["story_id"], kind=row["kind"], earlier=item_from_row(row, "e_"),
+        later=item_from_row(row, "l_"), evidence=row["evidence"], score=row["score"],
+        detected_at=from_text(row["detected_at"]),
+    )
 
 
 def list_contradictions(
     db: Database, *, story_id: int | None = None, limit: int | None = None
 ) -> list[StoredContradiction]:
     """Contradictions, newest first (by the later report's time)."""
-    sql = """SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at,
-                    e.id AS e_id, e.title AS e_title, e.link AS e_link, e.summary AS e_summary,
-                    e.source AS e_source, e.published AS e_published,
-                    l.id AS l_id, l.title AS l_title, l.link AS l_link, l.summary AS l_summary,
-                    l.source AS l_source, l.published AS l_published
-             FROM contradictions c JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id"""
+    sql = _CONTRADICTION_SQL
     params: list[object] = []
     if story_id is not None:
         sql += " WHERE c.story_id = ?"
@@ -199,14 +254,15 @@ def list_contradictions(
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
-    return [
-        StoredContradiction(
-            id=row["cid"], story_id=row["story_id"], kind=row["kind"], earlier=_item(row, "e_"),
-            later=_item(row, "l_"), evidence=row["evidence"], score=row["score"],
-            detected_at=from_text(row["detected_at"]),
-        )
-        for row in db.query(sql, params)
-    ]
+    return [_contradiction(row) for row in db.query(sql, params)]
+
+
+def contradictions_by_id(db: Database, contradiction_ids: Sequence[int]) -> dict[int, StoredContradiction]:
+    if not contradiction_ids:
+        return {}
+    marks = ", ".join("?" for _ in contradiction_ids)
+    rows = db.query(f"{_CONTRADICTION_SQL} WHERE c.id IN ({marks})", list(contradiction_ids))
+    return {row["cid"]: _contradiction(row) for row in rows}
 
 
 def get_story(db: Database, story_id: int) -> StoryTimeline:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from bot.monitor.alerts import Placement, record_events
 from bot.monitor.cluster import ClusterSettings, StoryClusterer
 from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, analyze, detect
 from bot.monitor.model import Item, StoredItem
@@ -27,6 +28,7 @@ class IngestReport:
     new_items: list[StoredItem]
     new_stories: list[int] = field(default_factory=list)
     contradictions: list[int] = field(default_factory=list)
+    alerts_queued: int = 0
 
     @property
     def duplicates(self) -> int:
@@ -78,24 +80,28 @@ class Pipeline:
         feed_id: int | None = None,
         progress: Callable[[int], object] | None = None,
     ) -> IngestReport:
-        """Store the new items in published-time order, place each in a story and record the contradictions
-        it makes, all or nothing. `progress(n)` hears of every n items done."""
+        """Store the new items in published-time order, place each in a story, record the contradictions
+        it makes and queue the alerts they cause, all or nothing. `progress(n)` hears of every n items done."""
         ordered = sorted(items, key=lambda item: item.published)
         new_items: list[StoredItem] = []
         new_stories: list[int] = []
         contradictions: list[int] = []
+        alerts_queued = 0
         clusterer = self._load(db)
         try:
             with db.atomic():
                 for start in range(0, len(ordered), PROGRESS_STEP):
                     batch = ordered[start : start + PROGRESS_STEP]
+                    placements = []
                     for item in item_store.store_items(db, batch, now=now, feed_id=feed_id):
                         new_items.append(item)
                         story_id, is_new = self._place(db, clusterer, item, now)
+                        found = [] if is_new else self._detect(db, story_id, item, now)
                         if is_new:
                             new_stories.append(story_id)
-                        else:
-                            contradictions += self._detect(db, story_id, item, now)
+                        contradictions += found
+                        placements.append(Placement(item, story_id, is_new, clusterer.title_of(story_id), found))
+                    alerts_queued += record_events(db, placements, now)
                     if progress is not None:
                         progress(len(batch))
         except BaseException:
@@ -103,7 +109,7 @@ class Pipeline:
             self._clusterer = None
             self._analyses = {}
             raise
-        return IngestReport(len(items), new_items, new_stories, contradictions)
+        return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued)
 
     def _place(self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime) -> tuple[int, bool]:
         closed = clusterer.close_stale(item.published)

@@ -1,0 +1,137 @@
+"""Wiring and lifecycle of the running bot: the PTB application with our handlers, the poll job on PTB's
+JobQueue (APScheduler), and the sender that drains the outbox. Tests and `storywatch run` start and stop it
+the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+import handlers
+from bot.config import Settings
+from bot.delivery.pacing import Pacer
+from bot.delivery.sender import Sender
+from bot.monitor.fetch import Fetcher
+from bot.monitor.pipeline import Pipeline
+from bot.service import StoryWatch
+from storage.db import AsyncDatabase, utcnow
+
+log = logging.getLogger(__name__)
+
+# The poll job runs this often and polls the feeds that are due; each feed keeps its own schedule.
+POLL_TICK_SECONDS = 60
+# Long-poll length of getUpdates: how long Telegram holds the request open when nothing happens.
+UPDATES_TIMEOUT_SECONDS = 30
+
+
+class MissingTokenError(ValueError):
+    pass
+
+
+def build_application(settings: Settings) -> Application:
+    token = settings.telegram.token.reveal()
+    if not token:
+        raise MissingTokenError(
+            "no Telegram bot token: set telegram.token in the config or STORYWATCH_TELEGRAM_TOKEN "
+            "(get one from @BotFather), or try storywatch demo, which needs none"
+        )
+    base = settings.telegram.base_url.rstrip("/")
+    file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base)
+        .base_file_url(file_base)
+        .concurrent_updates(False)
+        .get_updates_read_timeout(UPDATES_TIMEOUT_SECONDS + 10)
+        .build()
+    )
+
+
+class BotRuntime:
+    """Everything the running bot holds. `start()` and `stop()` bracket its life; `serve()` runs it until
+    SIGINT or SIGTERM."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        adb: AsyncDatabase | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        pacer: Pacer | None = None,
+        poll_tick_seconds: float = POLL_TICK_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.application = build_application(settings)
+        self.adb = adb or AsyncDatabase.open(settings.storage.path)
+        self._owns_db = adb is None
+        self.clock = clock
+        self.pacer = pacer
+        self.poll_tick_seconds = poll_tick_seconds
+        self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
+        self.sender = Sender(self.adb, self.application.bot, pacer=pacer, clock=clock)
+        self.service = StoryWatch(settings, self.adb, self.fetcher, Pipeline(), clock=clock,
+                                  on_alerts=self.sender.wake)
+        self.application.bot_data["service"] = self.service
+        handlers.register(self.application)
+        self._sender_task: asyncio.Task[None] | None = None
+        self.polls_done = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.service.add_configured_feeds()
+        application = self.application
+        await application.initialize()  # getMe: a refused token fails here
+        await application.bot.set_my_commands(handlers.BOT_COMMANDS)
+        await application.start()
+        await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)
+        application.job_queue.run_repeating(
+            self._poll_job, interval=self.poll_tick_seconds, first=0, name="poll",
+            job_kwargs={"coalesce": True, "misfire_grace_time": None},
+        )
+        self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
+        log.info("storywatch is running as @%s", application.bot.username)
+
+    async def stop(self) -> None:
+        if self._sender_task is not None:
+            self._sender_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender_task
+        application = self.application
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await self.fetcher.aclose()
+        if self._owns_db:
+            self.adb.close()
+
+    async def serve(self) -> None:
+        """Run until SIGINT or SIGTERM."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            log.info("stopping")
+            await self.stop()
+
+    async def _poll_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            polls = await self.service.poll()
+        except Exception:
+            log.exception("A poll cycle failed; the next tick tries again")
+            return
+        failed = [poll for poll in polls if poll.status == "failed"]
+        for poll in failed:
+            log.warning("Feed %s failed: %s", poll.url, poll.error)
+        self.polls_done.set()

@@ -1,0 +1,210 @@
+"""Messages as Telegram shows them: Telegram's HTML subset with every piece of feed text escaped, a plain
+text twin for when HTML is refused, and never more than Telegram's 4,096 characters."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.monitor.model import StoredItem
+from storage.alerts import PendingAlert
+from storage.chats import Subscription
+from storage.feeds import Feed
+from storage.stories import StoredContradiction, Story, StoryTimeline
+
+MAX_MESSAGE_CHARS = 4096
+# Feed titles can be long; an alert stays readable on a phone.
+MAX_HEADLINE_CHARS = 300
+
+_TAG = re.compile(r"<[^>]+>")
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+
+KIND_LABELS = {
+    "denial": "denial",
+    "negation": "negation",
+    "reversal": "reversal of a denial",
+    "opposite": "opposite outcome",
+    "figures": "conflicting figures",
+}
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str  # callback data, at most 64 bytes
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    buttons: list[Button] = field(default_factory=list)
+
+    @property
+    def plain(self) -> str:
+        """The same message without markup, for a chat where Telegram refuses the HTML."""
+        return html_to_plain(self.html)
+
+
+def html_to_plain(text: str) -> str:
+    def link(match: re.Match[str]) -> str:
+        label, url = match.group(2), match.group(1)
+        return label if _TAG.sub("", label) == url else f"{label} ({url})"
+
+    return html.unescape(_TAG.sub("", _LINK.sub(link, text)))
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def clip(text: str, limit: int = MAX_HEADLINE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%b %H:%M} {local.tzname()}"
+
+
+def linked(item: StoredItem) -> str:
+    headline = esc(clip(item.title))
+    return f'<a href="{esc(item.link)}">{headline}</a>' if item.link else headline
+
+
+def report_line(item: StoredItem, tz: ZoneInfo) -> str:
+    return f"{esc(clip(item.source, 60))} · {when(item.published, tz)}\n{linked(item)}"
+
+
+def fit(blocks: Sequence[str], *, limit: int = MAX_MESSAGE_CHARS, separator: str = "\n\n") -> str:
+    """Join blocks, dropping whole blocks from the end (and saying how many) rather than cutting one in
+    the middle, which could split an HTML tag. The limit counts what Telegram counts: text without tags."""
+    kept = list(blocks)
+    while kept:
+        dropped = len(blocks) - len(kept)
+        more = f"{separator}… and {dropped} more" if dropped else ""
+        text = separator.join(kept) + more
+        if len(html_to_plain(text).encode("utf-16-le")) // 2 <= limit:
+            return text
+        kept.pop()
+    return f"… {len(blocks)} more"
+
+
+def story_buttons(story_id: int, *, follow: bool = True) -> list[Button]:
+    buttons = [Button("Timeline", f"timeline:{story_id}")]
+    if follow:
+        buttons.append(Button("Follow", f"follow:{story_id}"))
+    buttons.append(Button("Mute", f"mute:{story_id}"))
+    return buttons
+
+
+def contradiction_block(contradiction: StoredContradiction, tz: ZoneInfo) -> str:
+    label = KIND_LABELS.get(contradiction.kind, contradiction.kind)
+    return (
+        f"Earlier: {report_line(contradiction.earlier, tz)}\n"
+        f"Now: {report_line(contradiction.later, tz)}\n"
+        f"<i>Why: {esc(label)}: {esc(clip(contradiction.evidence, 300))}</i>"
+    )
+
+
+def render_alert(alert: PendingAlert) -> Rendered:
+    """One alert, on its own."""
+    tz = zone(alert.chat_timezone)
+    story = f"<b>{esc(clip(alert.story_title))}</b>"
+    if alert.kind == "contradiction" and alert.contradiction is not None:
+        text = f"⚠️ <b>Contradiction</b> in {story}\n\n{contradiction_block(alert.contradiction, tz)}"
+    elif alert.kind == "new_story":
+        text = f"🆕 <b>New story</b>\n\n{report_line(alert.item, tz)}"
+    else:
+        sources = f"{alert.story_sources} sources" if alert.story_sources != 1 else "1 source"
+        text = f"📰 <b>Development</b> in {story} ({sources})\n\n{report_line(alert.item, tz)}"
+    return Rendered(fit([text]), story_buttons(alert.story_id, follow=alert.kind == "new_story"))
+
+
+def render_batch(alerts: Sequence[PendingAlert]) -> Rendered:
+    """Many alerts for one chat at once (a burst of reports): one message, grouped by story."""
+    tz = zone(alerts[0].chat_timezone)
+    by_story: dict[int, list[PendingAlert]] = {}
+    for alert in alerts:
+        by_story.setdefault(alert.story_id, []).append(alert)
+    blocks = []
+    for story_alerts in by_story.values():
+        lines = [f"<b>{esc(clip(story_alerts[-1].story_title))}</b>"]
+        for alert in story_alerts:
+            mark = "🆕 " if alert.kind == "new_story" else ""
+            lines.append(f"• {mark}{esc(clip(alert.item.source, 60))} · {when(alert.item.published, tz)}: "
+                         f"{linked(alert.item)}")
+        blocks.append("\n".join(lines))
+    header = f"📰 <b>{len(alerts)} new reports</b> in {len(by_story)} {'story' if len(by_story) == 1 else 'stories'}"
+    return Rendered(fit([header, *blocks]))
+
+
+def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
+    """A story's timeline: every report, oldest first, then its contradictions."""
+    story = timeline.story
+    head = (
+        f"<b>{esc(clip(story.title))}</b>\nStory {story.id} · {story.item_count} reports from "
+        f"{story.source_count} sources · {when(story.first_seen, tz)} → {when(story.last_seen, tz)}"
+        + (" · closed" if story.closed_at else "")
+    )
+    blocks = [head]
+    if timeline.contradictions:
+        blocks.append("⚠️ <b>Contradictions</b>\n\n" + "\n\n".join(
+            contradiction_block(c, tz) for c in timeline.contradictions[:3]))
+    contradicting = {c.later.id for c in timeline.contradictions}
+    for member in timeline.members:
+        mark = "⚠️ " if member.item.id in contradicting else ""
+        blocks.append(f"{mark}{report_line(member.item, tz)}")
+    return Rendered(fit(blocks), story_buttons(story.id))
+
+
+def render_story_list(stories: Sequence[Story], tz: ZoneInfo, *, heading: str) -> Rendered:
+    blocks = [f"<b>{esc(heading)}</b>"]
+    for story in stories:
+        mark = f" · ⚠️ {story.contradiction_count} contradiction{'s' if story.contradiction_count != 1 else ''}" \
+            if story.contradiction_count else ""
+        blocks.append(
+            f"<b>{story.id}</b>. {esc(clip(story.title, 200))}\n"
+            f"{story.source_count} sources · {story.item_count} reports · updated {when(story.last_seen, tz)}{mark}"
+        )
+    blocks.append("Send /story followed by a number for its timeline.")
+    return Rendered(fit(blocks))
+
+
+def render_following(entries: Sequence[Subscription]) -> Rendered:
+    if not entries:
+        return Rendered("This chat follows nothing yet. Send /follow and a few words, for example /follow iran syria.")
+    lines = ["<b>This chat follows</b>"]
+    for number, entry in enumerate(entries, start=1):
+        if entry.kind == "topic":
+            lines.append(f"{number}. topic “{esc(entry.query or '')}”")
+        else:
+            verb = "muted" if entry.kind == "mute" else "story"
+            lines.append(f"{number}. {verb} {entry.story_id}: {esc(clip(entry.story_title or '', 120))}")
+    lines.append("\nSend /unfollow and a number to drop one.")
+    return Rendered(fit(lines, separator="\n"))
+
+
+def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo) -> Rendered:
+    if not feeds:
+        return Rendered("The feed pool is empty. Add one with /addfeed and its address, or send an OPML file.")
+    lines = [f"<b>{len(feeds)} feeds</b>"]
+    for feed in feeds:
+        if feed.healthy:
+            health = "ok" if feed.last_success_at else "not read yet"
+        else:
+            health = f"failing ×{feed.consecutive_failures}: {esc(clip(feed.last_error or '', 120))}"
+        last = when(feed.last_success_at, tz) if feed.last_success_at else "never"
+        lines.append(f"{feed.id}. {esc(clip(feed.name, 80))} · {health} · last read {last}\n"
+                     f"    {esc(clip(feed.url, 200))}")
+    return Rendered(fit(lines, separator="\n"))

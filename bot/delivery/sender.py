@@ -1,0 +1,205 @@
+"""Drains the outbox into Telegram: paced to Telegram's limits, each alert marked sent only once Telegram
+confirmed it, so a crash or restart re-sends what was not confirmed and nothing that was."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.delivery.pacing import Pacer
+from bot.delivery.render import Rendered, render_alert, render_batch
+from storage import alerts as alert_store
+from storage import chats as chat_store
+from storage.alerts import PendingAlert
+from storage.db import AsyncDatabase, utcnow
+
+log = logging.getLogger(__name__)
+
+# Network trouble and 5xx: try again after 5 s, doubling up to 10 minutes, for as long as it takes.
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 600.0
+# Checked at least this often even when nothing wakes the sender, so a retry falls due on time.
+IDLE_CHECK_SECONDS = 60.0
+
+
+def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
+    if not rendered.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in rendered.buttons]])
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """`retry_after` is an int today and a timedelta in PTB's next major version; read either, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def is_parse_error(exc: BadRequest) -> bool:
+    return "can't parse entities" in exc.message.lower()
+
+
+async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered, *, reply_to: int | None = None) -> Message:
+    """Send one message as HTML; when Telegram refuses the markup, send the same words as plain text."""
+    reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+    options = {"reply_markup": markup(rendered), "reply_parameters": reply,
+               "link_preview_options": LinkPreviewOptions(is_disabled=True)}
+    try:
+        return await bot.send_message(chat_id, rendered.html, parse_mode=ParseMode.HTML, **options)
+    except BadRequest as exc:
+        if not is_parse_error(exc):
+            raise
+        log.warning("Telegram refused the HTML of a message to chat %s (%s); sending it as plain text", chat_id, exc)
+        return await bot.send_message(chat_id, rendered.plain, **options)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    alerts: list[PendingAlert]
+    rendered: Rendered
+    reply_to: int | None
+
+    @property
+    def ids(self) -> list[int]:
+        return [alert.id for alert in self.alerts]
+
+
+def compose(alerts: Sequence[PendingAlert]) -> list[Outgoing]:
+    """The messages for one chat's due alerts, in order. A contradiction always has a message of its own,
+    with both reports; the other alerts of a burst share one message instead of one each."""
+    contradictions = [a for a in alerts if a.kind == "contradiction"]
+    others = [a for a in alerts if a.kind != "contradiction"]
+    messages = [Outgoing([a], render_alert(a), a.reply_to) for a in contradictions]
+    if len(others) == 1:
+        messages.append(Outgoing(others, render_alert(others[0]), others[0].reply_to))
+    elif others:
+        messages.append(Outgoing(others, render_batch(others), None))
+    return sorted(messages, key=lambda message: message.ids[0])
+
+
+class Sender:
+    """Delivers pending alerts. `run()` keeps draining until cancelled; `wake()` says there is new work."""
+
+    def __init__(
+        self,
+        adb: AsyncDatabase,
+        bot: Bot,
+        *,
+        pacer: Pacer | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        concurrency: int = 8,
+        batch_size: int = 1000,
+    ) -> None:
+        self.adb = adb
+        self.bot = bot
+        self.pacer = pacer or Pacer()
+        self.clock = clock
+        self.batch_size = batch_size
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        # One drain at a time: two would both read the same pending rows and send them twice.
+        self._draining = asyncio.Lock()
+        self.sent_messages = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.drain()
+                due = await self.adb.run(alert_store.next_due_at)
+            except Exception:
+                log.exception("Delivering alerts failed; trying again in %s s", IDLE_CHECK_SECONDS)
+                due = None
+            wait = IDLE_CHECK_SECONDS if due is None else (due - self.clock()).total_seconds()
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), min(wait, IDLE_CHECK_SECONDS))
+
+    async def drain(self) -> int:
+        """Send every alert that is due now; returns how many messages went out."""
+        async with self._draining:
+            return await self._drain()
+
+    async def settle(self) -> None:
+        """Wait for a drain in progress to finish recording its outcomes."""
+        async with self._draining:
+            pass
+
+    async def _drain(self) -> int:
+        sent_before = self.sent_messages
+        while True:
+            alerts = await self.adb.run(alert_store.due_alerts, self.clock(), self.batch_size)
+            if not alerts:
+                break
+            by_chat: dict[int, list[PendingAlert]] = {}
+            for alert in alerts:
+                by_chat.setdefault(alert.chat_id, []).append(alert)
+            await asyncio.gather(*(self._deliver_chat(chat_alerts) for chat_alerts in by_chat.values()))
+            if len(alerts) < self.batch_size:
+                break
+        return self.sent_messages - sent_before
+
+    async def _deliver_chat(self, alerts: list[PendingAlert]) -> None:
+        """One chat's messages in order; the first that cannot go now holds back the rest, so the chat
+        receives them in order later."""
+        async with self._slots:
+            for message in compose(alerts):
+                if not await self._deliver(alerts[0].chat_id, alerts[0].is_group, message):
+                    return
+
+    async def _deliver(self, chat_id: int, is_group: bool, message: Outgoing) -> bool:
+        """Send one message and record the outcome; returns whether the chat's next message may follow."""
+        await self.pacer.wait_turn(chat_id, is_group=is_group)
+        try:
+            sent = await send_rendered(self.bot, chat_id, message.rendered, reply_to=message.reply_to)
+        except ChatMigrated as exc:
+            log.info("Chat %s became supergroup %s; its follows and alerts move there", chat_id, exc.new_chat_id)
+            await self.adb.run(chat_store.migrate_chat, chat_id, int(exc.new_chat_id))
+            self.wake()
+            return False
+        except RetryAfter as exc:
+            seconds = retry_seconds(exc)
+            log.warning("Telegram asked to wait %s s before sending more (chat %s)", seconds, chat_id)
+            self.pacer.pause(seconds)
+            await self._retry(message, f"rate limited: retry after {seconds:g} s", seconds)
+            return False
+        except Forbidden as exc:
+            await self._unreachable(chat_id, exc)
+            return False
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                await self._unreachable(chat_id, exc)
+                return False
+            log.error("Telegram refused alert %s for chat %s: %s; it will not be retried", message.ids, chat_id, exc)
+            await self.adb.run(alert_store.give_up, message.ids, f"refused by Telegram: {exc.message}")
+            return True
+        except (NetworkError, TelegramError, OSError) as exc:
+            attempts = max(alert.attempts for alert in message.alerts)
+            delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2**attempts)
+            log.warning("Sending to chat %s failed (%s); trying again in %.0f s", chat_id, exc, delay)
+            await self._retry(message, f"{type(exc).__name__}: {exc}", delay)
+            return False
+        await self.adb.run(alert_store.mark_sent, message.ids, sent.message_id, self.clock())
+        self.sent_messages += 1
+        return True
+
+    async def _retry(self, message: Outgoing, error: str, seconds: float) -> None:
+        await self.adb.run(alert_store.retry_later, message.ids, self.clock() + timedelta(seconds=seconds), error)
+
+    async def _unreachable(self, chat_id: int, exc: TelegramError) -> None:
+        log.info("Chat %s cannot be reached (%s): deactivated until it sends /start again", chat_id, exc)
+        await self.adb.run(chat_store.deactivate_chat, chat_id, self.clock(), f"chat unreachable: {exc.message}")

@@ -1,0 +1,65 @@
+"""The last stage of the pipeline: turn what the new items did to the stories into events, and queue an
+alert for every chat that follows what happened. Runs inside the pipeline's transaction, so an alert is
+promised exactly when its items are stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from bot.monitor.model import StoredItem
+from bot.monitor.contradict import event_key
+from bot.monitor.terms import STOP_WORDS, tokenize
+from storage import alerts as alert_store
+
+# A topic is a few words; a longer one could never match and would only cost index space.
+MAX_TOPIC_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one new item went: its story, whether it started it, and the contradictions it made."""
+
+    item: StoredItem
+    story_id: int
+    started_story: bool
+    story_title: str
+    contradiction_ids: list[int] = field(default_factory=list)
+
+
+def topic_words(text: str) -> list[str]:
+    """The content words of a topic or a report, each reduced to the key its inflected and nominal forms
+    share, so that "/follow evacuation" meets "evacuating"."""
+    return list(dict.fromkeys(event_key(word) for word in tokenize(text, STOP_WORDS)))
+
+
+def record_events(db: Database, placements: Iterable[Placement], now: datetime) -> int:
+    """Record the events of these placements and queue their alerts. Returns the number of alerts queued.
+
+    - new story: the item started a story; chats whose topic matches it start following it.
+    - development: a report from a source the story had not had (another report from the same outlet is
+      an update, not news), unless it contradicts an earlier one;
+    - contradiction: one event per contradiction the item made.
+    A topic that matches a later report of a story also starts following it then.
+    """
+    queued = 0
+    for placement in placements:
+        item, story_id = placement.item, placement.story_id
+        words = topic_words(f"{item.title} {item.summary} {placement.story_title}")
+        alert_store.follow_matching_topics(db, story_id, words, now)
+        # A contradicting report is told as the contradiction, not a second time as a development.
+        kinds: list[tuple[str, int | None]] = [
+            ("contradiction", contradiction_id) for contradiction_id in placement.contradiction_ids
+        ]
+        if placement.started_story:
+            kinds.append(("new_story", None))
+        elif not kinds and alert_store.source_is_new(db, story_id, item):
+            kinds.append(("development", None))
+        for kind, contradiction_id in kinds:
+            event_id = alert_store.add_event(db, kind, story_id, item.id, now, contradiction_id)
+            if event_id is not None:
+                queued += alert_store.queue_alerts(db, event_id, kind, story_id, now)
+    return queued

@@ -1,0 +1,193 @@
+"""What the bot's commands do, as plain async functions over the database: no Telegram here. Handlers parse
+an update, call one of these, and render the answer; a `UserError` carries a plain sentence for the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import feedpool
+from bot.config import Settings
+from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
+from bot.monitor.fetch import Fetcher
+from bot.monitor.pipeline import Pipeline
+from bot.monitor.poll import FeedPoll, poll_cycle
+from storage import alerts as alert_store
+from storage import chats as chat_store
+from storage import feeds as feed_store
+from storage import stories as story_store
+from storage.chats import Chat, Subscription
+from storage.db import AsyncDatabase, utcnow
+from storage.feeds import Feed
+from storage.stories import Story, StoryTimeline
+
+MAX_TOPIC_CHARS = 100
+# A topic followed now also follows the open stories it matches that moved this recently.
+RECENT_STORIES = timedelta(days=3)
+
+
+class UserError(ValueError):
+    """A request that cannot be done; the message says why and what to send instead."""
+
+
+@dataclass(frozen=True)
+class TopicFollowed:
+    subscription_id: int
+    query: str
+    is_new: bool
+    matching_stories: int
+
+
+@dataclass(frozen=True)
+class StoryFollowed:
+    story: Story
+    is_new: bool
+
+
+class StoryWatch:
+    def __init__(
+        self,
+        settings: Settings,
+        adb: AsyncDatabase,
+        fetcher: Fetcher,
+        pipeline: Pipeline | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        on_alerts: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.adb = adb
+        self.fetcher = fetcher
+        self.pipeline = pipeline or Pipeline()
+        self.clock = clock
+        self.on_alerts = on_alerts
+
+    # Feeds and polling
+
+    async def add_configured_feeds(self) -> list[Feed]:
+        """The feeds named in the configuration join the pool (once)."""
+        entries = [(feedpool.normalise_feed_url(url), None) for url in self.settings.feeds.urls]
+        added, _ = await self.adb.run(feed_store.add_missing_feeds, entries, self.clock())
+        return added
+
+    async def poll(self, *, force: bool = False) -> list[FeedPoll]:
+        """One poll cycle; the sender hears when alerts were queued."""
+        polls = await poll_cycle(self.adb, self.fetcher, self.pipeline, self.settings.polling, force=force,
+                                 clock=self.clock)
+        if any(poll.new_items for poll in polls):
+            self.on_alerts()
+        return polls
+
+    async def feeds(self) -> list[Feed]:
+        return await self.adb.run(feed_store.list_feeds)
+
+    async def add_feed(self, url: str) -> feedpool.AddedFeed:
+        try:
+            return await feedpool.add_checked_feed(self.adb, self.fetcher, url, self.clock())
+        except feedpool.FeedPoolError as exc:
+            raise UserError(_sentence(str(exc))) from None
+
+    async def remove_feed(self, number: str) -> Feed:
+        try:
+            return await feedpool.remove_feed(self.adb, number)
+        except feedpool.FeedPoolError as exc:
+            raise UserError(_sentence(str(exc))) from None
+
+    async def import_opml(self, content: bytes) -> feedpool.OpmlImport:
+        try:
+            return await feedpool.import_opml(self.adb, content, self.clock())
+        except feedpool.FeedPoolError as exc:
+            raise UserError(_sentence(str(exc))) from None
+
+    # Chats
+
+    async def start_chat(self, chat_id: int, chat_type: str, title: str | None) -> Chat:
+        return await self.adb.run(chat_store.ensure_chat, chat_id, type=chat_type, title=title, now=self.clock())
+
+    async def chat(self, chat_id: int) -> Chat | None:
+        return await self.adb.run(chat_store.find_chat, chat_id)
+
+    async def set_alerts(self, chat_id: int, mode: str) -> None:
+        mode = mode.strip().lower()
+        if mode not in chat_store.ALERT_MODES:
+            raise UserError("Send /alerts all, /alerts contradictions or /alerts off.")
+        await self.adb.run(chat_store.set_alert_mode, chat_id, mode)
+
+    # Following
+
+    async def follow_topic(self, chat_id: int, text: str) -> TopicFollowed:
+        query = " ".join(text.split())
+        if not query:
+            raise UserError("Send /follow and the words of a topic, for example /follow iran syria.")
+        if len(query) > MAX_TOPIC_CHARS:
+            raise UserError(f"That topic is too long: send at most {MAX_TOPIC_CHARS} characters.")
+        words = topic_words(query)
+        if not words:
+            raise UserError("Those words are too common to follow: send names or key words, such as /follow iran.")
+        if len(words) > MAX_TOPIC_WORDS:
+            raise UserError(f"A topic matches reports that hold all its words: send at most {MAX_TOPIC_WORDS}.")
+        now = self.clock()
+
+        def follow(db) -> TopicFollowed:
+            with db.atomic():
+                subscription_id, is_new = chat_store.add_topic(db, chat_id, query.lower(), words, now)
+                matching = 0
+                for story_id, title in story_store.open_story_titles(db, since=now - RECENT_STORIES):
+                    if set(words) <= set(topic_words(title)):
+                        matching += chat_store.follow_story(db, chat_id, story_id, now, via=subscription_id)
+            return TopicFollowed(subscription_id, query.lower(), is_new, matching)
+
+        return await self.adb.run(follow)
+
+    async def follow_story(self, chat_id: int, story_id: int) -> StoryFollowed:
+        story = await self.story(story_id)
+        is_new = await self.adb.run(chat_store.follow_story, chat_id, story_id, self.clock())
+        return StoryFollowed(story.story, is_new)
+
+    async def story_of_message(self, chat_id: int, message_id: int) -> int | None:
+        return await self.adb.run(alert_store.story_of_message, chat_id, message_id)
+
+    async def following(self, chat_id: int) -> list[Subscription]:
+        return await self.adb.run(chat_store.subscriptions, chat_id)
+
+    async def unfollow(self, chat_id: int, target: str) -> Subscription:
+        """Stop following the n-th entry of /following, or the topic with these words."""
+        target = " ".join(target.split()).lower()
+        if not target:
+            raise UserError("Send /unfollow and a number from /following, or the words of a topic.")
+        entries = await self.following(chat_id)
+        if target.isdigit():
+            index = int(target)
+            if not 1 <= index <= len(entries):
+                raise UserError(f"There is no number {index} in /following (it has {len(entries)}).")
+            chosen = entries[index - 1]
+        else:
+            matches = [entry for entry in entries if entry.kind == "topic" and entry.query == target]
+            if not matches:
+                raise UserError(f"This chat does not follow the topic “{target}”: see /following.")
+            chosen = matches[0]
+        return await self.adb.run(chat_store.remove_subscription, chat_id, chosen.id)
+
+    async def mute(self, chat_id: int, story_id: int) -> StoryFollowed:
+        story = await self.story(story_id)
+        is_new = await self.adb.run(chat_store.mute_story, chat_id, story_id, self.clock())
+        return StoryFollowed(story.story, is_new)
+
+    # Reading stories
+
+    async def stories(self, query: str | None = None, *, limit: int = 10) -> list[Story]:
+        if query is not None and len(query) > MAX_TOPIC_CHARS:
+            raise UserError(f"Send at most {MAX_TOPIC_CHARS} characters of search words.")
+        return await self.adb.run(story_store.most_active_stories, query=query or None, limit=limit)
+
+    async def story(self, story_id: int) -> StoryTimeline:
+        try:
+            return await self.adb.run(story_store.get_story, story_id)
+        except story_store.StoryNotFoundError:
+            raise UserError(f"There is no story {story_id}: /stories lists them.") from None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "."

@@ -1,0 +1,58 @@
+"""The feed pool, for the bot's admins (`telegram.admins`): /feeds, /addfeed, /removefeed, OPML files."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.delivery.render import render_feeds
+from bot.service import UserError
+from handlers.common import arguments, chat_zone, is_bot_admin, reply, service
+
+# An OPML file of ten thousand feeds is under 2 MB.
+MAX_OPML_BYTES = 2_000_000
+
+NOT_ADMIN = "Only the bot's admins manage the feeds."
+
+
+async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not is_bot_admin(update, context):
+        raise UserError(NOT_ADMIN)
+    await reply(update, context, render_feeds(await service(context).feeds(), await chat_zone(update, context)))
+
+
+async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not is_bot_admin(update, context):
+        raise UserError(NOT_ADMIN)
+    url = arguments(context)
+    if not url or " " in url:
+        raise UserError("Send /addfeed and one feed address, for example /addfeed https://example.com/rss.")
+    added = await service(context).add_feed(url)
+    found = f" (found on {added.discovered_from})" if added.discovered_from else ""
+    await reply(update, context, f"Added feed {added.feed.id}: {added.feed.name}{found}, "
+                                 f"{added.items_available} items available now.")
+
+
+async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not is_bot_admin(update, context):
+        raise UserError(NOT_ADMIN)
+    number = arguments(context)
+    if not number:
+        raise UserError("Send /removefeed and a feed's number from /feeds.")
+    removed = await service(context).remove_feed(number)
+    await reply(update, context, f"Removed feed {removed.id}: {removed.name}. Its reports and stories stay.")
+
+
+async def opml_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A document sent to the bot: an admin's OPML file is imported into the pool."""
+    if not is_bot_admin(update, context):
+        raise UserError(NOT_ADMIN + " Send /help for what you can do.")
+    document = update.effective_message.document
+    if document.file_size and document.file_size > MAX_OPML_BYTES:
+        raise UserError(f"That file is too large for a feed list (over {MAX_OPML_BYTES:,} bytes).")
+    content = bytes(await (await document.get_file()).download_as_bytearray())
+    if len(content) > MAX_OPML_BYTES:
+        raise UserError(f"That file is too large for a feed list (over {MAX_OPML_BYTES:,} bytes).")
+    imported = await service(context).import_opml(content)
+    await reply(update, context, f"Imported {len(imported.added)} new feeds "
+                                 f"({len(imported.already_present)} were already in the pool).")

@@ -1,0 +1,69 @@
+"""/follow, /following, /unfollow and /mute."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.delivery.render import render_following
+from bot.service import UserError
+from handlers.common import arguments, ensure_chat, may_change_settings, reply, service
+
+
+def story_number(text: str, command: str) -> int:
+    text = text.strip().lstrip("#")
+    if not text.isdigit() or len(text) > 12:
+        raise UserError(f"Send /{command} and a story number from /stories, for example /{command} 12.")
+    return int(text)
+
+
+async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/follow words` follows a topic; `/follow` in reply to one of our alerts follows that story."""
+    if not await may_change_settings(update, context):
+        return
+    await ensure_chat(update, context)
+    chat_id, words = update.effective_chat.id, arguments(context)
+    replied = update.effective_message.reply_to_message
+    if not words and replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
+        story_id = await service(context).story_of_message(chat_id, replied.message_id)
+        if story_id is None:
+            raise UserError("That message is not an alert about one story: reply /follow to an alert.")
+        await follow_story(update, context, story_id)
+        return
+    followed = await service(context).follow_topic(chat_id, words)
+    text = f"Following “{followed.query}”." if followed.is_new else f"This chat already follows “{followed.query}”."
+    if followed.matching_stories:
+        text += f" {followed.matching_stories} current stories match: their developments will be sent here too."
+    await reply(update, context, text)
+
+
+async def follow_story(update: Update, context: ContextTypes.DEFAULT_TYPE, story_id: int) -> None:
+    followed = await service(context).follow_story(update.effective_chat.id, story_id)
+    verb = "Following" if followed.is_new else "Already following"
+    await reply(update, context, f"{verb} story {story_id}: {followed.story.title}")
+
+
+async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    entries = await service(context).following(update.effective_chat.id)
+    await reply(update, context, render_following(entries))
+
+
+async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await may_change_settings(update, context):
+        return
+    removed = await service(context).unfollow(update.effective_chat.id, arguments(context))
+    what = f"the topic “{removed.query}”" if removed.kind == "topic" else f"story {removed.story_id}"
+    verb = "Unmuted" if removed.kind == "mute" else "No longer following"
+    await reply(update, context, f"{verb} {what}.")
+
+
+async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await may_change_settings(update, context):
+        return
+    await ensure_chat(update, context)
+    story_id = story_number(arguments(context), "mute")
+    muted = await service(context).mute(update.effective_chat.id, story_id)
+    await reply(update, context, f"Muted story {story_id}: {muted.story.title}. /unfollow its number in "
+                                 "/following to hear of it again.")
+
+

@@ -1,0 +1,40 @@
+"""/start and /help."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.delivery.render import Rendered
+from handlers.common import ensure_chat, reply
+
+COMMANDS = [
+    ("follow", "follow a topic: /follow iran syria"),
+    ("following", "what this chat follows"),
+    ("unfollow", "stop following: /unfollow 2"),
+    ("stories", "the most active stories now"),
+    ("story", "one story's timeline: /story 12"),
+    ("mute", "silence a story: /mute 12"),
+    ("alerts", "which alerts: /alerts all | contradictions | off"),
+    ("help", "what this bot does"),
+]
+
+HELP = """<b>storywatch</b> follows how news stories develop. It groups reports from many outlets into stories \
+and tells you when a new report contradicts an earlier one.
+
+/follow <i>words</i>: alerts for new stories with these words and for their developments
+/following: what this chat follows; /unfollow <i>n</i>
+/stories [<i>words</i>]: the most active stories; /story <i>n</i>: a story's timeline
+/mute <i>n</i>: no more alerts about story <i>n</i>
+/alerts all | contradictions | off: which alerts this chat gets
+
+Reply /follow to an alert, or press its Follow button, to follow that story."""
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await ensure_chat(update, context)
+    await reply(update, context, Rendered(HELP))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, context, Rendered(HELP))

@@ -1,0 +1,167 @@
+"""Events and the outbox: what happened, which chats are owed an alert about it, and what was delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from bot.monitor.model import StoredItem
+from storage.db import from_text, to_text
+from storage.stories import StoredContradiction, contradictions_by_id, item_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """One outbox row that is due, with what it takes to render it."""
+
+    id: int
+    chat_id: int
+    chat_type: str
+    chat_timezone: str | None
+    kind: str  # "new_story", "development" or "contradiction"
+    story_id: int
+    story_title: str
+    story_sources: int
+    item: StoredItem
+    contradiction: StoredContradiction | None
+    attempts: int
+    reply_to: int | None  # the chat's last delivered alert of this story
+
+    @property
+    def is_group(self) -> bool:
+        return self.chat_type in ("group", "supergroup")
+
+
+def add_event(
+    db: Database, kind: str, story_id: int, item_id: int, now: datetime, contradiction_id: int | None = None
+) -> int | None:
+    """Record an event once; returns its id, or None when it was recorded before."""
+    cursor = db.execute(
+        """INSERT OR IGNORE INTO events (kind, story_id, item_id, contradiction_id, created_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        [kind, story_id, item_id, contradiction_id, to_text(now)],
+    )
+    return cursor.lastrowid if cursor.rowcount else None
+
+
+def source_is_new(db: Database, story_id: int, item: StoredItem) -> bool:
+    """Whether no earlier report of the story came from this item's source."""
+    row = db.execute(
+        """SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
+           WHERE m.story_id = ? AND i.id < ? AND i.source = ? LIMIT 1""",
+        [story_id, item.id, item.source],
+    ).fetchone()
+    return row is None
+
+
+def follow_matching_topics(db: Database, story_id: int, words: Sequence[str], now: datetime) -> int:
+    """Every topic whose words all occur in `words` now follows the story (unless its chat muted the story
+    or follows it already). Returns how many follows were added."""
+    distinct = sorted(set(words))
+    if not distinct:
+        return 0
+    marks = ", ".join("?" for _ in distinct)
+    cursor = db.execute(
+        f"""INSERT OR IGNORE INTO subscriptions (chat_id, kind, story_id, via, created_at)
+            SELECT s.chat_id, 'story', ?, s.id, ? FROM topic_words w JOIN subscriptions s ON s.id = w.subscription_id
+            WHERE w.word IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM subscriptions x WHERE x.chat_id = s.chat_id AND x.kind = 'mute'
+                              AND x.story_id = ?)
+            GROUP BY s.id HAVING count(*) = s.word_count""",
+        [story_id, to_text(now), *distinct, story_id],
+    )
+    return cursor.rowcount
+
+
+def queue_alerts(db: Database, event_id: int, kind: str, story_id: int, now: datetime) -> int:
+    """An outbox row for every active chat that follows the story, has not muted it, and wants this kind
+    of alert. Returns how many were queued."""
+    cursor = db.execute(
+        """INSERT OR IGNORE INTO outbox (chat_id, event_id, story_id, next_attempt_at, created_at)
+           SELECT c.id, ?, ?, ?, ? FROM subscriptions f JOIN chats c ON c.id = f.chat_id
+           WHERE f.kind = 'story' AND f.story_id = ? AND c.active = 1 AND c.alert_mode != 'off'
+             AND (c.alert_mode != 'contradictions' OR ? = 'contradiction')""",
+        [event_id, story_id, to_text(now), to_text(now), story_id, kind],
+    )
+    return cursor.rowcount
+
+
+_PENDING_SQL = """
+    SELECT o.id AS oid, o.chat_id, o.attempts, c.type AS chat_type, c.timezone AS chat_timezone,
+           e.kind, e.story_id, e.contradiction_id, s.title AS story_title, s.source_count, i.*,
+           (SELECT p.message_id FROM outbox p WHERE p.chat_id = o.chat_id AND p.story_id = o.story_id
+              AND p.status = 'sent' AND p.message_id IS NOT NULL ORDER BY p.sent_at DESC, p.id DESC LIMIT 1)
+              AS reply_to
+    FROM outbox o JOIN chats c ON c.id = o.chat_id JOIN events e ON e.id = o.event_id
+         JOIN stories s ON s.id = e.story_id JOIN items i ON i.id = e.item_id
+    WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND c.active = 1
+    ORDER BY o.id LIMIT ?"""
+
+
+def due_alerts(db: Database, now: datetime, limit: int = 1000) -> list[PendingAlert]:
+    """Pending alerts whose time has come, oldest first."""
+    rows = list(db.query(_PENDING_SQL, [to_text(now), limit]))
+    contradictions = contradictions_by_id(db, [row["contradiction_id"] for row in rows if row["contradiction_id"]])
+    return [
+        PendingAlert(
+            id=row["oid"], chat_id=row["chat_id"], chat_type=row["chat_type"], chat_timezone=row["chat_timezone"],
+            kind=row["kind"], story_id=row["story_id"], story_title=row["story_title"],
+            story_sources=row["source_count"], item=item_from_row(row),
+            contradiction=contradictions.get(row["contradiction_id"]), attempts=row["attempts"],
+            reply_to=row["reply_to"],
+        )
+        for row in rows
+    ]
+
+
+def next_due_at(db: Database) -> datetime | None:
+    """When the earliest pending alert of an active chat falls due."""
+    row = db.execute(
+        """SELECT min(o.next_attempt_at) FROM outbox o JOIN chats c ON c.id = o.chat_id
+           WHERE o.status = 'pending' AND c.active = 1"""
+    ).fetchone()
+    return from_text(row[0])
+
+
+def _marks(ids: Sequence[int]) -> str:
+    return ", ".join("?" for _ in ids)
+
+
+def mark_sent(db: Database, outbox_ids: Sequence[int], message_id: int, now: datetime) -> None:
+    db.execute(
+        f"""UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,
+                last_error = NULL
+            WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
+        [to_text(now), message_id, *outbox_ids],
+    )
+
+
+def retry_later(db: Database, outbox_ids: Sequence[int], next_attempt_at: datetime, error: str) -> None:
+    db.execute(
+        f"""UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+            WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
+        [to_text(next_attempt_at), error, *outbox_ids],
+    )
+
+
+def give_up(db: Database, outbox_ids: Sequence[int], error: str) -> None:
+    db.execute(
+        f"""UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?
+            WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
+        [error, *outbox_ids],
+    )
+
+
+def story_of_message(db: Database, chat_id: int, message_id: int) -> int | None:
+    """The story an alert message of ours was about."""
+    row = db.execute(
+        "SELECT story_id FROM outbox WHERE chat_id = ? AND message_id = ? LIMIT 1", [chat_id, message_id]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def outbox_counts(db: Database) -> dict[str, int]:
+    return {row["status"]: row["n"] for row in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}

@@ -1,0 +1,326 @@
+"""The whole bot end to end: the real PTB Application talking to a fake Bot API server on 127.0.0.1, feeds
+from a loopback HTTP server, a real SQLite file. The tests speak as users do and read what Telegram would
+show them."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotRuntime
+from bot.config import (
+    DigestSettings,
+    FeedSettings,
+    PollingSettings,
+    Secret,
+    Settings,
+    StorageSettings,
+    TelegramSettings,
+)
+from bot.delivery.pacing import Limits, Pacer
+from bot.logs import configure_logging
+from storage import alerts as alert_store
+from storage import chats as chat_store
+from storage.db import AsyncDatabase
+from tests.fakebotapi import FakeBotAPI, SentMessage
+from tests.feedserver import FeedServer, Route
+
+TOKEN = "4242:SECRET-TOKEN-never-logged"
+ADMIN = 555
+USER = 777
+GROUP = -1001
+# Fast limits, so that a test's handful of alerts is not paced over seconds; the pacing itself is tested
+# on a virtual clock in test_pacing.py.
+TEST_LIMITS = Limits(messages_per_second=1000, private_chat_interval=0.001, group_messages_per_minute=1000)
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+
+EVACUATION = ("Iran begins evacuating military personnel from Syria", "https://levant.example/evac", 0)
+DENIAL = ("Iran denies evacuating diplomats from Syria", "https://tehran.example/denial", 3)
+COPPER = ("Copper prices climb to a two-year high on Chilean mine strike", "https://metals.example/cu", 1)
+
+
+def rss(title: str, entries: list[tuple[str, str, float]]) -> bytes:
+    items = "".join(
+        f"<item><title>{escape(t)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
+        f"<pubDate>{format_datetime(START + timedelta(hours=hours))}</pubDate></item>"
+        for t, link, hours in entries
+    )
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+            f"<link>https://example.com/</link>{items}</channel></rss>").encode()
+
+
+@dataclasses.dataclass
+class World:
+    api: FakeBotAPI
+    feeds: FeedServer
+    settings: Settings
+    db_path: Path
+
+    def publish(self, path: str, title: str, entries: list[tuple[str, str, float]]) -> None:
+        self.feeds.routes[path] = Route(body=rss(title, entries))
+
+    async def wait_messages(self, chat_id: int, count: int) -> list[SentMessage]:
+        return await asyncio.to_thread(self.api.wait_for_messages, chat_id, count, 10.0)
+
+    async def wait(self, predicate: Callable[[], bool], what: str) -> None:
+        await asyncio.to_thread(self.api.wait_until, predicate, 10.0, what)
+
+
+@pytest.fixture
+def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[World]:
+    api = FakeBotAPI(token=TOKEN).start()
+    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
+    settings = Settings(
+        telegram=TelegramSettings(token=Secret(TOKEN), base_url=api.base_url, admins=(ADMIN,)),
+        storage=StorageSettings(path=str(tmp_path / "bot.db")),
+        polling=dataclasses.replace(PollingSettings(), timeout_seconds=5.0),
+        feeds=FeedSettings(urls=(feed_server.url("/levant.xml"),), allow_private_addresses=True),
+        digest=DigestSettings(),
+    )
+    yield World(api, feed_server, settings, tmp_path / "bot.db")
+    api.stop()
+
+
+@pytest.fixture
+async def bot(world: World) -> AsyncIterator[BotRuntime]:
+    runtime = BotRuntime(world.settings, pacer=Pacer(TEST_LIMITS))
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def command(world: World, chat_id: int, text: str, *, expect: int = 1, **kwargs: object) -> list[SentMessage]:
+    """Send a command as a user and return the bot's answers."""
+    before = len(world.api.messages(chat_id))
+    world.api.send_message(chat_id, text, **kwargs)
+    return (await world.wait_messages(chat_id, before + expect))[before:]
+
+
+async def test_follow_then_new_story_alert_then_contradiction_alert(world: World, bot: BotRuntime) -> None:
+    [welcome] = await command(world, USER, "/start")
+    assert "/follow" in welcome.plain_text
+    [answer] = await command(world, USER, "/follow iran syria")
+    assert answer.plain_text == "Following “iran syria”."
+    assert {c["command"] for c in world.api.commands()} >= {"follow", "stories", "story", "alerts"}
+
+    world.publish("/levant.xml", "Levant Wire", [EVACUATION, COPPER])
+    await bot.service.poll(force=True)
+    [alert] = (await world.wait_messages(USER, 3))[2:]
+    assert alert.plain_text.startswith("🆕 New story")
+    assert EVACUATION[0] in alert.plain_text and "Copper" not in alert.plain_text
+    assert [b["callback_data"] for row in alert.reply_markup["inline_keyboard"] for b in row] == [
+        "timeline:1", "follow:1", "mute:1"]
+
+    world.publish("/levant.xml", "Levant Wire", [EVACUATION, COPPER, DENIAL])
+    await bot.service.poll(force=True)
+    [contradiction] = (await world.wait_messages(USER, 4))[3:]
+    assert contradiction.plain_text.startswith("⚠️ Contradiction")
+    assert EVACUATION[0] in contradiction.plain_text and DENIAL[0] in contradiction.plain_text
+    assert "denial" in contradiction.plain_text and "evacuat" in contradiction.plain_text
+    assert contradiction.reply_to_message_id == alert.message_id  # the story's thread in the chat
+    assert contradiction.parse_mode == "HTML"
+
+    # The timeline button answers with the story, times in the chat's zone.
+    world.api.press_button(USER, contradiction.message_id, "timeline:1")
+    [timeline] = (await world.wait_messages(USER, 5))[4:]
+    assert EVACUATION[0] in timeline.plain_text and DENIAL[0] in timeline.plain_text
+    assert "Contradictions" in timeline.plain_text and "UTC" in timeline.plain_text
+
+
+async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(world: World) -> None:
+    # A first run stores the report and queues the alert, and stops before its sender gets to it.
+    adb = AsyncDatabase.open(world.db_path)
+    first = BotRuntime(world.settings, adb=adb, pacer=Pacer(TEST_LIMITS))
+    await adb.run(chat_store.ensure_chat, USER, type="private", title=None, now=START)
+    await first.service.follow_topic(USER, "iran")
+    await first.service.add_configured_feeds()
+    world.publish("/levant.xml", "Levant Wire", [EVACUATION])
+    await first.service.poll(force=True)
+    assert (await adb.run(alert_store.outbox_counts)) == {"pending": 1}
+    await first.fetcher.aclose()  # never started: nothing was sent
+    adb.close()
+    assert world.api.messages(USER) == []
+
+    for _ in range(2):  # two restarts: the alert goes out with the first, and never again
+        runtime = BotRuntime(world.settings, pacer=Pacer(TEST_LIMITS))
+        await runtime.start()
+        await world.wait(lambda: len(world.api.messages(USER)) >= 1, "the queued alert")
+        await runtime.sender.drain()
+        await runtime.stop()
+    assert len(world.api.messages(USER)) == 1
+    check = AsyncDatabase.open(world.db_path)
+    assert await check.run(alert_store.outbox_counts) == {"sent": 1}
+    check.close()
+
+
+async def publish_and_poll(world: World, bot: BotRuntime, entries: list[tuple[str, str, float]]) -> None:
+    world.publish("/levant.xml", "Levant Wire", entries)
+    await bot.service.poll(force=True)
+
+
+async def test_a_blocked_chat_is_deactivated_and_comes_back_with_start(world: World, bot: BotRuntime) -> None:
+    await command(world, USER, "/follow iran")
+    world.api.block_chat(USER)
+    await publish_and_poll(world, bot, [EVACUATION])
+    await world.wait(lambda: any(r.status == 403 for r in world.api.errors), "the 403")
+    await bot.sender.drain()
+    chat = await bot.adb.run(chat_store.get_chat, USER)
+    assert not chat.active
+    assert await bot.adb.run(alert_store.outbox_counts) == {"failed": 1}
+
+    world.api.unblock_chat(USER)
+    await command(world, USER, "/start")
+    assert (await bot.adb.run(chat_store.get_chat, USER)).active
+
+
+async def test_retry_after_is_honoured_and_the_alert_still_arrives(world: World, bot: BotRuntime) -> None:
+    await command(world, USER, "/follow iran")
+    world.api.rate_limit(USER, retry_after=1)
+    await publish_and_poll(world, bot, [EVACUATION])
+    messages = await world.wait_messages(USER, 2)
+    assert messages[1].plain_text.startswith("🆕 New story")
+    refused = [r for r in world.api.errors if r.status == 429]
+    assert len(refused) == 1
+    # The retry came no sooner than Telegram asked.
+    assert messages[1].at - refused[0].at >= 1.0
+
+
+async def test_a_group_that_became_a_supergroup_keeps_its_alerts(world: World, bot: BotRuntime) -> None:
+    world.api.set_admins(GROUP, [USER])
+    await command(world, GROUP, "/follow iran", user_id=USER, chat_type="group", chat_title="Newsroom")
+    world.api.migrate_chat(GROUP, -100999)
+    world.publish("/levant.xml", "Levant Wire", [EVACUATION])
+    await bot.service.poll(force=True)
+    [alert] = await world.wait_messages(-100999, 1)
+    assert alert.plain_text.startswith("🆕 New story")
+    assert [s.query for s in await bot.adb.run(chat_store.subscriptions, -100999)] == ["iran"]
+
+
+async def test_html_refused_falls_back_to_plain_text(world: World, bot: BotRuntime) -> None:
+    await command(world, USER, "/follow iran")
+    world.api.fail("sendMessage", chat_id=USER, status=400,
+                   description="Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")
+    await publish_and_poll(world, bot, [EVACUATION])
+    messages = await world.wait_messages(USER, 2)
+    assert messages[-1].parse_mode is None and EVACUATION[0] in messages[-1].plain_text
+
+
+async def test_server_errors_are_retried_without_losing_the_alert(world: World, bot: BotRuntime) -> None:
+    await command(world, USER, "/follow iran")
+    world.api.server_error(times=1)
+    await publish_and_poll(world, bot, [EVACUATION])
+    await world.wait(lambda: any(r.status == 500 for r in world.api.errors), "the 500")
+    # Waiting is for the retry time, which the sender's clock decides: move it on instead of sleeping.
+    await bot.sender.settle()
+    [(attempts, error)] = await bot.adb.run(lambda db: db.execute("SELECT attempts, last_error FROM outbox").fetchall())
+    assert attempts == 1 and "Internal Server Error" in error
+    bot.sender.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+    await bot.sender.drain()
+    messages = world.api.messages(USER)
+    assert sum(EVACUATION[0] in m.plain_text for m in messages) == 1
+    assert await bot.adb.run(alert_store.outbox_counts) == {"sent": 1}
+
+
+async def test_feed_text_with_markup_is_shown_as_text(world: World, bot: BotRuntime) -> None:
+    await command(world, USER, "/follow iran")
+    hostile = ("Iran <b>evacuates</b> & Syria <script>x</script> talks", "https://levant.example/h", 0)
+    await publish_and_poll(world, bot, [hostile])
+    [_, alert] = await world.wait_messages(USER, 2)
+    assert alert.parse_mode == "HTML"  # accepted by the strict fake: everything was escaped
+    assert "&" in alert.plain_text and "<script>" not in alert.plain_text
+
+
+async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: World, bot: BotRuntime) -> None:
+    world.api.set_admins(GROUP, [ADMIN])
+    [refusal] = await command(world, GROUP, "/follow iran", user_id=USER, chat_type="group", chat_title="Newsroom")
+    assert "admins" in refusal.plain_text
+    [refusal] = await command(world, GROUP, "/alerts off", user_id=USER, chat_type="group")
+    assert "admins" in refusal.plain_text
+    assert await bot.adb.run(chat_store.subscriptions, GROUP) == []
+    [ok] = await command(world, GROUP, "/follow@storywatch_bot iran", user_id=ADMIN, chat_type="group")
+    assert ok.plain_text == "Following “iran”."
+    [listing] = await command(world, GROUP, "/following", user_id=USER, chat_type="group")
+    assert "1. topic “iran”" in listing.plain_text
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("/frobnicate", "I don't know /frobnicate. Send /help for the commands."),
+        ("/follow", "Send /follow and the words of a topic, for example /follow iran syria."),
+        ("/follow " + "word " * 40, "That topic is too long: send at most 100 characters."),
+        ("/story", "Send /story and a story number from /stories, for example /story 12."),
+        ("/story 99", "There is no story 99: /stories lists them."),
+        ("/unfollow 3", "There is no number 3 in /following (it has 0)."),
+        ("/alerts loud", "Send /alerts all, /alerts contradictions or /alerts off."),
+        ("/addfeed https://example.com/rss", "Only the bot's admins manage the feeds."),
+    ],
+)
+async def test_bad_commands_get_a_plain_answer(world: World, bot: BotRuntime, text: str, answer: str) -> None:
+    [reply] = await command(world, USER, text)
+    assert reply.plain_text == answer
+
+
+async def test_admin_manages_feeds_in_the_chat(world: World, bot: BotRuntime) -> None:
+    world.feeds.routes["/copper.xml"] = Route(body=rss("Metals Daily", [COPPER]))
+    world.feeds.routes["/page.html"] = Route(body=b"<html><body>hello</body></html>", content_type="text/html")
+    [added] = await command(world, ADMIN, f"/addfeed {world.feeds.url('/copper.xml')}")
+    assert added.plain_text.startswith("Added feed 2: Metals Daily")
+    [refused] = await command(world, ADMIN, f"/addfeed {world.feeds.url('/page.html')}")
+    assert "not a feed" in refused.plain_text
+    [listing] = await command(world, ADMIN, "/feeds")
+    assert "2 feeds" in listing.plain_text and "Metals Daily" in listing.plain_text
+    opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
+            b'<outline text="x" xmlUrl="https://news.example/a.xml"/></body></opml>')
+    before = len(world.api.messages(ADMIN))
+    world.api.send_document(ADMIN, "feeds.opml", opml, user_id=ADMIN)
+    [imported] = (await world.wait_messages(ADMIN, before + 1))[before:]
+    assert imported.plain_text == "Imported 1 new feeds (0 were already in the pool)."
+    [removed] = await command(world, ADMIN, "/removefeed 2")
+    assert removed.plain_text.startswith("Removed feed 2: Metals Daily")
+
+
+async def test_follow_a_story_by_replying_to_its_alert_and_mute_it(world: World, bot: BotRuntime) -> None:
+    await command(world, USER, "/follow iran")
+    await publish_and_poll(world, bot, [EVACUATION])
+    [_, alert] = await world.wait_messages(USER, 2)
+    await bot.sender.settle()  # the alert's message id is recorded once Telegram's answer is in
+    [followed] = await command(world, USER, "/follow", reply_to_message_id=alert.message_id)
+    assert followed.plain_text == f"Following story 1: {EVACUATION[0]}"
+    world.api.press_button(USER, alert.message_id, "mute:1")
+    await world.wait(lambda: len(world.api.answered_callbacks) == 1, "the button's answer")
+    assert world.api.answered_callbacks[0]["text"] == "Muted story 1."
+    [listing] = await command(world, USER, "/following")
+    assert "muted 1" in listing.plain_text
+    [stories] = await command(world, USER, "/stories")
+    assert "Most active stories" in stories.plain_text and "1. " in stories.plain_text
+
+
+async def test_the_token_never_reaches_the_log_or_the_database(
+    world: World, bot: BotRuntime, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    secret_filter = configure_logging(2)  # debug: httpx logs every request URL, and the URL holds the token
+    secret_filter.add(TOKEN)
+    try:
+        await command(world, USER, "/start")
+        world.api.server_error(times=1)
+        await command(world, USER, "/help", expect=0)
+        await world.wait(lambda: any(r.status == 500 for r in world.api.errors), "the 500")
+        await command(world, USER, "/frobnicate")
+    finally:
+        root.handlers[:], root.level = saved
+    logged = capfd.readouterr().err
+    assert "HTTP Request: POST" in logged and "/bot[REDACTED]/sendMessage" in logged
+    assert TOKEN not in logged
+    assert TOKEN.encode() not in world.db_path.read_bytes()
+    assert TOKEN.encode() not in Path(f"{world.db_path}-wal").read_bytes()

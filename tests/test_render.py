@@ -1,0 +1,47 @@
+"""Messages as Telegram will show them: feed text escaped, within the length limit, with a plain twin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.delivery.render import MAX_MESSAGE_CHARS, Rendered, fit, render_alert, render_batch
+from bot.monitor.model import StoredItem
+from storage.alerts import PendingAlert
+
+WHEN = datetime(2024, 12, 6, 9, 30, tzinfo=UTC)
+
+
+def alert(title: str, *, kind: str = "new_story", source: str = "Levant <Wire> & Co", number: int = 1,
+          story: int = 1, zone: str | None = None) -> PendingAlert:
+    item = StoredItem(number, title, f"https://example.com/a?x=1&y={number}", "", source, WHEN)
+    return PendingAlert(number, 42, "private", zone, kind, story, title, 2, item, None, 0, None)
+
+
+def test_feed_text_is_escaped_and_the_plain_twin_reads_the_same() -> None:
+    rendered = render_alert(alert("Stocks <b>soar</b> & bonds fall"))
+    assert "&lt;b&gt;soar&lt;/b&gt; &amp; bonds" in rendered.html
+    assert "Levant &lt;Wire&gt; &amp; Co" in rendered.html
+    assert 'href="https://example.com/a?x=1&amp;y=1"' in rendered.html
+    assert "Stocks <b>soar</b> & bonds fall (https://example.com/a?x=1&y=1)" in rendered.plain
+    assert [b.data for b in rendered.buttons] == ["timeline:1", "follow:1", "mute:1"]
+
+
+def test_times_are_shown_in_the_chats_zone() -> None:
+    assert "6 Dec 10:30 CET" in render_alert(alert("Vote delayed", zone="Europe/Berlin")).html
+    assert "6 Dec 09:30 UTC" in render_alert(alert("Vote delayed", zone="Not/AZone")).html
+
+
+def test_a_burst_becomes_one_message_within_the_limit() -> None:
+    burst = [alert(f"Report number {n} " + "x" * 250, kind="development", number=n, story=n % 3) for n in range(50)]
+    rendered = render_batch(burst)
+    assert rendered.html.startswith("📰 <b>50 new reports</b> in 3 stories")
+    assert len(rendered.plain) <= MAX_MESSAGE_CHARS
+    assert "more" in rendered.plain.splitlines()[-1]
+
+
+def test_fit_drops_whole_blocks_and_counts_them() -> None:
+    blocks = [f"<b>block {n}</b> " + "y" * 1000 for n in range(10)]
+    text = fit(blocks)
+    assert text.endswith("… and 6 more")
+    assert text.count("<b>") == text.count("</b>") == 4
+    assert Rendered(text).plain.count("block") == 4
