@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.delivery.pacing import Limits, Pacer
@@ -24,7 +26,7 @@ def test_many_chats_share_thirty_messages_a_second() -> None:
     slots = [pacer.reserve(chat, is_group=False) for chat in range(300)]
     assert slots[0] == 0.0
     assert slots[-1] == pytest.approx(299 / 30)
-    assert all(b - a == pytest.approx(1 / 30) for a, b in zip(slots, slots[1:], strict=False))
+    assert all(b - a == pytest.approx(1 / 30) for a, b in itertools.pairwise(slots))
 
 
 def test_one_private_chat_gets_one_message_a_second() -> None:
