@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.monitor.cluster import Assignment, ClusterSettings, StoryClusterer
-from bot.monitor.terms import normalize_headline, stem, tokenize
+from bot.monitor.terms import is_plain_statement, normalize_headline, stem, tokenize
 
 T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
 
@@ -231,6 +231,49 @@ def test_title_follows_the_story() -> None:
     assert "soldier" in title.lower() and "memorial" in title.lower()
 
 
+def test_title_is_a_report_of_the_claim_not_its_denial_while_most_reports_state_it() -> None:
+    c = StoryClusterer()
+    rows = []
+
+    def add(title: str, when: datetime) -> int:
+        story_id = c.assign(title, "", "Wire", when).story_id
+        rows.append((story_id, title, "", "Wire", when))
+        return story_id
+
+    for i, title in enumerate(BACKGROUND):
+        add(title, T0 + timedelta(minutes=5 * i))
+    claim = [
+        "Iran begins evacuating diplomats from Syria",
+        # The denial repeats the claim's words and is the most central headline so far...
+        "Iran denies evacuating diplomats and embassy staff from Syria",
+        "Iran evacuating embassy staff and diplomats from Syria",
+    ]
+    story = {add(t, T0 + timedelta(hours=1, minutes=10 * i)) for i, t in enumerate(claim)}
+    assert len(story) == 1
+    story_id = story.pop()
+    # ...but a story mostly made of reports of the claim is titled by one of them.
+    assert c.title_of(story_id) in (claim[0], claim[2])
+    for i, title in enumerate(
+        [
+            "Tehran denies it is evacuating diplomats and embassy staff from Syria",
+            "Iran denies reports of evacuating embassy staff and diplomats from Syria",
+        ]
+    ):
+        assert add(title, T0 + timedelta(hours=2, minutes=i)) == story_id
+    # A restarted clusterer agrees on the title.
+    restored = StoryClusterer()
+    restored.restore(rows)
+    assert restored.title_of(story_id) == c.title_of(story_id)
+
+
+def test_plain_statements() -> None:
+    assert is_plain_statement("Iran begins evacuating diplomats from Syria")
+    assert not is_plain_statement("Iran denies evacuating diplomats from Syria")
+    assert not is_plain_statement("No, Banksy has not been arrested")
+    assert not is_plain_statement("Was the Batmobile stolen in Detroit?")
+    assert not is_plain_statement("Three-breasted woman is a hoax")
+
+
 STREAM = [
     *BACKGROUND,
     "Iran evacuates embassy staff from Baghdad",
@@ -293,4 +336,3 @@ def test_candidates_come_from_the_index_not_a_scan() -> None:
     assert c._candidates(vector) == set()
     vector = c._vector("Another report on topic7", "", "Wire")
     assert len(c._candidates(vector)) == 1
-

@@ -323,3 +323,75 @@ def test_a_capitalised_run_opening_a_sentence_case_title_is_a_name() -> None:
     debunk = item("Seagull Attack Video On Angela Merkel Is A Hoax")  # Title Case: no names known here
     assert kinds(debunk, item("Angela Merkel gives a speech on the dangers of inflation")) == set()
     assert kinds(debunk, item("Seagull attacks Angela Merkel during a speech on inflation")) == {"denial"}
+
+
+# Stance of the earlier report: what it only relays or wonders about is not asserted, so nothing contradicts it.
+def test_a_purported_account_is_relayed_not_asserted() -> None:
+    earlier = item("Purported Lisa Bonet Twitter account suspended after cryptic tweet")
+    assert kinds(item("Lisa Bonet tweet was sent from a fake account, manager says"), earlier) == set()
+
+
+def test_uncertainty_is_not_the_negation_of_the_event() -> None:
+    earlier = item("Texas plumber's truck turns up with militants in Syria")
+    assert kinds(item("Texas plumber isn't sure how his truck ended up in Syria"), earlier) == set()
+    assert kinds(item("Officials not certain who fired the rocket"), item("Rocket fired at border town")) == set()
+
+
+def test_a_negation_inside_an_if_clause_or_an_instruction_asserts_nothing() -> None:
+    earlier = item("White House won't say if family was threatened not to pay ransom")
+    assert analyze(earlier).text.claims == ()
+    assert kinds(item("Government threatened family with charges over ransom"), earlier) == set()
+    assert analyze(item("Families told not to pay ransom")).text.claims == ()
+    # Headline English: "X not to attend" is "X will not attend".
+    assert "negation" in kinds(item("Putin not to attend G20 summit"), item("Putin to attend G20 summit in Brisbane"))
+
+
+def test_a_dismissive_adjective_before_a_noun_describes_it() -> None:
+    roundup = item("Dual-lens camera and 6 more crazy phone rumors")
+    assert analyze(roundup).text.claims == ()
+    assert kinds(item("Phone maker plans dual-lens camera for next model"), roundup) == set()
+    earlier = item("Surgeon took a selfie during the operation")
+    assert kinds(item("Surgeon calls selfie claims completely crazy"), earlier) == {"denial"}
+
+
+def test_too_good_to_check_doubts_the_story() -> None:
+    earlier = item("Bieber ringtone saves fisherman from bear attack")
+    doubt = item("Bear attack foiled by Bieber ringtone: a story too good to check")
+    assert kinds(doubt, earlier) == {"denial"}
+    assert kinds(item("Fisherman fends off bear attack with Bieber song"), doubt) == {"reversal"}
+
+
+def test_a_report_after_a_hoax_call_in_its_story_is_a_reversal_on_one_shared_event_word() -> None:
+    # The clusterer already put both reports in one story; the hoax call covered the whole report, so one
+    # shared event word (not a name) is enough for the later assertion to reverse it.
+    hoax = item("HOAX: street catcallers harass their own mothers")
+    assert kinds(item("Men freak out when the women they are harassing turn out to be their mums"), hoax) == {
+        "reversal"
+    }
+    # A hedged report relays the claim: no reversal.
+    assert kinds(item("Men reportedly caught harassing their own mums on camera"), hoax) == set()
+
+
+def test_a_denial_names_who_denies_not_whose_event_it_was() -> None:
+    earlier = item("Islamic State chief killed in US airstrike")
+    assert kinds(item("Pentagon denies it killed Islamic State chief"), earlier) == {"denial"}
+    # A negation keeps its subject: someone else's resignation is not negated.
+    assert kinds(item("The minister has not resigned"), item("The governor resigns over scandal")) == set()
+
+
+def test_denying_causing_something_is_about_that_thing() -> None:
+    earlier = item("Palestinians flee floods in Gaza as Israel opens dams")
+    found = detect(item("Israel denies causing Gaza floods by opening dams"), [earlier])
+    assert [c.kind for c in found] == ["denial"]
+    assert "flood" in found[0].evidence
+
+
+def test_making_fun_of_a_rumor_denies_it() -> None:
+    earlier = item("Batmobile stolen from film set in Detroit")
+    assert kinds(item("Director makes fun of stolen Batmobile rumor with new photo"), earlier) == {"denial"}
+
+
+def test_a_beheading_is_a_death() -> None:
+    earlier = item("Militants behead Kurdish fighter Rehana near Kobane")
+    assert kinds(item("Kurdish fighter Rehana is alive and well near Kobane"), earlier) == {"opposite"}
+    assert event_key("killed") == event_key("dead")

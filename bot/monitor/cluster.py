@@ -43,7 +43,15 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
-from bot.monitor.terms import NEGATIONS, NEWS_FURNITURE, STOP_WORDS, normalize_headline, stem, tokenize
+from bot.monitor.terms import (
+    NEGATIONS,
+    NEWS_FURNITURE,
+    STOP_WORDS,
+    is_plain_statement,
+    normalize_headline,
+    stem,
+    tokenize,
+)
 
 _CLUSTER_STOP_WORDS: frozenset[str] = STOP_WORDS | NEGATIONS | NEWS_FURNITURE
 
@@ -126,6 +134,9 @@ class _Story:
     norm_base: int = 0
     title: str = ""
     title_terms: dict[str, float] = field(default_factory=dict)
+    title_plain: bool = False
+    # Members whose headline states the news plainly (see `terms.is_plain_statement`).
+    plain: int = 0
     # Fuzzy keys (content words, sorted) of a few member headlines: the first one and the latest ones.
     reps: list[str] = field(default_factory=list)
 
@@ -405,10 +416,20 @@ class StoryClusterer:
 
     def _update_title(self, story: _Story, vector: dict[str, float], title: str, source: str) -> None:
         # The title is the headline most central to the story so far; the incumbent is rescored against the
-        # current centroid so the title follows the story as it grows.
-        if not story.title or self._centrality(vector, story) > self._centrality(story.title_terms, story):
-            story.title = normalize_headline(title, source) or title
+        # current centroid so the title follows the story as it grows. While at least half of the reports
+        # state the news plainly, a plain headline is preferred: a denial ("X denies Y") or a question
+        # repeats the claim's words and can be the most central, but it does not say what the story is.
+        headline = normalize_headline(title, source) or title
+        plain = is_plain_statement(headline)
+        story.plain += plain
+        if story.title and story.plain * 2 >= story.size and plain != story.title_plain:
+            better = plain
+        else:
+            better = not story.title or self._centrality(vector, story) > self._centrality(story.title_terms, story)
+        if better:
+            story.title = headline
             story.title_terms = vector
+            story.title_plain = plain
 
     def _centrality(self, vector: dict[str, float], story: _Story) -> float:
         q = {t: w * self._idf(t) for t, w in vector.items()}

@@ -62,6 +62,9 @@ class ContradictionSettings:
     min_shared: int = 2
     # ...and this share of the smaller of the two word sets.
     min_overlap: float = 0.2
+    # A later report asserting, unhedged, what an earlier report of its story called a hoax needs fewer shared
+    # words: the clusterer already put both in one story, and the hoax call covered the whole report.
+    reversal_min_shared: int = 1
     # Two figures for the same thing conflict when one is at least this many times the other.
     figure_ratio: float = 1.5
     # Score factor when the earlier item only reported the event with hedging ("reportedly").
@@ -119,7 +122,8 @@ _DENIAL_VERBS = _words("""
 _REPORT_DENIAL_VERBS = _words("""
     reject rejects rejected rejecting dismiss dismisses dismissed dismissing rebuff rebuffs rebuffed dispute
     disputes disputed disputing shoot shoots shot knock knocks knocked kill kills killed slam slams slammed
-    contradict contradicts contradicted counter counters countered
+    contradict contradicts contradicted counter counters countered mock mocks mocked mocking ridicule ridicules
+    ridiculed laugh laughs laughed
     """)
 # Nouns that stand for "what was reported"; they are never the event itself.
 _REPORT_NOUNS = _words("""
@@ -135,9 +139,10 @@ _NEGATORS = _words("""
     cant cannot couldnt wouldnt shouldnt aint
     """)
 # After a negator these make it something other than the negation of an event ("not yet", "no doubt").
-_NEGATION_BLOCKERS = _words("yet only just matter doubt longer less more sooner")
+# "Isn't sure how", "not clear whether": uncertainty about something else, not the event denied.
+_NEGATION_BLOCKERS = _words("yet only just matter doubt longer less more sooner sure certain clear aware")
 _HEDGES = _words("""
-    reportedly allegedly alleged apparently appears appear seemingly possibly purportedly supposedly
+    reportedly allegedly alleged apparently appears appear seemingly possibly purportedly purported supposedly
     rumored rumoured unconfirmed unverified claims claim claimed claiming may might could believed suspected
     rumor rumors rumour rumours speculation allegation allegations
     sources source maybe perhaps probably likely
@@ -160,7 +165,10 @@ _AUX = _words("""
     going gonna able
     """)
 # Verbs too light to name an event: "denies taking a selfie" is about the selfie.
-_LIGHT_VERBS = _words("take taking took make making made have having do doing get getting give giving become becoming")
+_LIGHT_VERBS = _words("""
+    take taking took make making made have having do doing get getting give giving become becoming cause causes
+    causing caused
+    """)
 
 _WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -193,6 +201,8 @@ _IRREGULAR = {
     "grew": "grow", "grown": "grow", "knew": "know", "known": "know", "threw": "throw", "thrown": "throw",
     "told": "tell", "sought": "seek", "taught": "teach", "spent": "spend", "lent": "lend", "bit": "bite",
     "bitten": "bite", "alive": "live", "lives": "live", "life": "live",
+    # A killing is a death: "airstrike kills ISIS leader" asserts what "ISIS leader not dead" denies.
+    "kill": "die", "kills": "die", "killed": "die", "killing": "die", "slain": "die",
 }  # fmt: skip
 
 # Opposite states: concept -> (words of the first state, words of the second state, natural direction).
@@ -206,7 +216,7 @@ _STATES: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
     "found": (_words("missing disappeared vanished"),
               _words("found located rescued recovered"), True),
     "alive": (_words("alive survived survives survivor survive living"),
-              _words("dead die dies died killed death"), True),
+              _words("dead die dies died killed death behead beheaded beheads beheading executed"), True),
     "attend": (_words("attend attends attending travel travels travelling traveling visit visits"),
                _words("skip skips skipping boycott boycotts boycotting cancels cancelled canceled"),
                False),
@@ -461,6 +471,24 @@ def _attributive(tok: str, after: list[str]) -> bool:
     return tok in _DOUBT_ADJECTIVES and bool(after) and after[0] not in STOP_WORDS and not _is_number(after[0])
 
 
+def _describes(after: list[str]) -> bool:
+    """A dismissive adjective before a noun other than a report describes it ("crazy Apple rumors", "a crazy
+    video"); before a report noun it dismisses ("absurd claims"), and after one too ("calls claims crazy")."""
+    return bool(after) and after[0] not in STOP_WORDS and after[0] not in _REPORT_NOUNS and not _is_number(after[0])
+
+
+# "Too good to check", "too good to be true": the outlet doubts the story it relays.
+_TOO_GOOD = (["too", "good", "to", "check"], ["too", "good", "to", "be", "true"])
+# After "if" or "whether" a clause is a question, not an assertion: "won't say if X was not paid".
+_CONDITIONALS = _words("if whether")
+# "Told not to pay", "urged not to travel": what someone was asked not to do, not an event that did not happen.
+# ("Putin not to attend" is headline English for "will not attend", and stays a negation.)
+_INSTRUCTED = _words("""
+    told tells tell urged urges urge asked asks ask warned warns warn threatened threatens advised advises
+    ordered orders pressured pressed begged begs instructed encouraged
+    """)
+
+
 def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
     """Denials and negations of a title, and whether it affirms a claim against a debunk ("no hoax",
     "denies hoax claims")."""
@@ -476,13 +504,14 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
         for i, tok in enumerate(tokens):
             before = tokens[:i]
             after = tokens[i + 1 :]
-            dismissive = tok in _DISMISSIVE and any(t in _REPORT_NOUNS for t in flat)
+            dismissive = tok in _DISMISSIVE and any(t in _REPORT_NOUNS for t in flat) and not _describes(after)
             doubt = tok in _DOUBT_WORDS and not _negated(tokens, i) and not _attributive(tok, after)
+            doubt = doubt or (tok == "too" and any(after[: len(p) - 1] == p[1:] for p in _TOO_GOOD))
             if tok in _DEBUNK_WORDS or dismissive or doubt:
                 if tok in _DEBUNK_WORDS and (_negated(tokens, i) or any(t in _DENIAL_VERBS for t in before)):
                     affirmed = True  # "no hoax", "denies hoax claims": a debunk denied asserts the claim
                     continue
-                strength = 0.65 if tok in _DOUBT_WORDS else 0.9
+                strength = 0.65 if tok in _DOUBT_WORDS or tok == "too" else 0.9
                 # "reports that X are false": the denial is about X. Otherwise about the whole title.
                 targets = all_keys
                 for j in range(offset + i - 2, -1, -1):
@@ -491,7 +520,9 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                         break
                 claims.append(Claim("denial", _phrase(tokens, i), None, targets, frozenset(), strength * q))
             elif tok in _DENIAL_VERBS or (
-                tok in _REPORT_DENIAL_VERBS and any(t in _REPORT_NOUNS for t in after[:4])
+                (tok in _REPORT_DENIAL_VERBS or (tok == "fun" and before[-1:] in (["makes"], ["make"], ["made"],
+                                                                                   ["pokes"], ["poked"])))
+                and any(t in _REPORT_NOUNS for t in after[:4])
             ) or (tok in ("put", "puts") and "rest" in after[:5]):  # fmt: skip
                 if tok in ("put", "puts"):
                     scope, start = tokens[:i], 0  # "rumor put to rest": the rumor comes first
@@ -529,6 +560,10 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                 targets = _keys(flat[: offset + i]) or all_keys
                 claims.append(Claim("denial", "not true", None, targets, frozenset(), 0.9 * q))
             elif tok in _NEGATORS:
+                if any(t in _CONDITIONALS for t in before) or (
+                    tok == "not" and after[:1] == ["to"] and before[-1:] and before[-1] in _INSTRUCTED
+                ):
+                    continue  # "won't say if the family was not paid", "told not to pay": nothing negated
                 claim = _negation_claim(seg, i, 0.8 * q)
                 if claim is None:
                     continue
@@ -748,21 +783,28 @@ def analyze(item: ItemText) -> Analysis:
 
 
 def _targets_met(
-    claim: Claim, other: frozenset[str], settings: ContradictionSettings, names: frozenset[str] = frozenset()
+    claim: Claim,
+    other: frozenset[str],
+    settings: ContradictionSettings,
+    names: frozenset[str] = frozenset(),
+    min_shared: int | None = None,
 ) -> frozenset[str] | None:
     """The claim's event words the other item has, when they are enough to say it is the same event.
 
     A denial of a whole report ("X is a hoax") must share more than names with the other item: "Putin gives
     a speech" is not what "the video of a bird pooping on Vladimir Putin is a hoax" denies."""
     shared = claim.targets & other
-    if claim.subject and not claim.subject & other and len(shared) < 2:
-        return None  # someone else's event: "the minister has not resigned" vs "the governor resigns"
+    if claim.kind == "negation" and claim.subject and not claim.subject & other and len(shared) < 2:
+        # Someone else's event: "the minister has not resigned" vs "the governor resigns". A denial's subject
+        # is who denies ("Pentagon denies it killed ISIS chief"), whom the report it denies seldom names.
+        return None
     if claim.head is not None:
         if claim.head not in other:
             return None
         return shared | {claim.head}
     smaller = min(len(claim.targets), len(other)) or 1
-    if len(shared) >= settings.min_shared and len(shared) / smaller >= settings.min_overlap and shared - names:
+    needed = settings.min_shared if min_shared is None else min_shared
+    if len(shared) >= needed and len(shared) / smaller >= settings.min_overlap and shared - names:
         return shared
     return None
 
@@ -788,7 +830,7 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
         found.append((label, score, f"{label} of '{event}': '{claim.cue}' vs '{earlier_phrase}'"))
     if not a.hedged and not a.claims:
         for claim in b.claims:
-            met = _targets_met(claim, a.asserted, settings, a.names | b.names)
+            met = _targets_met(claim, a.asserted, settings, a.names | b.names, settings.reversal_min_shared)
             if met is None or claim.head in a.negated:
                 continue
             event = _event_name(met, claim.head, a.phrases)

@@ -8,6 +8,8 @@ clustering drops negations (a denial belongs to the story it denies), contradict
 - `tokenize`: lower-case word tokens with accents, apostrophes and punctuation removed.
 - `stem`: a light English suffix stripper, so "beheads", "beheaded" and "beheading" meet.
 - `STOP_WORDS` (function words, without negations), `NEGATIONS`, `NEWS_FURNITURE`.
+- `is_plain_statement`: whether a headline states its news plainly (no question, negation or denial), so a
+  story is titled by a report of its claim rather than by the denial of it.
 """
 
 from __future__ import annotations
@@ -239,6 +241,26 @@ STOP_WORDS: frozenset[str] = frozenset(
 # Words that describe the report rather than the news. "Watch", "video" and "live" are not here: they are
 # content as often as furniture ("Apple Watch"); a leading "WATCH:" is stripped by `normalize_headline`.
 NEWS_FURNITURE: frozenset[str] = frozenset(["breaking", "exclusive", "update", "updated", "updates", "reportedly"])
+
+# Words that make a headline deny or debunk something rather than state it ("X denies Y", "Y is a hoax").
+DENIAL_WORDS: frozenset[str] = frozenset(
+    [
+        *("deny", "denies", "denied", "denying", "denial", "hoax", "hoaxes", "hoaxer", "fake", "faked"),
+        *("false", "falsely", "untrue", "debunk", "debunks", "debunked", "debunking", "bogus", "fabricated"),
+        *("fabrication", "myth", "refutes", "refuted", "dismisses", "dismissed"),
+    ]
+)
+
+
+def is_plain_statement(title: str) -> bool:
+    """Whether a headline states something plainly: no question, no negation, no denial or debunk word.
+
+    "Iran begins evacuating personnel" is plain; "Iran denies evacuating personnel", "No, Banksy has not
+    been arrested" and "Was the Batmobile stolen?" are not. Used to pick a story's title."""
+    if "?" in title:
+        return False
+    return not any(w in NEGATIONS or w in DENIAL_WORDS for w in tokenize(title))
+
 
 _FURNITURE_PREFIX = re.compile(
     r"^\s*(?:breaking(?:\s+news)?|update\s*\d*|updated|exclusive|watch|video|photos?|live|analysis|opinion)"
