@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot.config import Settings
+from bot.delivery.digest_job import DigestScheduler
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import Sender
 from bot.monitor.fetch import Fetcher
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # The poll job runs this often and polls the feeds that are due; each feed keeps its own schedule.
 POLL_TICK_SECONDS = 60
+# Digests are checked this often; each chat's time and zone are in the database (see bot/delivery/digest.py).
+DIGEST_TICK_SECONDS = 60
 # Long-poll length of getUpdates: how long Telegram holds the request open when nothing happens.
 UPDATES_TIMEOUT_SECONDS = 30
 
@@ -76,6 +79,8 @@ class BotRuntime:
         self.poll_tick_seconds = poll_tick_seconds
         self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
         self.sender = Sender(self.adb, self.application.bot, pacer=pacer, clock=clock)
+        self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.sender.pacer,
+                                       clock=clock)
         self.service = StoryWatch(settings, self.adb, self.fetcher, Pipeline(), clock=clock,
                                   on_alerts=self.sender.wake)
         self.application.bot_data["service"] = self.service
@@ -92,6 +97,10 @@ class BotRuntime:
         await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)
         application.job_queue.run_repeating(
             self._poll_job, interval=self.poll_tick_seconds, first=0, name="poll",
+            job_kwargs={"coalesce": True, "misfire_grace_time": None},
+        )
+        application.job_queue.run_repeating(
+            self._digest_job, interval=DIGEST_TICK_SECONDS, first=0, name="digests",
             job_kwargs={"coalesce": True, "misfire_grace_time": None},
         )
         self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
@@ -135,3 +144,9 @@ class BotRuntime:
         for poll in failed:
             log.warning("Feed %s failed: %s", poll.url, poll.error)
         self.polls_done.set()
+
+    async def _digest_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self.digests.send_due()
+        except Exception:
+            log.exception("Sending digests failed; the next check tries again")

@@ -113,12 +113,12 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: all(u.startswith(("http://", "https://")) for u in v),
         "a list of http:// or https:// URLs",
     ),
-    "digest.default_time": (lambda v: _parse_hhmm(v) is not None, 'a time such as "08:00"'),
+    "digest.default_time": (lambda v: parse_hhmm(v) is not None, 'a time such as "08:00"'),
     "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
 }
 
 
-def _parse_hhmm(value: str) -> time | None:
+def parse_hhmm(value: str) -> time | None:
     try:
         hours, minutes = value.split(":")
         return time(int(hours), int(minutes))

@@ -3,18 +3,23 @@ an update, call one of these, and render the answer; a `UserError` carries a pla
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import available_timezones
 
 from bot import feedpool
-from bot.config import Settings
+from bot.config import Settings, parse_hhmm
+from bot.delivery.digest import compose as compose_digest
+from bot.delivery.render import Rendered
 from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
 from bot.monitor.poll import FeedPoll, poll_cycle
 from storage import alerts as alert_store
 from storage import chats as chat_store
+from storage import digests as digest_store
 from storage import feeds as feed_store
 from storage import stories as story_store
 from storage.chats import Chat, Subscription
@@ -114,6 +119,41 @@ class StoryWatch:
             raise UserError("Send /alerts all, /alerts contradictions or /alerts off.")
         await self.adb.run(chat_store.set_alert_mode, chat_id, mode)
 
+    # Digests and time zone
+
+    async def set_digest(self, chat_id: int, text: str) -> str | None:
+        """`at HH:MM`, `off` or `on`; returns the time the digest now goes out at, None when off."""
+        words = text.lower().split()
+        if words == ["off"]:
+            await self.adb.run(digest_store.set_digest, chat_id, enabled=False)
+            return None
+        if words == ["on"]:
+            await self.adb.run(digest_store.set_digest, chat_id, enabled=True)
+            chat = await self.chat(chat_id)
+            return chat.digest_time if chat and chat.digest_time else self.settings.digest.default_time
+        if len(words) == 2 and words[0] == "at" and parse_hhmm(words[1]) is not None:
+            at = parse_hhmm(words[1]).strftime("%H:%M")
+            await self.adb.run(digest_store.set_digest, chat_id, enabled=True, at=at)
+            return at
+        raise UserError("Send /digest at 08:00 (24-hour time), /digest off, /digest on, or /digest for one now.")
+
+    async def set_timezone(self, chat_id: int, name: str) -> str:
+        name = name.strip()
+        zone_name = _known_zone(name)
+        if zone_name is None:
+            close = difflib.get_close_matches(name.replace(" ", "_"), sorted(available_timezones()), n=3, cutoff=0.6)
+            hint = f" Did you mean {_one_of(close)}?" if close else ""
+            raise UserError(f"“{name[:60]}” is not a time zone name. Send an IANA name such as /timezone "
+                            f"Europe/Berlin or /timezone America/New_York.{hint}")
+        await self.adb.run(digest_store.set_timezone, chat_id, zone_name)
+        return zone_name
+
+    async def digest_now(self, chat_id: int) -> Rendered:
+        chat = await self.chat(chat_id)
+        if chat is None:
+            chat = await self.adb.run(chat_store.get_chat, chat_id)
+        return await compose_digest(self.adb, chat, self.settings.digest, self.clock())
+
     # Following
 
     async def follow_topic(self, chat_id: int, text: str) -> TopicFollowed:
@@ -186,6 +226,18 @@ class StoryWatch:
             return await self.adb.run(story_store.get_story, story_id)
         except story_store.StoryNotFoundError:
             raise UserError(f"There is no story {story_id}: /stories lists them.") from None
+
+
+def _known_zone(name: str) -> str | None:
+    """The canonical spelling of an IANA zone name, whatever its case ("europe/berlin" -> "Europe/Berlin")."""
+    if not name or len(name) > 60:
+        return None
+    by_folded = {zone_name.lower(): zone_name for zone_name in available_timezones()}
+    return by_folded.get(name.lower().replace(" ", "_"))
+
+
+def _one_of(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _sentence(text: str) -> str:

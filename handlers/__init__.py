@@ -23,6 +23,8 @@ def register(application: Application) -> None:
         "stories": stories.stories,
         "story": stories.story,
         "alerts": settings.alerts,
+        "digest": settings.digest,
+        "timezone": settings.timezone,
         "feeds": feeds.feeds,
         "addfeed": feeds.add_feed,
         "removefeed": feeds.remove_feed,

@@ -1,4 +1,4 @@
-"""/alerts: which alerts a chat receives."""
+"""A chat's settings: /alerts, /digest and /timezone."""
 
 from __future__ import annotations
 
@@ -27,3 +27,38 @@ async def alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ensure_chat(update, context)
     await service(context).set_alerts(update.effective_chat.id, mode)
     await reply(update, context, f"This chat now gets {ALERT_MODES_TEXT[mode]}.")
+
+
+async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/digest` sends one now; `/digest at 08:00`, `/digest off` and `/digest on` set the daily one."""
+    text = arguments(context)
+    await ensure_chat(update, context)
+    chat_id = update.effective_chat.id
+    if not text:
+        await reply(update, context, await service(context).digest_now(chat_id))
+        return
+    if not await may_change_settings(update, context):
+        return
+    at = await service(context).set_digest(chat_id, text)
+    if at is None:
+        await reply(update, context, "Daily digest off. /digest on brings it back; /digest sends one now.")
+        return
+    chat = await service(context).chat(chat_id)
+    zone_name = chat.timezone if chat and chat.timezone else service(context).settings.digest.default_timezone
+    await reply(update, context, f"The daily digest comes at {at} ({zone_name}). "
+                                 "Change the zone with /timezone, for example /timezone Europe/Berlin.")
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    name = arguments(context)
+    if not name:
+        chat = await service(context).chat(update.effective_chat.id)
+        current = chat.timezone if chat and chat.timezone else service(context).settings.digest.default_timezone
+        await reply(update, context, f"This chat's time zone is {current}. "
+                                     "Change it with /timezone and an IANA name, for example /timezone Europe/Berlin.")
+        return
+    if not await may_change_settings(update, context):
+        return
+    await ensure_chat(update, context)
+    zone_name = await service(context).set_timezone(update.effective_chat.id, name)
+    await reply(update, context, f"Time zone set to {zone_name}: times and the daily digest follow it.")

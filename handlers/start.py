@@ -16,6 +16,8 @@ COMMANDS = [
     ("story", "one story's timeline: /story 12"),
     ("mute", "silence a story: /mute 12"),
     ("alerts", "which alerts: /alerts all | contradictions | off"),
+    ("digest", "a digest now; /digest at 08:00 or /digest off"),
+    ("timezone", "this chat's time zone: /timezone Europe/Berlin"),
     ("help", "what this bot does"),
 ]
 
@@ -27,6 +29,7 @@ and tells you when a new report contradicts an earlier one.
 /stories [<i>words</i>]: the most active stories; /story <i>n</i>: a story's timeline
 /mute <i>n</i>: no more alerts about story <i>n</i>
 /alerts all | contradictions | off: which alerts this chat gets
+/digest: a digest now; /digest at <i>08:00</i> or /digest off for the daily one; /timezone <i>Europe/Berlin</i>
 
 Reply /follow to an alert, or press its Follow button, to follow that story."""
 

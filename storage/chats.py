@@ -47,7 +47,7 @@ class Subscription:
     created_at: datetime
 
 
-def _chat(row: dict) -> Chat:
+def chat_from_row(row: dict) -> Chat:
     return Chat(
         id=row["id"], type=row["type"], title=row["title"], timezone=row["timezone"],
         digest_time=row["digest_time"], digest_enabled=bool(row["digest_enabled"]),
@@ -73,12 +73,12 @@ def get_chat(db: Database, chat_id: int) -> Chat:
     rows = list(db.query("SELECT * FROM chats WHERE id = ?", [chat_id]))
     if not rows:
         raise LookupError(f"there is no chat {chat_id}")
-    return _chat(rows[0])
+    return chat_from_row(rows[0])
 
 
 def find_chat(db: Database, chat_id: int) -> Chat | None:
     rows = list(db.query("SELECT * FROM chats WHERE id = ?", [chat_id]))
-    return _chat(rows[0]) if rows else None
+    return chat_from_row(rows[0]) if rows else None
 
 
 def set_alert_mode(db: Database, chat_id: int, mode: str) -> None:

@@ -262,6 +262,12 @@ async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: 
         ("/unfollow 3", "There is no number 3 in /following (it has 0)."),
         ("/alerts loud", "Send /alerts all, /alerts contradictions or /alerts off."),
         ("/addfeed https://example.com/rss", "Only the bot's admins manage the feeds."),
+        ("/timezone Mars/Olympus", "“Mars/Olympus” is not a time zone name. Send an IANA name such as /timezone "
+                                   "Europe/Berlin or /timezone America/New_York."),
+        ("/timezone Europe/Berln", "“Europe/Berln” is not a time zone name. Send an IANA name such as /timezone "
+                                   "Europe/Berlin or /timezone America/New_York. Did you mean Europe/Berlin, "
+                                   "Europe/Belfast or Europe/Helsinki?"),
+        ("/digest at 25:00", "Send /digest at 08:00 (24-hour time), /digest off, /digest on, or /digest for one now."),
     ],
 )
 async def test_bad_commands_get_a_plain_answer(world: World, bot: BotRuntime, text: str, answer: str) -> None:
@@ -324,3 +330,21 @@ async def test_the_token_never_reaches_the_log_or_the_database(
     assert TOKEN not in logged
     assert TOKEN.encode() not in world.db_path.read_bytes()
     assert TOKEN.encode() not in Path(f"{world.db_path}-wal").read_bytes()
+
+
+async def test_digest_and_timezone_settings(world: World, bot: BotRuntime) -> None:
+    [answer] = await command(world, USER, "/timezone europe/berlin")
+    assert answer.plain_text == "Time zone set to Europe/Berlin: times and the daily digest follow it."
+    [answer] = await command(world, USER, "/digest at 7:30")
+    assert answer.plain_text.startswith("The daily digest comes at 07:30 (Europe/Berlin).")
+    chat = await bot.adb.run(chat_store.get_chat, USER)
+    assert (chat.timezone, chat.digest_time, chat.digest_enabled) == ("Europe/Berlin", "07:30", True)
+    [answer] = await command(world, USER, "/digest off")
+    assert answer.plain_text.startswith("Daily digest off.")
+    assert not (await bot.adb.run(chat_store.get_chat, USER)).digest_enabled
+
+    world.publish("/levant.xml", "Levant Wire", [EVACUATION, DENIAL])
+    await bot.service.poll(force=True)
+    [digest] = await command(world, USER, "/digest")
+    assert "Your digest for" in digest.plain_text and EVACUATION[0] in digest.plain_text
+    assert "CET" in digest.plain_text  # times in the chat's zone

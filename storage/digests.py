@@ -1,0 +1,125 @@
+"""Daily digests: which chats want one and when, what goes in one, and which were sent (one per chat and
+local day, across restarts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlite_utils import Database
+
+from bot.monitor.model import StoredItem
+from storage.chats import Chat, chat_from_row
+from storage.db import from_text, to_text
+from storage.stories import StoredContradiction, contradictions_by_id, item_from_row
+
+
+@dataclass(frozen=True, slots=True)
+class DigestStory:
+    """One story as a digest tells it: how big it is, what changed since the last digest."""
+
+    id: int
+    title: str
+    followed: bool
+    source_count: int
+    item_count: int
+    new_items: int
+    new_sources: int
+    latest: StoredItem
+    contradiction: StoredContradiction | None  # the newest one since the last digest
+
+
+def digest_chats(db: Database) -> list[Chat]:
+    """Active chats that want a daily digest."""
+    return [chat_from_row(row) for row in db.query("SELECT * FROM chats WHERE active = 1 AND digest_enabled = 1")]
+
+
+def set_digest(db: Database, chat_id: int, *, enabled: bool, at: str | None = None) -> None:
+    if at is None:
+        db.execute("UPDATE chats SET digest_enabled = ? WHERE id = ?", [int(enabled), chat_id])
+    else:
+        db.execute("UPDATE chats SET digest_enabled = ?, digest_time = ? WHERE id = ?", [int(enabled), at, chat_id])
+
+
+def set_timezone(db: Database, chat_id: int, timezone: str) -> None:
+    db.execute("UPDATE chats SET timezone = ? WHERE id = ?", [timezone, chat_id])
+
+
+def settled_dates(db: Database, chat_ids: Sequence[int], local_dates: Sequence[date]) -> set[tuple[int, date]]:
+    """(chat, local date) pairs whose digest was sent, or given up, already."""
+    if not chat_ids or not local_dates:
+        return set()
+    rows = db.execute(
+        f"""SELECT chat_id, local_date FROM digests WHERE status != 'pending'
+            AND chat_id IN ({", ".join("?" for _ in chat_ids)})
+            AND local_date IN ({", ".join("?" for _ in local_dates)})""",
+        [*chat_ids, *(d.isoformat() for d in local_dates)],
+    ).fetchall()
+    return {(chat_id, date.fromisoformat(day)) for chat_id, day in rows}
+
+
+def claim_digest(db: Database, chat_id: int, local_date: date, now: datetime) -> bool:
+    """Record that the digest for this chat and day is being sent; False when it was sent already. A claim
+    left pending by a crash may be taken again, so the digest is not lost."""
+    db.execute(
+        "INSERT OR IGNORE INTO digests (chat_id, local_date, created_at) VALUES (?, ?, ?)",
+        [chat_id, local_date.isoformat(), to_text(now)],
+    )
+    row = db.execute(
+        "SELECT status FROM digests WHERE chat_id = ? AND local_date = ?", [chat_id, local_date.isoformat()]
+    ).fetchone()
+    return row[0] == "pending"
+
+
+def mark_digest(db: Database, chat_id: int, local_date: date, *, status: str, message_ids: Sequence[int],
+                now: datetime) -> None:
+    db.execute(
+        "UPDATE digests SET status = ?, sent_at = ?, message_ids = ? WHERE chat_id = ? AND local_date = ?",
+        [status, to_text(now), json.dumps(list(message_ids)), chat_id, local_date.isoformat()],
+    )
+
+
+def last_digest_at(db: Database, chat_id: int) -> datetime | None:
+    row = db.execute("SELECT max(sent_at) FROM digests WHERE chat_id = ? AND status = 'sent'", [chat_id]).fetchone()
+    return from_text(row[0])
+
+
+def digest_stories(db: Database, chat_id: int, since: datetime, *, limit: int = 10) -> list[DigestStory]:
+    """The stories that moved since `since` that this chat has not muted: the ones it follows first, then the
+    ones that gained most sources and reports, then the biggest."""
+    rows = list(db.query(
+        """WITH fresh AS (
+               SELECT m.story_id, i.id AS item_id, i.source, i.published FROM story_items m
+               JOIN items i ON i.id = m.item_id WHERE i.first_seen >= :since)
+           SELECT s.id, s.title, s.source_count, s.item_count,
+                  EXISTS (SELECT 1 FROM subscriptions f WHERE f.chat_id = :chat AND f.kind = 'story'
+                          AND f.story_id = s.id) AS followed,
+                  (SELECT count(*) FROM fresh WHERE fresh.story_id = s.id) AS new_items,
+                  (SELECT count(DISTINCT source) FROM fresh WHERE fresh.story_id = s.id AND source NOT IN (
+                       SELECT i.source FROM story_items m JOIN items i ON i.id = m.item_id
+                       WHERE m.story_id = s.id AND i.first_seen < :since)) AS new_sources,
+                  (SELECT item_id FROM fresh WHERE fresh.story_id = s.id
+                   ORDER BY published DESC, item_id DESC LIMIT 1) AS latest_id,
+                  (SELECT c.id FROM contradictions c WHERE c.story_id = s.id AND c.detected_at >= :since
+                   ORDER BY c.id DESC LIMIT 1) AS contradiction_id
+           FROM stories s
+           WHERE s.id IN (SELECT story_id FROM fresh)
+             AND NOT EXISTS (SELECT 1 FROM subscriptions x WHERE x.chat_id = :chat AND x.kind = 'mute'
+                             AND x.story_id = s.id)
+           ORDER BY followed DESC, new_sources DESC, new_items DESC, s.source_count DESC, s.id DESC
+           LIMIT :limit""",
+        {"since": to_text(since), "chat": chat_id, "limit": limit},
+    ))
+    latest = {row["id"]: item_from_row(row) for row in db.query(
+        f"SELECT * FROM items WHERE id IN ({', '.join('?' for _ in rows)})", [r["latest_id"] for r in rows])}
+    contradictions = contradictions_by_id(db, [r["contradiction_id"] for r in rows if r["contradiction_id"]])
+    return [
+        DigestStory(
+            id=row["id"], title=row["title"], followed=bool(row["followed"]), source_count=row["source_count"],
+            item_count=row["item_count"], new_items=row["new_items"], new_sources=row["new_sources"],
+            latest=latest[row["latest_id"]], contradiction=contradictions.get(row["contradiction_id"]),
+        )
+        for row in rows
+    ]
