@@ -554,6 +554,19 @@ def run(state: CliState) -> None:
         _fail(f"could not reach Telegram at {settings.telegram.base_url}: {exc.message}", EXIT_RUNTIME)
 
 
+@cli.command()
+@click.option("--seconds", type=click.FloatRange(2, 3600), default=60, show_default=True,
+              help="How long the sample news takes to come out.")
+@click.pass_obj
+def demo(state: CliState, seconds: float) -> None:
+    """Run storywatch on bundled sample news with no token and no network: sample feeds served on
+    127.0.0.1 are polled on schedule, and the alerts and a digest print here as Telegram would show them."""
+    from bot.demo.run import run_demo
+
+    db_path = Path(state.db_path) if state.db_path else None
+    asyncio.run(run_demo(sys.stdout, seconds=seconds, db_path=db_path))
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import DigestSettings, parse_hhmm
-from bot.delivery.render import Rendered, clip, esc, fit, linked, when, zone
+from bot.delivery.render import Rendered, clip, esc, fit, linked, plural, when, zone
 from storage import digests as digest_store
 from storage.chats import Chat
 from storage.db import AsyncDatabase
@@ -50,12 +50,12 @@ def render_digest(stories: Sequence[DigestStory], tz: ZoneInfo, local_date: date
     blocks = [heading]
     for number, story in enumerate(stories, start=1):
         star = "★ " if story.followed else ""
-        change = f"+{story.new_items} report{'s' if story.new_items != 1 else ''}"
+        change = f"+{plural(story.new_items, 'report')}"
         if story.new_sources:
-            change += f", {story.new_sources} new source{'s' if story.new_sources != 1 else ''}"
+            change += f", {plural(story.new_sources, 'new source')}"
         lines = [
             f"{number}. {star}<b>{esc(clip(story.title, 200))}</b>",
-            f"{story.source_count} sources · {change} since the last digest · /story {story.id}",
+            f"{plural(story.source_count, 'source')} · {change} since the last digest · /story {story.id}",
             f"Latest: {esc(clip(story.latest.source, 60))}, {when(story.latest.published, tz)}: "
             f"{linked(story.latest)}",
         ]

@@ -57,6 +57,10 @@ def html_to_plain(text: str) -> str:
     return html.unescape(_TAG.sub("", _LINK.sub(link, text)))
 
 
+def plural(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
 
@@ -109,12 +113,15 @@ def story_buttons(story_id: int, *, follow: bool = True) -> list[Button]:
 
 
 def contradiction_block(contradiction: StoredContradiction, tz: ZoneInfo) -> str:
-    label = KIND_LABELS.get(contradiction.kind, contradiction.kind)
     return (
         f"Earlier: {report_line(contradiction.earlier, tz)}\n"
         f"Now: {report_line(contradiction.later, tz)}\n"
-        f"<i>Why: {esc(label)}: {esc(clip(contradiction.evidence, 300))}</i>"
+        f"<i>Why: {esc(clip(contradiction.evidence, 300))}</i>"
     )
+
+
+def contradiction_label(contradiction: StoredContradiction) -> str:
+    return KIND_LABELS.get(contradiction.kind, contradiction.kind)
 
 
 def render_alert(alert: PendingAlert) -> Rendered:
@@ -122,12 +129,13 @@ def render_alert(alert: PendingAlert) -> Rendered:
     tz = zone(alert.chat_timezone)
     story = f"<b>{esc(clip(alert.story_title))}</b>"
     if alert.kind == "contradiction" and alert.contradiction is not None:
-        text = f"⚠️ <b>Contradiction</b> in {story}\n\n{contradiction_block(alert.contradiction, tz)}"
+        label = contradiction_label(alert.contradiction)
+        text = f"⚠️ <b>Contradiction</b> ({esc(label)}) in {story}\n\n{contradiction_block(alert.contradiction, tz)}"
     elif alert.kind == "new_story":
         text = f"🆕 <b>New story</b>\n\n{report_line(alert.item, tz)}"
     else:
-        sources = f"{alert.story_sources} sources" if alert.story_sources != 1 else "1 source"
-        text = f"📰 <b>Development</b> in {story} ({sources})\n\n{report_line(alert.item, tz)}"
+        text = f"📰 <b>Development</b> in {story} ({plural(alert.story_sources, 'source')})\n\n"
+        text += report_line(alert.item, tz)
     return Rendered(fit([text]), story_buttons(alert.story_id, follow=alert.kind == "new_story"))
 
 
@@ -153,8 +161,8 @@ def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
     """A story's timeline: every report, oldest first, then its contradictions."""
     story = timeline.story
     head = (
-        f"<b>{esc(clip(story.title))}</b>\nStory {story.id} · {story.item_count} reports from "
-        f"{story.source_count} sources · {when(story.first_seen, tz)} → {when(story.last_seen, tz)}"
+        f"<b>{esc(clip(story.title))}</b>\nStory {story.id} · {plural(story.item_count, 'report')} from "
+        f"{plural(story.source_count, 'source')} · {when(story.first_seen, tz)} → {when(story.last_seen, tz)}"
         + (" · closed" if story.closed_at else "")
     )
     blocks = [head]
@@ -171,11 +179,10 @@ def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
 def render_story_list(stories: Sequence[Story], tz: ZoneInfo, *, heading: str) -> Rendered:
     blocks = [f"<b>{esc(heading)}</b>"]
     for story in stories:
-        mark = f" · ⚠️ {story.contradiction_count} contradiction{'s' if story.contradiction_count != 1 else ''}" \
-            if story.contradiction_count else ""
+        mark = f" · ⚠️ {plural(story.contradiction_count, 'contradiction')}" if story.contradiction_count else ""
         blocks.append(
-            f"<b>{story.id}</b>. {esc(clip(story.title, 200))}\n"
-            f"{story.source_count} sources · {story.item_count} reports · updated {when(story.last_seen, tz)}{mark}"
+            f"<b>{story.id}</b>. {esc(clip(story.title, 200))}\n{plural(story.source_count, 'source')} · "
+            f"{plural(story.item_count, 'report')} · updated {when(story.last_seen, tz)}{mark}"
         )
     blocks.append("Send /story followed by a number for its timeline.")
     return Rendered(fit(blocks))

@@ -1,0 +1,1 @@
+"""`storywatch demo`: the real scheduler, fetcher, pipeline and sender, with no token and no network."""
