@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 POLL_TICK_SECONDS = 60
 # Digests are checked this often; each chat's time and zone are in the database (see bot/delivery/digest.py).
 DIGEST_TICK_SECONDS = 60
+CONCURRENT_UPDATES = 16
 # Long-poll length of getUpdates: how long Telegram holds the request open when nothing happens.
 UPDATES_TIMEOUT_SECONDS = 30
 
@@ -51,7 +52,8 @@ def build_application(settings: Settings) -> Application:
         .token(token)
         .base_url(base)
         .base_file_url(file_base)
-        .concurrent_updates(False)
+        # A slow command (/addfeed fetches the feed) must not hold up everyone else's.
+        .concurrent_updates(CONCURRENT_UPDATES)
         .get_updates_read_timeout(UPDATES_TIMEOUT_SECONDS + 10)
         .build()
     )
@@ -95,10 +97,15 @@ class BotRuntime:
         await application.bot.set_my_commands(handlers.BOT_COMMANDS)
         await application.start()
         await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)
-        application.job_queue.run_repeating(
-            self._poll_job, interval=self.poll_tick_seconds, first=0, name="poll",
+        poll = application.job_queue.run_repeating(
+            self._poll_job, interval=self.poll_tick_seconds, name="poll",
             job_kwargs={"coalesce": True, "misfire_grace_time": None},
         )
+        # The first poll now, not a tick later. `first=0` does not do it: by the time APScheduler computes
+        # the first fire time, "now" is already past and it moves to the next interval (PTB documents this
+        # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
+        # PTB recommends; stop() waits for it.
+        application.create_task(poll.run(application), name="storywatch-first-poll")
         application.job_queue.run_repeating(
             self._digest_job, interval=DIGEST_TICK_SECONDS, first=0, name="digests",
             job_kwargs={"coalesce": True, "misfire_grace_time": None},

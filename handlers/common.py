@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.delivery.render import Rendered, esc, zone
 from bot.delivery.sender import send_rendered
-from bot.service import StoryWatch
+from bot.service import StoryWatch, UserError
 
 # Longer arguments are refused before any work: no command of ours needs more.
 MAX_ARGUMENT_CHARS = 300
@@ -21,7 +21,10 @@ def service(context: ContextTypes.DEFAULT_TYPE) -> StoryWatch:
 
 
 def arguments(context: ContextTypes.DEFAULT_TYPE) -> str:
-    return " ".join(context.args or [])
+    text = " ".join(context.args or [])
+    if len(text) > MAX_ARGUMENT_CHARS:
+        raise UserError(f"That is too long: send at most {MAX_ARGUMENT_CHARS} characters after the command.")
+    return text
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Rendered | str) -> None:

@@ -257,6 +257,7 @@ async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: 
         ("/frobnicate", "I don't know /frobnicate. Send /help for the commands."),
         ("/follow", "Send /follow and the words of a topic, for example /follow iran syria."),
         ("/follow " + "word " * 40, "That topic is too long: send at most 100 characters."),
+        ("/stories " + "x" * 400, "That is too long: send at most 300 characters after the command."),
         ("/story", "Send /story and a story number from /stories, for example /story 12."),
         ("/story 99", "There is no story 99: /stories lists them."),
         ("/unfollow 3", "There is no number 3 in /following (it has 0)."),
