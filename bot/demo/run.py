@@ -64,7 +64,7 @@ async def _run(out: TextIO, newsroom: Newsroom, seconds: float, db_path: Path, s
     settings = Settings(
         storage=StorageSettings(path=str(db_path)),
         # Every feed is due at every tick: the scheduler's interval is the demo's polling rate.
-        polling=PollingSettings(interval_seconds=0, timeout_seconds=max(1.0, poll_every)),
+        polling=PollingSettings(interval_seconds=0, timeout_seconds=10.0),
         feeds=FeedSettings(urls=tuple(newsroom.url(feed) for feed in timeline.feeds), allow_private_addresses=True),
     )
     # Telegram's limits, scaled with a shortened demo so that it still ends on time.
@@ -89,7 +89,7 @@ async def _run(out: TextIO, newsroom: Newsroom, seconds: float, db_path: Path, s
             note = f"· poll {polls}: {new} new report{'s' if new != 1 else ''} from {len(results)} feeds"
             note += f", {len(failed)} failed ({failed[0].error})" if failed else ""
             print(note, file=out, flush=True)
-        if after_last_release:
+        if after_last_release and not failed:
             finished.set()
 
     try:
