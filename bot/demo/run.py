@@ -109,7 +109,10 @@ async def _run(out: TextIO, newsroom: Newsroom, seconds: float, db_path: Path, s
         sender_task = asyncio.create_task(sender.run())
         scheduler.start()
         try:
-            await finished.wait()
+            try:
+                await asyncio.wait_for(finished.wait(), timeout=seconds * 2 + 60)
+            except TimeoutError:
+                print("· the sample feeds did not all answer in time; ending with what arrived", file=out)
             await _drain_all(adb, sender)
         finally:
             scheduler.shutdown(wait=False)
