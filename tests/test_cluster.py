@@ -336,3 +336,81 @@ def test_candidates_come_from_the_index_not_a_scan() -> None:
     assert c._candidates(vector) == set()
     vector = c._vector("Another report on topic7", "", "Wire")
     assert len(c._candidates(vector)) == 1
+
+
+# Earlier Apple Watch news on other days: the subject itself is not new to the clusterer.
+WATCH_HISTORY = [
+    "Apple Watch launch event set for March 9",
+    "Apple Watch apps: developers get WatchKit tools",
+]
+
+
+def test_two_apple_watch_claims_on_one_day_stay_apart_while_reports_of_each_claim_join() -> None:
+    # Different claims about one subject share only "Apple Watch": an hour after the first claim's burst,
+    # the second claim is mostly words the first story never used, so it starts its own story; the
+    # second claim's follow-up reports then join it, not the first.
+    c = StoryClusterer()
+    feed(c, BACKGROUND + WATCH_HISTORY, T0 - timedelta(days=2), timedelta(hours=3))
+    health = feed(
+        c,
+        [
+            "Apple cut health features from Apple Watch at the last minute",
+            "Health sensors cut from Apple Watch: erratic readings, report says",
+            "Apple Watch loses health features after sensors proved erratic",
+        ],
+        T0,
+        timedelta(minutes=2),
+    )
+    price = feed(
+        c,
+        [
+            "Gold Apple Watch Edition could cost 5,000, analyst says",
+            "Analyst: gold Apple Watch Edition to cost 5,000",
+            "Apple Watch Edition in gold may cost as much as 5,000",
+        ],
+        T0 + timedelta(hours=1),
+        timedelta(minutes=2),
+    )
+    assert len({a.story_id for a in health}) == 1
+    assert len({a.story_id for a in price}) == 1
+    assert price[0].is_new
+    assert health[0].story_id != price[0].story_id
+
+
+def test_a_report_of_the_same_claim_hours_later_still_joins() -> None:
+    # The coverage requirement grows with the gap, but a report made of the story's own words meets it.
+    c = StoryClusterer()
+    feed(c, BACKGROUND + WATCH_HISTORY, T0 - timedelta(days=2), timedelta(hours=3))
+    first = feed(
+        c,
+        ["Gold Apple Watch Edition could cost 5,000, analyst says", "Analyst: gold Apple Watch Edition to cost 5,000"],
+        T0,
+        timedelta(minutes=2),
+    )
+    later = c.assign("Apple Watch Edition in gold to cost 5,000", "", "Wire", T0 + timedelta(hours=6))
+    assert first[1].story_id == first[0].story_id
+    assert later.story_id == first[0].story_id and not later.is_new
+
+
+def test_coverage_needed_grows_with_the_gap() -> None:
+    settings = ClusterSettings()
+    c = StoryClusterer(settings)
+    a = c.assign("Gold Apple Watch Edition could cost 5,000", "", "Wire", T0)
+    story = c._stories[a.story_id]
+    needs = [c._coverage_needed(story, T0 + timedelta(hours=h)) for h in (0, 0.25, 1, 6, 72, 200)]
+    assert needs[0] == pytest.approx(settings.min_coverage)
+    assert needs == sorted(needs)
+    assert needs[-1] == pytest.approx(settings.min_coverage + settings.coverage_penalty)
+    assert needs[-2] == needs[-1]
+    off = StoryClusterer(ClusterSettings(coverage_penalty=0.0))
+    b = off.assign("Gold Apple Watch Edition could cost 5,000", "", "Wire", T0)
+    assert off._coverage_needed(off._stories[b.story_id], T0 + timedelta(days=2)) == off.settings.min_coverage
+
+
+def test_coverage_settings_are_validated() -> None:
+    with pytest.raises(ValueError):
+        ClusterSettings(coverage_penalty=-0.1)
+    with pytest.raises(ValueError):
+        ClusterSettings(min_coverage=0.5, coverage_penalty=0.5)
+    with pytest.raises(ValueError):
+        ClusterSettings(coverage_scale_hours=0.0)

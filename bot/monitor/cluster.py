@@ -21,7 +21,12 @@ How an item is matched
    it scores 100 whenever one headline's words are a subset of the other's.
 5. The best candidate wins if its score clears `join_threshold`, raised by up to `time_penalty` as the gap
    since the story's last report grows to `time_window_hours`: a report days later needs stronger evidence.
-   The shared words must also carry `min_coverage` of the item's weight, so one common word is not enough.
+   The shared words must also carry `min_coverage` of the item's weight, so one common word is not enough,
+   and that share must grow with the same gap, up to `min_coverage + coverage_penalty`: a story that went
+   quiet even briefly only takes an item it explains, not one that merely names the same subject. This is
+   what stops topic chaining ("Apple Watch to cost 5,000" joining "Apple Watch health features cut" an hour
+   later because both say "Apple Watch"): against a story whose every report names the subject, such an
+   item scores a high cosine, but most of its own weight is words the story never used.
 6. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
    never candidates again.
 
@@ -91,6 +96,12 @@ class ClusterSettings:
     # Share of the item's squared IDF weight that must be words of the story: a story that is receiving
     # reports right now needs only a low cosine, and this stops one common word ("Iran") from being enough.
     min_coverage: float = 0.05
+    # Extra coverage required as the gap since the story's last report grows, reaching `coverage_penalty`
+    # at `time_window_hours` on a log ramp that starts after minutes (`coverage_scale_hours`) rather than
+    # hours: reports of one claim arrive in bursts, and a different claim about the same subject shares
+    # only the subject, so it is mostly words the story has not used.
+    coverage_penalty: float = 0.45
+    coverage_scale_hours: float = 0.1
     # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
     # name repeated by 300 reports of one story is still distinctive of that story.
     story_idf: bool = True
@@ -102,6 +113,10 @@ class ClusterSettings:
             raise ValueError("time_penalty must be >= 0, time_window_hours and close_after_hours > 0")
         if not 0.0 <= self.min_coverage < 1.0:
             raise ValueError("min_coverage must be in [0, 1)")
+        if self.coverage_penalty < 0 or self.min_coverage + self.coverage_penalty >= 1.0:
+            raise ValueError("coverage_penalty must be >= 0 and min_coverage + coverage_penalty < 1")
+        if self.time_scale_hours <= 0 or self.coverage_scale_hours <= 0:
+            raise ValueError("time_scale_hours and coverage_scale_hours must be > 0")
         if min(self.query_terms, self.max_postings, self.max_candidates, self.representatives) < 1:
             raise ValueError("query_terms, max_postings, max_candidates and representatives must be >= 1")
 
@@ -172,6 +187,8 @@ class StoryClusterer:
         self._close_after = timedelta(hours=self.settings.close_after_hours)
         self._scale_s = self.settings.time_scale_hours * 3600.0
         self._window_log = math.log1p(self.settings.time_window_hours / self.settings.time_scale_hours)
+        self._cov_scale_s = self.settings.coverage_scale_hours * 3600.0
+        self._cov_window_log = math.log1p(self.settings.time_window_hours / self.settings.coverage_scale_hours)
 
     # ----------------------------------------------------------------------------------------- public API
 
@@ -290,11 +307,13 @@ class StoryClusterer:
             if fuzzy_key:
                 score = max(score, self._fuzzy(fuzzy_key, story))
             margin = score - self._penalty(story, published)
-            if settings.min_coverage and margin >= settings.join_threshold:
-                counts = story.counts
-                covered = sum(v * v for t, v in q.items() if t in counts)
-                if covered < settings.min_coverage * q_sq:
-                    continue
+            if margin >= settings.join_threshold:
+                need = self._coverage_needed(story, published)
+                if need > 0.0:
+                    counts = story.counts
+                    covered = sum(v * v for t, v in q.items() if t in counts)
+                    if covered < need * q_sq:
+                        continue
             # Ties go to the older story, so the outcome does not depend on set iteration order.
             if margin >= settings.join_threshold and (
                 best is None or margin > best_margin or (margin == best_margin and story.id < best.id)
@@ -319,6 +338,16 @@ class StoryClusterer:
     def _penalty(self, story: _Story, published: datetime) -> float:
         gap = max(0.0, (published - story.last_seen).total_seconds())
         return self.settings.time_penalty * min(1.0, math.log1p(gap / self._scale_s) / self._window_log)
+
+    def _coverage_needed(self, story: _Story, published: datetime) -> float:
+        # Share of the item's squared weight that must be words of the story: `min_coverage` while the story
+        # is receiving reports, growing on a log ramp of the gap to `min_coverage + coverage_penalty`.
+        settings = self.settings
+        if not settings.coverage_penalty:
+            return settings.min_coverage
+        gap = max(0.0, (published - story.last_seen).total_seconds())
+        ramp = min(1.0, math.log1p(gap / self._cov_scale_s) / self._cov_window_log)
+        return settings.min_coverage + settings.coverage_penalty * ramp
 
     def _candidates(self, vector: dict[str, float]) -> set[int]:
         # Stories are ranked by the summed IDF of the rare terms they share with the item, and only the best
