@@ -83,8 +83,8 @@ class BotRuntime:
         self.sender = Sender(self.adb, self.application.bot, pacer=pacer, clock=clock)
         self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.sender.pacer,
                                        clock=clock)
-        self.service = StoryWatch(settings, self.adb, self.fetcher, Pipeline(), clock=clock,
-                                  on_alerts=self.sender.wake)
+        pipeline = Pipeline(settings.stories.cluster_settings())
+        self.service = StoryWatch(settings, self.adb, self.fetcher, pipeline, clock=clock, on_alerts=self.sender.wake)
         self.application.bot_data["service"] = self.service
         handlers.register(self.application)
         self._sender_task: asyncio.Task[None] | None = None

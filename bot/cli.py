@@ -8,6 +8,7 @@ import json
 import sqlite3
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,7 +119,9 @@ def _run(coro_fn: Callable[[AsyncDatabase], Coroutine[Any, Any, T]], state: CliS
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
+    # No dir_okay=False: load_settings says "config file X is a directory" in one sentence (exit 2), where
+    # click's own check printed the usage text around its error.
+    type=click.Path(path_type=Path),
     help="Configuration file (default: ./config.toml when present, else built-in defaults).",
 )
 @click.option("--db", "db_path", metavar="PATH", help="Database file; overrides storage.path.")
@@ -296,7 +299,7 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
     """Poll the feeds without Telegram and report what changed. Configured feeds.urls join the pool."""
     settings = state.settings
 
-    pipeline = Pipeline()
+    pipeline = Pipeline(settings.stories.cluster_settings())
 
     async def one_cycle(adb: AsyncDatabase, fetcher: Fetcher, force_now: bool) -> list[FeedPoll]:
         started = time.perf_counter()
@@ -363,9 +366,10 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
     with state.database() as db:
         if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
             with click.progressbar(length=len(items), label="Ingesting", file=sys.stderr) as bar:
-                report = Pipeline().process(db, items, now=now, progress=bar.update)
+                report = Pipeline(state.settings.stories.cluster_settings()).process(
+                    db, items, now=now, progress=bar.update)
         else:
-            report = Pipeline().process(db, items, now=now)
+            report = Pipeline(state.settings.stories.cluster_settings()).process(db, items, now=now)
     files = "file" if len(paths) == 1 else "files"
     click.echo(
         f"Ingested {len(paths)} {files}: {report.received} items, {len(report.new_items)} new, "
@@ -509,9 +513,11 @@ def contradictions_command(state: CliState, as_json: bool, limit: int) -> None:
 @cli.command("eval")
 @click.argument("dataset", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def eval_command(dataset: Path, as_json: bool) -> None:
-    """Replay a labelled JSON Lines data set into a fresh temporary database and print the metrics."""
-    report = evaluate(dataset)
+@click.pass_obj
+def eval_command(state: CliState, dataset: Path, as_json: bool) -> None:
+    """Replay a labelled JSON Lines data set into a fresh temporary database and print the metrics, with the
+    [stories] settings of the configuration."""
+    report = evaluate(dataset, state.settings.stories.cluster_settings())
     if as_json:
         _echo_json(report.to_json())
         return
@@ -530,11 +536,18 @@ def eval_command(dataset: Path, as_json: bool) -> None:
 @click.pass_obj
 def run(state: CliState) -> None:
     """Run the Telegram bot: poll the feeds on schedule, send alerts, answer commands. Stop with Ctrl-C."""
+    import httpx
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import BotRuntime, MissingTokenError
 
     settings = state.settings
+    # httpx logs every request URL (the token is in it) percent-encoded: a token pasted with a space or a
+    # non-ASCII character reached the -v/-vv log in that form, which the raw token does not match.
+    token = settings.telegram.token.reveal()
+    if token:
+        state.log_filter.add(str(httpx.URL(f"http://host/{token}")).removeprefix("http://host/"))
+        state.log_filter.add(urllib.parse.quote(token, safe=""))  # as in PTB's file download URLs
     try:
         runtime = BotRuntime(settings, adb=state.open_async_db())
     except MissingTokenError as exc:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.monitor.cluster import ClusterSettings
+
 TOKEN_ENV = "STORYWATCH_TELEGRAM_TOKEN"
 DEFAULT_CONFIG_PATH = Path("config.toml")
 
@@ -86,12 +88,28 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class StoriesSettings:
+    """The clustering's main thresholds and windows (the rest of `ClusterSettings` keeps its defaults)."""
+
+    join_threshold: float = ClusterSettings.join_threshold
+    min_coverage: float = ClusterSettings.min_coverage
+    coverage_penalty: float = ClusterSettings.coverage_penalty
+    time_penalty: float = ClusterSettings.time_penalty
+    time_window_hours: float = ClusterSettings.time_window_hours
+    close_after_hours: float = ClusterSettings.close_after_hours
+
+    def cluster_settings(self) -> ClusterSettings:
+        return ClusterSettings(**dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     polling: PollingSettings = field(default_factory=PollingSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    stories: StoriesSettings = field(default_factory=StoriesSettings)
 
 
 # Per-key checks beyond the type: (predicate, what the value must be).
@@ -191,7 +209,10 @@ def _section(name: str, cls: type, raw: Any) -> Any:
             shown = "********" if isinstance(coerced, Secret) else repr(value)
             raise ConfigError(f"config key {dotted} must be {rule[1]}, not {shown}")
         values[key] = coerced
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as exc:  # checks that span keys, such as the clustering's
+        raise ConfigError(f"config section [{name}]: {exc}") from None
 
 
 def settings_from_dict(raw: dict[str, Any], environ: dict[str, str] | None = None) -> Settings:
@@ -208,6 +229,7 @@ def settings_from_dict(raw: dict[str, Any], environ: dict[str, str] | None = Non
             "polling": PollingSettings,
             "feeds": FeedSettings,
             "digest": DigestSettings,
+            "stories": StoriesSettings,
         }[name]
         built[name] = _section(name, section_cls, value)
     settings = Settings(**built)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bot.monitor.cluster import ClusterSettings
 from bot.monitor.evaluate import bcubed_scores, contradiction_scores, pairwise_scores
 from bot.monitor.files import BadInputError, read_items
 from bot.monitor.pipeline import Pipeline
@@ -52,7 +53,9 @@ def _labels(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     return stories, stances
 
 
-def evaluate(path: Path, progress: Callable[[int], object] | None = None) -> EvalReport:
+def evaluate(
+    path: Path, cluster_settings: ClusterSettings | None = None, progress: Callable[[int], object] | None = None
+) -> EvalReport:
     """Ingest `path` into a fresh temporary database through the same code as `storywatch ingest`, then
     score the stories and contradictions against the labels (metrics in design.md)."""
     gold_story, stance = _labels(path)
@@ -60,7 +63,7 @@ def evaluate(path: Path, progress: Callable[[int], object] | None = None) -> Eva
         db = open_database(Path(folder) / "eval.db")
         try:
             items = read_items(path, utcnow())
-            Pipeline().process(db, items, now=utcnow(), progress=progress)
+            Pipeline(cluster_settings).process(db, items, now=utcnow(), progress=progress)
             predicted = {
                 row[0]: row[1]
                 for row in db.execute(

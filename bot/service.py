@@ -64,7 +64,7 @@ class StoryWatch:
         self.settings = settings
         self.adb = adb
         self.fetcher = fetcher
-        self.pipeline = pipeline or Pipeline()
+        self.pipeline = pipeline or Pipeline(settings.stories.cluster_settings())
         self.clock = clock
         self.on_alerts = on_alerts
 

@@ -68,6 +68,8 @@ def test_db_option_overrides_storage_path(tmp_path: Path) -> None:
         ("[digest]\ndefault_timezone = 'Mars/Olympus'\n", "config key digest.default_timezone must be an IANA"),
         ("[digest]\ndefault_time = '25:00'\n", "config key digest.default_time must be a time"),
         ("polling = 3\n", "config section [polling] must be a table"),
+        ("[stories]\njoin_threshold = 2.0\n", "config section [stories]: join_threshold must be in (0, 1]"),
+        ("[stories]\nclose_after_hours = 'soon'\n", "config key stories.close_after_hours must be a number"),
         ("[polling\n", "is not valid TOML"),
     ],
 )
@@ -117,3 +119,10 @@ def test_secret_filter_scrubs_messages_arguments_and_tracebacks() -> None:
 def test_secret_compares_by_value() -> None:
     assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
     assert not Secret("")
+
+
+def test_story_settings_reach_the_clusterer(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[stories]\nclose_after_hours = 48\njoin_threshold = 0.1\n")
+    cluster = load_settings(path, environ={}).stories.cluster_settings()
+    assert (cluster.close_after_hours, cluster.join_threshold) == (48.0, 0.1)
