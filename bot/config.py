@@ -98,6 +98,9 @@ class StoriesSettings:
     time_window_hours: float = ClusterSettings.time_window_hours
     close_after_hours: float = ClusterSettings.close_after_hours
 
+    def __post_init__(self) -> None:
+        self.cluster_settings()  # its checks span several keys; a ValueError names the one at fault
+
     def cluster_settings(self) -> ClusterSettings:
         return ClusterSettings(**dataclasses.asdict(self))
 
