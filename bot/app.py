@@ -97,19 +97,18 @@ class BotRuntime:
         await application.bot.set_my_commands(handlers.BOT_COMMANDS)
         await application.start()
         await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)
-        poll = application.job_queue.run_repeating(
-            self._poll_job, interval=self.poll_tick_seconds, name="poll",
-            job_kwargs={"coalesce": True, "misfire_grace_time": None},
-        )
-        # The first poll now, not a tick later. `first=0` does not do it: by the time APScheduler computes
-        # the first fire time, "now" is already past and it moves to the next interval (PTB documents this
-        # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
-        # PTB recommends; stop() waits for it.
-        application.create_task(poll.run(application), name="storywatch-first-poll")
-        application.job_queue.run_repeating(
-            self._digest_job, interval=DIGEST_TICK_SECONDS, first=0, name="digests",
-            job_kwargs={"coalesce": True, "misfire_grace_time": None},
-        )
+        for callback, interval, name in (
+            (self._poll_job, self.poll_tick_seconds, "poll"),
+            (self._digest_job, DIGEST_TICK_SECONDS, "digests"),  # a digest missed while down goes out now
+        ):
+            job = application.job_queue.run_repeating(
+                callback, interval=interval, name=name, job_kwargs={"coalesce": True, "misfire_grace_time": None}
+            )
+            # The first run now, not a tick later. `first=0` does not do it: by the time APScheduler computes
+            # the first fire time, "now" is already past and it moves to the next interval (PTB documents this
+            # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
+            # PTB recommends; stop() waits for it.
+            application.create_task(job.run(application), name=f"storywatch-first-{name}")
         self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
         log.info("storywatch is running as @%s", application.bot.username)
 

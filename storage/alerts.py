@@ -59,7 +59,10 @@ def source_is_new(db: Database, story_id: int, item: StoredItem) -> bool:
 
 def follow_matching_topics(db: Database, story_id: int, words: Sequence[str], now: datetime) -> int:
     """Every topic whose words all occur in `words` now follows the story (unless its chat muted the story
-    or follows it already). Returns how many follows were added."""
+    or follows it already). Returns how many follows were added.
+
+    The mute is looked up among the chat's own rows ("+" keeps SQLite off the story_id index, which would
+    read every follow of the story for each topic: quadratic in the story's followers)."""
     distinct = sorted(set(words))
     if not distinct:
         return 0
@@ -69,7 +72,7 @@ def follow_matching_topics(db: Database, story_id: int, words: Sequence[str], no
             SELECT s.chat_id, 'story', ?, s.id, ? FROM topic_words w JOIN subscriptions s ON s.id = w.subscription_id
             WHERE w.word IN ({marks})
               AND NOT EXISTS (SELECT 1 FROM subscriptions x WHERE x.chat_id = s.chat_id AND x.kind = 'mute'
-                              AND x.story_id = ?)
+                              AND +x.story_id = ?)
             GROUP BY s.id HAVING count(*) = s.word_count""",
         [story_id, to_text(now), *distinct, story_id],
     )
@@ -89,21 +92,35 @@ def queue_alerts(db: Database, event_id: int, kind: str, story_id: int, now: dat
     return cursor.rowcount
 
 
-_PENDING_SQL = """
+# A chat's alerts go out in the order they were queued: while one waits for its retry, the chat's later
+# alerts wait behind it, even those that are due. (The unary "+" keeps SQLite to the chat's rows instead of
+# reading every pending row that is not due, which could be all of them while Telegram is down.)
+_DUE_SQL = """
+    SELECT o.id, o.chat_id FROM outbox o JOIN chats c ON c.id = o.chat_id
+    WHERE o.status = 'pending' AND o.next_attempt_at <= :now AND c.active = 1
+      AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND +p.status = 'pending' AND p.id < o.id
+                      AND +p.next_attempt_at > :now)"""
+
+# Whole chats at a time: every due alert of the `limit` chats with the oldest, so that a chat's burst is never
+# cut in two by the limit (it goes out as one message).
+_PENDING_SQL = f"""
+    WITH due AS MATERIALIZED ({_DUE_SQL}),
+         chosen AS (SELECT chat_id FROM due GROUP BY chat_id ORDER BY min(id) LIMIT :limit)
     SELECT o.id AS oid, o.chat_id, o.attempts, c.type AS chat_type, c.timezone AS chat_timezone,
            e.kind, e.story_id, e.contradiction_id, s.title AS story_title, s.source_count, i.*,
            (SELECT p.message_id FROM outbox p WHERE p.chat_id = o.chat_id AND p.story_id = o.story_id
               AND p.status = 'sent' AND p.message_id IS NOT NULL ORDER BY p.sent_at DESC, p.id DESC LIMIT 1)
               AS reply_to
-    FROM outbox o JOIN chats c ON c.id = o.chat_id JOIN events e ON e.id = o.event_id
+    FROM due d JOIN outbox o ON o.id = d.id JOIN chats c ON c.id = o.chat_id JOIN events e ON e.id = o.event_id
          JOIN stories s ON s.id = e.story_id JOIN items i ON i.id = e.item_id
-    WHERE o.status = 'pending' AND o.next_attempt_at <= ? AND c.active = 1
-    ORDER BY o.id LIMIT ?"""
+    WHERE d.chat_id IN (SELECT chat_id FROM chosen)
+    ORDER BY o.id"""
 
 
 def due_alerts(db: Database, now: datetime, limit: int = 1000) -> list[PendingAlert]:
-    """Pending alerts whose time has come, oldest first."""
-    rows = list(db.query(_PENDING_SQL, [to_text(now), limit]))
+    """Pending alerts whose time has come, oldest first: all of them for at most `limit` chats. A chat's alert
+    waiting for a retry holds back its later ones."""
+    rows = list(db.query(_PENDING_SQL, {"now": to_text(now), "limit": limit}))
     contradictions = contradictions_by_id(db, [row["contradiction_id"] for row in rows if row["contradiction_id"]])
     return [
         PendingAlert(
@@ -118,10 +135,13 @@ def due_alerts(db: Database, now: datetime, limit: int = 1000) -> list[PendingAl
 
 
 def next_due_at(db: Database) -> datetime | None:
-    """When the earliest pending alert of an active chat falls due."""
+    """When the earliest pending alert of an active chat falls due. Only a chat's oldest pending alert counts:
+    the later ones wait behind it (see `due_alerts`)."""
     row = db.execute(
         """SELECT min(o.next_attempt_at) FROM outbox o JOIN chats c ON c.id = o.chat_id
-           WHERE o.status = 'pending' AND c.active = 1"""
+           WHERE o.status = 'pending' AND c.active = 1
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND +p.status = 'pending'
+                             AND p.id < o.id)"""
     ).fetchone()
     return from_text(row[0])
 

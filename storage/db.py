@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -216,6 +217,37 @@ def m002_follows_and_topic_words(db: Database) -> None:
     )
 
 
+class _Database(Database):
+    """sqlite-utils' Database, whose transactions take the write lock when they begin.
+
+    `atomic()` upstream opens a deferred transaction (plain BEGIN). A deferred transaction that has read
+    cannot wait for the write lock: when another process is writing, SQLite answers "database is locked" at
+    once, without the busy timeout, and after that process commits the transaction's snapshot is stale and
+    the write fails just the same. Every atomic() here reads and then writes (the pipeline, a poll, adding
+    feeds, the migrations), so `storywatch ingest` or a poll failed at once whenever another process (a second
+    command, a backup) held the lock. BEGIN IMMEDIATE waits up to BUSY_TIMEOUT_SECONDS for the lock instead.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: upstream's savepoints
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 def open_database(path: str | Path) -> Database:
     """Open (creating if needed) and migrate the database at `path`.
 
@@ -226,7 +258,7 @@ def open_database(path: str | Path) -> Database:
     if str(path) != ":memory:" and path.parent and not path.parent.exists():
         raise FileNotFoundError(f"the folder {path.parent} for the database does not exist")
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
-    db = Database(conn)
+    db = _Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
         db.enable_wal()

@@ -57,8 +57,8 @@ def html_to_plain(text: str) -> str:
     return html.unescape(_TAG.sub("", _LINK.sub(link, text)))
 
 
-def plural(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+def plural(number: int, noun: str, nouns: str | None = None) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {nouns or noun + 's'}"
 
 
 def esc(text: str) -> str:
@@ -145,15 +145,19 @@ def render_batch(alerts: Sequence[PendingAlert]) -> Rendered:
     by_story: dict[int, list[PendingAlert]] = {}
     for alert in alerts:
         by_story.setdefault(alert.story_id, []).append(alert)
+    # Each story gets its share of the message, so that a story with many reports shows its first ones and
+    # counts the rest instead of crowding out (or being dropped for) the others.
+    share = max(600, (MAX_MESSAGE_CHARS - 200) // len(by_story))
     blocks = []
     for story_alerts in by_story.values():
-        lines = [f"<b>{esc(clip(story_alerts[-1].story_title))}</b>"]
+        lines = []
         for alert in story_alerts:
             mark = "🆕 " if alert.kind == "new_story" else ""
             lines.append(f"• {mark}{esc(clip(alert.item.source, 60))} · {when(alert.item.published, tz)}: "
                          f"{linked(alert.item)}")
-        blocks.append("\n".join(lines))
-    header = f"📰 <b>{len(alerts)} new reports</b> in {len(by_story)} {'story' if len(by_story) == 1 else 'stories'}"
+        title = f"<b>{esc(clip(story_alerts[-1].story_title))}</b>"
+        blocks.append(f"{title}\n{fit(lines, separator=chr(10), limit=share - len(title))}")
+    header = f"📰 <b>{len(alerts)} new reports</b> in {plural(len(by_story), 'story', 'stories')}"
     return Rendered(fit([header, *blocks]))
 
 

@@ -149,17 +149,20 @@ class Sender:
             for alert in alerts:
                 by_chat.setdefault(alert.chat_id, []).append(alert)
             await asyncio.gather(*(self._deliver_chat(chat_alerts) for chat_alerts in by_chat.values()))
-            if len(alerts) < self.batch_size:
+            if len(by_chat) < self.batch_size:  # due_alerts returns whole chats, at most batch_size of them
                 break
         return self.sent_messages - sent_before
 
     async def _deliver_chat(self, alerts: list[PendingAlert]) -> None:
         """One chat's messages in order; the first that cannot go now holds back the rest, so the chat
-        receives them in order later."""
-        async with self._slots:
-            for message in compose(alerts):
-                if not await self._deliver(alerts[0].chat_id, alerts[0].is_group, message):
-                    return
+        receives them in order later. A sending slot is held for one message at a time, not for the whole
+        chat: a chat waiting for its next turn (a second a message, twenty a minute for a group) must not keep
+        the other chats waiting."""
+        for message in compose(alerts):
+            async with self._slots:
+                delivered = await self._deliver(alerts[0].chat_id, alerts[0].is_group, message)
+            if not delivered:
+                return
 
     async def _deliver(self, chat_id: int, is_group: bool, message: Outgoing) -> bool:
         """Send one message and record the outcome; returns whether the chat's next message may follow."""
