@@ -26,6 +26,7 @@ class Route:
     gzip: bool = False
     hang: bool = False  # hold the request until the server stops: a server that never answers
     endless: bool = False  # stream data until the client gives up
+    trickle: float | None = None  # seconds between the body's bytes: a server that answers, but slowly
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class FeedServer:
                 if route.endless:
                     self._stream_forever(route)
                     return
+                if route.trickle is not None:
+                    self._trickle(route, route.trickle)
+                    return
                 validators_match = (route.etag and self.headers.get("If-None-Match") == route.etag) or (
                     route.last_modified and self.headers.get("If-Modified-Since") == route.last_modified
                 )
@@ -85,6 +89,21 @@ class FeedServer:
                 self.end_headers()
                 if body:
                     self.wfile.write(body)
+
+            def _trickle(self, route: Route, interval: float) -> None:
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                try:
+                    for index in range(len(route.body)):
+                        # Waiting on the stop event, not sleeping, so that stopping the server ends it at once.
+                        if server.stopping.wait(interval):
+                            break
+                        self.wfile.write(route.body[index : index + 1])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
 
             def _stream_forever(self, route: Route) -> None:
                 self.send_response(200)

@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from bot.config import PollingSettings
-from bot.monitor.netguard import BlockedAddressError, check_host, is_public_address, refusal
+from bot.monitor.netguard import (
+    BlockedAddressError,
+    Resolver,
+    check_host,
+    is_public_address,
+    refusal,
+    system_resolver,
+)
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, "
@@ -129,9 +138,11 @@ class Fetcher:
         *,
         allow_private_addresses: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.settings = settings
         self.allow_private = allow_private_addresses
+        self._resolve = resolver
         self._client = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(settings.timeout_seconds),
@@ -159,7 +170,10 @@ class Fetcher:
         await self._client.aclose()
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # such as "http://[::1/": _fetch refuses it with a plain reason
+            host = ""
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
         return self._hosts[host]
@@ -196,13 +210,12 @@ class Fetcher:
         still_permanent = True
         visited = {url}
         for _hop in range(self.settings.max_redirects + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise FetchError(f"not an http(s) URL: {url}")
+            host, port = _target(url)
+            extensions = {}
             if not self.allow_private:
-                await check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-            async with self._client.stream("GET", url, headers=headers) as response:
-                self._check_peer(parts.hostname, response)
+                await check_host(host, port, self._resolve)
+                extensions["trace"] = _peer_check(host)
+            async with self._client.stream("GET", url, headers=headers, extensions=extensions) as response:
                 if response.status_code in _REDIRECTS:
                     location = response.headers.get("location")
                     if not location:
@@ -231,16 +244,6 @@ class Fetcher:
                                    response.headers.get("last-modified"), moved_to)
         raise FetchError(f"too many redirects (more than {self.settings.max_redirects})")
 
-    def _check_peer(self, host: str, response: httpx.Response) -> None:
-        """Check the address actually connected to, which a DNS answer that changed since our own look-up
-        (DNS rebinding) could make differ from the one we checked."""
-        if self.allow_private:
-            return
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if peer and not is_public_address(peer[0]):
-            raise refusal(host, peer[0])
-
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.settings.max_response_bytes
         declared = response.headers.get("content-length", "")
@@ -253,6 +256,38 @@ class Fetcher:
             body += decoder.feed(chunk)
         body += decoder.flush()
         return bytes(body)
+
+
+def _target(url: str) -> tuple[str, int]:
+    """The host and port of an http(s) URL. Raises FetchError for anything else, such as a port out of range or
+    a control character from a hostile redirect, which would otherwise escape as ValueError or httpx.InvalidURL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        raise FetchError(f"not a valid URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(f"not an http(s) URL: {url}")
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _peer_check(host: str) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+    """An httpx trace hook that checks the address a new connection actually reached, before the request
+    is sent on it: a DNS answer that changed since our own look-up (DNS rebinding) could make it differ from
+    the one checked. (It used to be checked on the response, when the request had already gone out.)
+    A connection kept alive for reuse was checked when it was made."""
+
+    async def check(event: str, info: dict[str, Any]) -> None:
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info["return_value"]
+        peer = stream.get_extra_info("server_addr")
+        if peer and not is_public_address(peer[0]):
+            await stream.aclose()
+            raise refusal(host, peer[0])
+
+    return check
 
 
 def _cause(exc: BaseException) -> str:

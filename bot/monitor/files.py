@@ -91,7 +91,8 @@ def read_items(path: Path, now: datetime) -> list[Item]:
             raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
         return list(_jsonl_items(path, text, now))
     try:
-        parsed = parse_feed(content, url=None, scope=None, now=now)
+        # A file the user chose to ingest is read whole; only polled feeds are capped.
+        parsed = parse_feed(content, url=None, scope=None, now=now, max_items=None)
     except NotAFeedError as exc:
         raise BadInputError(f"{path}: {exc}") from None
     return parsed.items

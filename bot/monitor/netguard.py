@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
+
+# Gives the addresses a host name resolves to. A parameter so that tests can stand in for DNS, which they
+# cannot use; raises OSError with a plain reason when the name does not resolve.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
 class BlockedAddressError(Exception):
@@ -33,7 +38,18 @@ def refusal(host: str, address: str) -> BlockedAddressError:
     )
 
 
-async def check_host(host: str, port: int) -> None:
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses of `host`, from the system's resolver."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise OSError(f"could not resolve host {host} ({exc.strerror})") from None
+    except UnicodeError:  # from IDNA encoding: a label that is empty or over 63 characters
+        raise OSError(f"could not resolve host {host} (not a valid host name)") from None
+    return [info[4][0] for info in infos]
+
+
+async def check_host(host: str, port: int, resolve: Resolver = system_resolver) -> None:
     """Resolve `host` and raise BlockedAddressError if any of its addresses is not public.
 
     All addresses are checked, not just the first, because the connection may use any of them.
@@ -42,11 +58,7 @@ async def check_host(host: str, port: int) -> None:
         ipaddress.ip_address(host.split("%", 1)[0])
         addresses = [host]
     except ValueError:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise OSError(f"could not resolve host {host} ({exc.strerror})") from None
-        addresses = [info[4][0] for info in infos]
+        addresses = await resolve(host, port)
     for address in addresses:
         if not is_public_address(address):
             raise refusal(host, address)

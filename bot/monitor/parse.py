@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from xml.sax import SAXException
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from bot.monitor.model import Item
 from bot.monitor.normalize import (
@@ -24,6 +26,25 @@ from bot.monitor.normalize import (
 )
 
 log = logging.getLogger(__name__)
+
+# The most entries one fetched document may contribute. Real feeds carry tens, archives a few thousand; the
+# size cap alone lets a 5 MB document of bare entries hand 150,000 items to the pipeline in one poll, minutes
+# of clustering while the cycle waits. Beyond it the newest entries are kept and a warning says so.
+MAX_ITEMS = 1000
+# The most text a document's own XML entities may expand to. feedparser drops nested entity declarations
+# (the "billion laughs") but keeps flat ones and expands them; expat's amplification guard only starts at
+# 8 MiB of output and feedparser's fallback parser has none, so an 80 kB document declaring one 20,000-character
+# entity and using it 10,000 times took 12 s and 800 MB to parse. Real feeds declare a few short ones, if any.
+# A document past this is refused whole, nested declarations included: it is an attack, not a feed.
+MAX_ENTITY_EXPANSION = 1_000_000
+_FIRST_ELEMENT = re.compile(rb"<\w")
+_ENTITY_DECLARATION = re.compile(rb"""<!ENTITY\s+([^\s%"'<>]+)\s+(?:"([^"]*)"|'([^']*)')""")
+_ENTITY_USE = re.compile(rb"&([^\s&;<>\"'#%]+);")
+# Deeper nesting than this is treated as expanding without bound (and keeps the count from recursing far).
+_MAX_ENTITY_DEPTH = 32
+# A character reference to what is not a character (a surrogate, past U+10FFFF): expat rejects it, and then
+# feedparser's fallback parser raises ValueError or UnicodeEncodeError instead of reading the rest of the feed.
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
 class NotAFeedError(ValueError):
@@ -68,6 +89,45 @@ def _entry_time(entry: Mapping) -> datetime | None:
     return None
 
 
+def _entity_expansion(content: bytes, headers: dict[str, str]) -> int:
+    """How many characters the internal entities the document declares would expand to, at most.
+
+    The document is decoded as feedparser will decode it (with its own function), so that no encoding hides a
+    declaration. External entities (SYSTEM, PUBLIC) are not counted: feedparser drops their declarations
+    and its XML parser is told not to fetch them.
+    """
+    data = convert_to_utf8(headers, content, {})
+    first_element = _FIRST_ELEMENT.search(data)
+    head = data[: first_element.start()] if first_element else data
+    declared = {name: double or single for name, double, single in _ENTITY_DECLARATION.findall(head)}
+    if not declared:
+        return 0
+    sizes: dict[bytes, int] = {}
+
+    def size(name: bytes, depth: int) -> int:
+        if name not in sizes:
+            if depth > _MAX_ENTITY_DEPTH:
+                return MAX_ENTITY_EXPANSION + 1
+            sizes[name] = 0  # a reference to itself expands to nothing (expat rejects it anyway)
+            value = declared[name]
+            uses = [use for use in _ENTITY_USE.findall(value) if use in declared]
+            sizes[name] = len(value) + sum(size(use, depth + 1) for use in uses)
+        return sizes[name]
+
+    body = data[len(head) :]
+    return sum(size(use, 0) for use in _ENTITY_USE.findall(body) if use in declared)
+
+
+def _valid_charref(match: re.Match[bytes]) -> bytes:
+    hex_digits, decimal_digits = match.groups()
+    digits = (hex_digits or decimal_digits).lstrip(b"0") or b"0"
+    if len(digits) <= 7:
+        code = int(digits, 16 if hex_digits else 10)
+        if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+            return match.group()
+    return b"&#xFFFD;"
+
+
 def parse_feed(
     content: bytes,
     *,
@@ -76,6 +136,7 @@ def parse_feed(
     scope: str | None,
     now: datetime,
     source: str | None = None,
+    max_items: int | None = MAX_ITEMS,
 ) -> ParsedFeed:
     """Parse an RSS 0.9x/1.0/2.0 or Atom document.
 
@@ -83,6 +144,7 @@ def parse_feed(
     site link or title, for documents read from files rather than polled. `source` names the outlet when
     the caller knows better than the feed's own title. Raises NotAFeedError with a plain reason.
     A recoverable XML error (feedparser's `bozo`) is a warning: the entries it could read are kept.
+    Of more than `max_items` entries only the newest are kept (None: all, for files the user chose).
     """
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
@@ -90,9 +152,21 @@ def parse_feed(
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if url:
         response_headers.setdefault("content-location", url)
-    parsed = feedparser.parse(
-        content, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
-    )
+    try:
+        if _entity_expansion(content, response_headers) > MAX_ENTITY_EXPANSION:
+            raise NotAFeedError(
+                f"refused: the document's XML entities would expand to over {MAX_ENTITY_EXPANSION:,} characters"
+            )
+        parsed = feedparser.parse(
+            _CHARREF.sub(_valid_charref, content), response_headers=response_headers, sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except NotAFeedError:
+        raise
+    except ValueError as exc:
+        # feedparser's decoding and its lenient parser raise on some broken documents (an encoding name with a
+        # NUL in it, a bad character reference in UTF-16...): a document we cannot read, not a crash.
+        raise NotAFeedError(f"not a feed: the document could not be read ({exc.__class__.__name__})") from None
     version = parsed.get("version") or ""
     # Only broken XML counts; feedparser's other "bozo" notes (a wrong declared charset, a missing
     # content type) describe documents it read correctly.
@@ -117,9 +191,18 @@ def parse_feed(
     warnings = [_xml_error(problem)] if problem is not None else []
     scope = scope or f"site:{site_url or feed_title or outlet}"
 
+    entries = parsed.entries
+    if max_items is not None and len(entries) > max_items:
+        # Stable, so entries of one time (undated ones: now) keep the document's order, usually newest first.
+        newest = sorted(
+            range(len(entries)), key=lambda i: sane_published(_entry_time(entries[i]), now), reverse=True
+        )
+        entries = [entries[i] for i in sorted(newest[:max_items])]
+        warnings.append(f"kept the newest {max_items:,} of {len(parsed.entries):,} entries")
+
     items: list[Item] = []
     skipped = 0
-    for entry in parsed.entries:
+    for entry in entries:
         title = clean_text(entry.get("title"), MAX_TITLE_CHARS)
         if not title:
             skipped += 1
