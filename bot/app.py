@@ -38,13 +38,18 @@ class MissingTokenError(ValueError):
     pass
 
 
-def build_application(settings: Settings) -> Application:
+def require_token(settings: Settings) -> str:
     token = settings.telegram.token.reveal()
     if not token:
         raise MissingTokenError(
             "no Telegram bot token: set telegram.token in the config or STORYWATCH_TELEGRAM_TOKEN "
             "(get one from @BotFather), or try storywatch demo, which needs none"
         )
+    return token
+
+
+def build_application(settings: Settings) -> Application:
+    token = require_token(settings)
     base = settings.telegram.base_url.rstrip("/")
     file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
     return (

@@ -539,19 +539,18 @@ def run(state: CliState) -> None:
     import httpx
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import BotRuntime, MissingTokenError
+    from bot.app import BotRuntime, MissingTokenError, require_token
 
     settings = state.settings
-    # httpx logs every request URL (the token is in it) percent-encoded: a token pasted with a space or a
-    # non-ASCII character reached the -v/-vv log in that form, which the raw token does not match.
-    token = settings.telegram.token.reveal()
-    if token:
-        state.log_filter.add(str(httpx.URL(f"http://host/{token}")).removeprefix("http://host/"))
-        state.log_filter.add(urllib.parse.quote(token, safe=""))  # as in PTB's file download URLs
     try:
-        runtime = BotRuntime(settings, adb=state.open_async_db())
+        token = require_token(settings)  # before the database is created: nothing is left behind
     except MissingTokenError as exc:
         raise InputProblem(str(exc)) from None
+    # httpx logs every request URL (the token is in it) percent-encoded: a token pasted with a space or a
+    # non-ASCII character reached the -v/-vv log in that form, which the raw token does not match.
+    state.log_filter.add(str(httpx.URL(f"http://host/{token}")).removeprefix("http://host/"))
+    state.log_filter.add(urllib.parse.quote(token, safe=""))  # as in PTB's file download URLs
+    runtime = BotRuntime(settings, adb=state.open_async_db())
 
     async def serve() -> None:
         try:
