@@ -83,7 +83,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,48 +96,21 @@ from bot.delivery.pacing import Limits, Pacer  # noqa: E402
 from bot.delivery.sender import Sender  # noqa: E402
 from bot.monitor.alerts import topic_words  # noqa: E402
 from bot.monitor.model import Item  # noqa: E402
-from bot.monitor.normalize import dedup_key  # noqa: E402
 from bot.monitor.pipeline import Pipeline  # noqa: E402
 from storage import chats as chat_store  # noqa: E402
 from storage.db import AsyncDatabase  # noqa: E402
 from tests.fakebotapi import FakeBotAPI, SentMessage, utf16_len  # noqa: E402
 
+# The same reports as the delivery tests: an evacuation, developments from many outlets, denials.
+from tests.test_delivery import DENIAL, EVACUATION, START, denials, developments  # noqa: E402
+
 TOKEN = "4242:FANOUT-BENCHMARK"
 TOPIC = "iran syria"
-START = datetime(2024, 12, 6, 9, 30, tzinfo=UTC)
 PRIVATE_BASE = 10_000_000  # private chat ids: PRIVATE_BASE + i
 GROUP_BASE = -5000  # basic group ids: GROUP_BASE - i
 TARGET_RATE = 30.0
 RATE_TOLERANCE = 0.05
 MESSAGE_BUDGET_MS = 1000 / TARGET_RATE
-NATO = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo", "lima",
-        "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey",
-        "xray", "yankee", "zulu"]
-# Outlet names made of words, not numbers: a number in a headline reads as a figure to the contradiction
-# detector, and "outlet 3" against "outlet 12" would be reported as conflicting figures.
-OUTLETS = [f"{a.title()} {b.title()}" for a in NATO[:10] for b in NATO[10:]]
-
-
-def report(title: str, source: str, hours: float) -> Item:
-    link = f"https://{source.lower().replace(' ', '-')}.example/{abs(hash(title)) % 10**8}/{hours:g}"
-    return Item(key=dedup_key(guid=None, link=link, title=title, scope=source), title=title, link=link,
-                summary="", source=source, published=START + timedelta(hours=hours))
-
-
-EVACUATION = report("Iran begins evacuating military personnel from Syria", "Levant Wire", 0)
-DENIAL = report("Iran denies evacuating diplomats from Syria", "Tehran Desk", 5)
-
-
-def developments(count: int) -> list[Item]:
-    return [report(f"Iran evacuating military personnel from Syria, {OUTLETS[i]} reports", f"{OUTLETS[i]} News",
-                   0.05 * i) for i in range(1, count + 1)]
-
-
-def denials(count: int) -> list[Item]:
-    return [report(f"Iran denies evacuating military personnel from Syria, {OUTLETS[50 + i]} says",
-                   f"{OUTLETS[50 + i]} Desk", 6 + 0.01 * i) for i in range(count)]
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Virtual time and CPU accounting
 # ---------------------------------------------------------------------------------------------------------
