@@ -57,6 +57,10 @@ def source_is_new(db: Database, story_id: int, item: StoredItem) -> bool:
     return row is None
 
 
+def has_topics(db: Database) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM topic_words)").fetchone()[0] == 1
+
+
 def follow_matching_topics(db: Database, story_id: int, words: Sequence[str], now: datetime) -> int:
     """Every topic whose words all occur in `words` now follows the story (unless its chat muted the story
     or follows it already). Returns how many follows were added.

@@ -46,10 +46,13 @@ def record_events(db: Database, placements: Iterable[Placement], now: datetime) 
     A topic that matches a later report of a story also starts following it then.
     """
     queued = 0
+    # Without a single topic (a fresh install, `storywatch ingest` for analysis) there is nothing to match.
+    any_topics = alert_store.has_topics(db)
     for placement in placements:
         item, story_id = placement.item, placement.story_id
-        words = topic_words(f"{item.title} {item.summary} {placement.story_title}")
-        alert_store.follow_matching_topics(db, story_id, words, now)
+        if any_topics:
+            words = topic_words(f"{item.title} {item.summary} {placement.story_title}")
+            alert_store.follow_matching_topics(db, story_id, words, now)
         # A contradicting report is told as the contradiction, not a second time as a development.
         kinds: list[tuple[str, int | None]] = [
             ("contradiction", contradiction_id) for contradiction_id in placement.contradiction_ids

@@ -285,6 +285,8 @@ _NAME_JOINERS = frozenset({"of", "the", "and", "de", "la", "le", "du", "el", "fo
 
 def fold(text: str) -> str:
     """Lower-case and strip accents ("Montréal" -> "montreal") so spelling variants of a name meet."""
+    if text.isascii():  # most headlines: nothing to decompose, and this runs several times per report
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
