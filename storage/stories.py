@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,14 +116,16 @@ def close_stories(db: Database, story_ids: Iterable[int], now: datetime) -> None
         db.execute("UPDATE stories SET closed_at = ? WHERE id = ? AND closed_at IS NULL", [to_text(now), story_id])
 
 
-def memberships(db: Database) -> list[tuple[int, StoredItem]]:
-    """(story id, item) for every item in a story, in published order: what the clusterer replays to pick
-    up where it left off (its word statistics cover all of history, not just the open stories)."""
+def memberships(db: Database) -> Iterator[tuple[int, StoredItem]]:
+    """(story id, item) for every item in a story, in published order, one at a time: what the clusterer
+    replays to pick up where it left off (its word statistics cover all of history, not just the open
+    stories)."""
     rows = db.query(
         """SELECT m.story_id, i.* FROM story_items m JOIN items i ON i.id = m.item_id
            ORDER BY i.published, i.id"""
     )
-    return [(row["story_id"], item_from_row(row)) for row in rows]
+    for row in rows:
+        yield row["story_id"], item_from_row(row)
 
 
 def max_story_id(db: Database) -> int:

@@ -56,10 +56,10 @@ class Pipeline:
     def _load(self, db: Database) -> StoryClusterer:
         if self._clusterer is None:
             clusterer = StoryClusterer(self.cluster_settings, next_story_id=story_store.max_story_id(db) + 1)
-            clusterer.restore(
-                (story_id, item.title, item.summary, item.source, item.published)
-                for story_id, item in story_store.memberships(db)
-            )
+            # Streamed in published order straight from the database: holding every membership in a list (and
+            # a sorted copy) made the bot's memory grow with all of history while it started.
+            for story_id, item in story_store.memberships(db):
+                clusterer.add_existing(story_id, item.title, item.summary, item.source, item.published)
             self._clusterer = clusterer
             self._analyses = {}
         return self._clusterer
