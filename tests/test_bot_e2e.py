@@ -349,3 +349,15 @@ async def test_digest_and_timezone_settings(world: World, bot: BotRuntime) -> No
     [digest] = await command(world, USER, "/digest")
     assert "Your digest for" in digest.plain_text and EVACUATION[0] in digest.plain_text
     assert "CET" in digest.plain_text  # times in the chat's zone
+
+
+async def test_user_input_cannot_inject_sql_or_markup(world: World, bot: BotRuntime) -> None:
+    hostile = "<b>iran</b> & x'); DROP TABLE chats; --"
+    [answer] = await command(world, USER, f"/follow {hostile}")
+    assert answer.parse_mode == "HTML"  # sent as HTML and accepted: the user's text was escaped
+    assert answer.plain_text == f"Following “{hostile.lower()}”."
+    [listing] = await command(world, USER, "/following")
+    assert f"1. topic “{hostile.lower()}”" in listing.plain_text
+    [search] = await command(world, USER, "/stories %' OR 1=1 --")
+    assert search.plain_text == "No open story matches “%' OR 1=1 --”."
+    assert (await bot.adb.run(chat_store.get_chat, USER)).active  # the chats table is still there
