@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
+
+
+def rss(title: str, entries: Iterable[tuple[str, str, datetime]]) -> bytes:
+    """An RSS 2.0 document of (headline, link, published) entries, the link doubling as the GUID."""
+    items = "".join(
+        f"<item><title>{escape(headline)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
+        f"<pubDate>{format_datetime(published)}</pubDate></item>"
+        for headline, link, published in entries
+    )
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
+            f"<link>https://example.com/</link>{items}</channel></rss>").encode()
 
 
 def feed_file(name: str) -> bytes:

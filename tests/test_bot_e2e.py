@@ -9,8 +9,6 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from html import escape
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from storage import chats as chat_store
 from storage.db import AsyncDatabase
 from tests.fakebotapi import FakeBotAPI, SentMessage
 from tests.feedserver import FeedServer, Route
+from tests.feedserver import rss as feed_rss
 
 TOKEN = "4242:SECRET-TOKEN-never-logged"
 ADMIN = 555
@@ -48,13 +47,8 @@ COPPER = ("Copper prices climb to a two-year high on Chilean mine strike", "http
 
 
 def rss(title: str, entries: list[tuple[str, str, float]]) -> bytes:
-    items = "".join(
-        f"<item><title>{escape(t)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
-        f"<pubDate>{format_datetime(START + timedelta(hours=hours))}</pubDate></item>"
-        for t, link, hours in entries
-    )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
-            f"<link>https://example.com/</link>{items}</channel></rss>").encode()
+    """A feed of (headline, link, hours after START) entries."""
+    return feed_rss(title, [(headline, link, START + timedelta(hours=hours)) for headline, link, hours in entries])
 
 
 @dataclasses.dataclass

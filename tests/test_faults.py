@@ -23,8 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from html import escape, unescape
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ from bot.monitor.alerts import topic_words
 from storage import chats as chat_store
 from storage.db import open_database, utcnow
 from tests.fakebotapi import FakeBotAPI, SentMessage
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, rss
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "4242:FAULTS-secret-token"
@@ -117,16 +116,6 @@ class FeedRequests:
     def wait(self, count: int, timeout: float) -> bool:
         with self.cond:
             return self.cond.wait_for(lambda: self.count >= count, timeout)
-
-
-def rss(title: str, entries: list[tuple[str, str, datetime]]) -> bytes:
-    items = "".join(
-        f"<item><title>{escape(t)}</title><link>{escape(link)}</link><guid>{escape(link)}</guid>"
-        f"<pubDate>{format_datetime(published)}</pubDate></item>"
-        for t, link, published in entries
-    )
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(title)}</title>'
-            f"<link>https://example.com/</link>{items}</channel></rss>").encode()
 
 
 def write_config(path: Path, api: FakeBotAPI, db: Path, feed_urls: list[str]) -> Path:
