@@ -47,16 +47,6 @@ def add_event(
     return cursor.lastrowid if cursor.rowcount else None
 
 
-def source_is_new(db: Database, story_id: int, item: StoredItem) -> bool:
-    """Whether no earlier report of the story came from this item's source."""
-    row = db.execute(
-        """SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
-           WHERE m.story_id = ? AND i.id < ? AND i.source = ? LIMIT 1""",
-        [story_id, item.id, item.source],
-    ).fetchone()
-    return row is None
-
-
 def has_topics(db: Database) -> bool:
     return db.execute("SELECT EXISTS (SELECT 1 FROM topic_words)").fetchone()[0] == 1
 

@@ -93,22 +93,26 @@ def create_story(db: Database, story_id: int, title: str, first_seen: datetime) 
 def add_member(
     db: Database, story_id: int, item: StoredItem, *, score: float, shared_terms: Sequence[str], title: str,
     now: datetime,
-) -> None:
-    """Put an item in a story and bring the story's summary columns up to date."""
+) -> bool:
+    """Put an item in a story and bring the story's summary columns up to date. Returns whether the item's
+    source is new to the story."""
+    new_source = db.execute(
+        """SELECT NOT EXISTS (SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
+                              WHERE m.story_id = ? AND i.source = ?)""",
+        [story_id, item.source],
+    ).fetchone()[0] == 1
     db.execute(
         "INSERT INTO story_items (item_id, story_id, score, shared_terms, joined_at) VALUES (?, ?, ?, ?, ?)",
         [item.id, story_id, score, json.dumps(list(shared_terms)), to_text(now)],
     )
     # Counted incrementally: a COUNT(DISTINCT) over all members on every insert grows with the story.
     db.execute(
-        """UPDATE stories SET title = ?, item_count = item_count + 1,
-               last_seen = max(last_seen, ?), first_seen = min(first_seen, ?),
-               source_count = source_count + NOT EXISTS (
-                   SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
-                   WHERE m.story_id = ? AND m.item_id != ? AND i.source = ?)
+        """UPDATE stories SET title = ?, item_count = item_count + 1, source_count = source_count + ?,
+               last_seen = max(last_seen, ?), first_seen = min(first_seen, ?)
            WHERE id = ?""",
-        [title, to_text(item.published), to_text(item.published), story_id, item.id, item.source, story_id],
+        [title, int(new_source), to_text(item.published), to_text(item.published), story_id],
     )
+    return new_source
 
 
 def close_stories(db: Database, story_ids: Iterable[int], now: datetime) -> None:

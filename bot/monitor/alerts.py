@@ -21,11 +21,13 @@ MAX_TOPIC_WORDS = 8
 
 @dataclass(frozen=True)
 class Placement:
-    """Where one new item went: its story, whether it started it, and the contradictions it made."""
+    """Where one new item went: its story, whether it started it or brought it a new source, and the
+    contradictions it made."""
 
     item: StoredItem
     story_id: int
     started_story: bool
+    new_source: bool
     story_title: str
     contradiction_ids: list[int] = field(default_factory=list)
 
@@ -59,7 +61,7 @@ def record_events(db: Database, placements: Iterable[Placement], now: datetime) 
         ]
         if placement.started_story:
             kinds.append(("new_story", None))
-        elif not kinds and alert_store.source_is_new(db, story_id, item):
+        elif not kinds and placement.new_source:
             kinds.append(("development", None))
         for kind, contradiction_id in kinds:
             event_id = alert_store.add_event(db, kind, story_id, item.id, now, contradiction_id)

@@ -95,12 +95,14 @@ class Pipeline:
                     placements = []
                     for item in item_store.store_items(db, batch, now=now, feed_id=feed_id):
                         new_items.append(item)
-                        story_id, is_new = self._place(db, clusterer, item, now)
+                        story_id, is_new, new_source = self._place(db, clusterer, item, now)
                         found = [] if is_new else self._detect(db, story_id, item, now)
                         if is_new:
                             new_stories.append(story_id)
                         contradictions += found
-                        placements.append(Placement(item, story_id, is_new, clusterer.title_of(story_id), found))
+                        placements.append(
+                            Placement(item, story_id, is_new, new_source, clusterer.title_of(story_id), found)
+                        )
                     alerts_queued += record_events(db, placements, now)
                     if progress is not None:
                         progress(len(batch))
@@ -111,7 +113,10 @@ class Pipeline:
             raise
         return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued)
 
-    def _place(self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime) -> tuple[int, bool]:
+    def _place(
+        self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime
+    ) -> tuple[int, bool, bool]:
+        """Put the item in its story; returns (story id, whether it started it, whether its source is new)."""
         closed = clusterer.close_stale(item.published)
         if closed:
             story_store.close_stories(db, closed, now)
@@ -120,11 +125,11 @@ class Pipeline:
         assignment = clusterer.assign(item.title, item.summary, item.source, item.published)
         if assignment.is_new:
             story_store.create_story(db, assignment.story_id, item.title, item.published)
-        story_store.add_member(
+        new_source = story_store.add_member(
             db, assignment.story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,
             title=clusterer.title_of(assignment.story_id), now=now,
         )
-        return assignment.story_id, assignment.is_new
+        return assignment.story_id, assignment.is_new, new_source
 
     def _detect(self, db: Database, story_id: int, item: StoredItem, now: datetime) -> list[int]:
         earlier = self._story_analyses(db, story_id)
