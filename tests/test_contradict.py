@@ -395,3 +395,265 @@ def test_a_beheading_is_a_death() -> None:
     earlier = item("Militants behead Kurdish fighter Rehana near Kobane")
     assert kinds(item("Kurdish fighter Rehana is alive and well near Kobane"), earlier) == {"opposite"}
     assert event_key("killed") == event_key("dead")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The event a denial is about is its verb, and the subject a negated predicate is said of.
+
+
+def test_no_followed_by_a_negated_verb_denies_that_verb_not_the_topic() -> None:
+    later = item("No, state TV didn't blur the minister's face")
+    assert kinds(later, item("Minister's hair shown uncensored on state TV")) == set()
+    found = detect(later, [item("State TV blurs the minister's face")])
+    assert [c.kind for c in found] == ["negation"] and "blur" in found[0].evidence
+
+
+def test_a_denied_claim_is_about_what_the_claim_says() -> None:
+    later = item("Rebels deny army claims that they shelled the village")
+    found = detect(later, [item("Rebels shelled the village overnight")])
+    assert [c.kind for c in found] == ["denial"] and "'shelled'" in found[0].evidence
+    assert kinds(later, item("Army parade held in the village square")) == set()
+
+
+def test_the_subject_of_a_denied_clause_is_not_its_event() -> None:
+    later = item("Club denies striker was at the party")
+    assert kinds(later, item("Striker seen partying at nightclub party")) == {"denial"}
+    assert kinds(later, item("Striker sold to rival club")) == set()
+
+
+def test_a_negated_predicate_needs_the_predicate_said_of_the_same_subject() -> None:
+    later = item("Minister's dog is not a purebred")
+    assert kinds(later, item("Minister's dog is a purebred champion")) == {"negation"}
+    assert kinds(later, item("Minister's dog wins best in show")) == set()
+    assert kinds(item("Neighbour's cat is not a purebred"), item("Minister's dog is a purebred champion")) == set()
+
+
+def test_not_real_denies_the_subject_itself() -> None:
+    earlier = item("Shark swims down flooded highway in viral video")
+    assert kinds(item("That viral shark video on the highway isn't real"), earlier) <= {"negation", "denial"}
+    assert kinds(item("That viral shark video on the highway isn't real"), earlier)
+    assert kinds(item("That viral cat video isn't real"), earlier) == set()
+
+
+# Negations that negate no event of the story.
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Town paints bridge so it won't rust",  # an aim
+        "Five reasons not to cancel your gym membership",  # advice
+        "The chat app you don't use gets a redesign",  # the reader addressed
+        "Company refuses to confirm or deny layoffs",  # neither
+        "No wonder fans love the new stadium",  # an idiom
+        "Not the first time the stadium has flooded",  # an idiom
+        "Man fed up with not having a girlfriend joins choir",  # a gerund after a preposition
+        "Three-legged cat: real or hoax?",  # a question offering both answers
+        "Farmer insists giant potato was not a hoax",  # affirms the story
+    ],
+)
+def test_negations_of_nothing_the_story_reported_make_no_claim(title: str) -> None:
+    assert analyze(item(title)).text.claims == ()
+
+
+def test_a_purpose_clause_is_no_negation_of_the_event() -> None:
+    assert (
+        kinds(item("Town paints bridge so it won't rust"), item("Town paints its bridge to stop it rusting")) == set()
+    )
+    assert kinds(item("Town bridge won't rust"), item("Town bridge is rusting")) == {"negation"}
+
+
+# Refutations without a denial verb.
+
+
+def test_a_question_headline_answered_with_a_dismissal_denies_it() -> None:
+    earlier = item("Rare tiger spotted in Berlin car park")
+    found = detect(item("Rare tiger spotted in Berlin car park? Good one"), [earlier])
+    assert [c.kind for c in found] == ["denial"] and "good one" in found[0].evidence
+    assert kinds(item("Is a rare tiger loose in a Berlin car park? Good news, zoo says"), earlier) == set()
+    assert kinds(item("Museum to close its doors next year. Not so fast"), item("Museum to close its doors")) == {
+        "denial"
+    }
+
+
+def test_setting_the_record_straight_denies_what_it_is_about() -> None:
+    later = item("Setting the record straight on the museum closure")
+    assert kinds(later, item("Museum closure announced for next year")) == {"denial"}
+    assert kinds(later, item("Museum appoints new director")) == set()
+
+
+def test_falling_for_a_picture_or_story_denies_it_but_falling_for_a_thing_does_not() -> None:
+    earlier = item("Shark swims along flooded highway")
+    assert kinds(item("Thousands fall for photo of shark on flooded highway"), earlier) == {"denial"}
+    assert kinds(item("Fans fall for the new shark documentary on the flooded highway"), earlier) == set()
+
+
+def test_made_up_denies_but_made_up_of_describes() -> None:
+    earlier = item("Teen investor makes millions on stock market")
+    assert kinds(item("Teen investor made it all up"), earlier) == {"denial"}
+    assert kinds(item("Team made up of teen investors wins award"), earlier) == set()
+
+
+def test_staging_a_video_denies_it_but_staging_a_protest_does_not() -> None:
+    earlier = item("Vlogger's charity video shows homeless man sharing food")
+    assert kinds(item("Did the vlogger stage his charity video?"), earlier) == {"denial"}
+    assert kinds(item("Unions stage protest over vlogger's charity video"), earlier) == set()
+    assert analyze(item("Farmers staged a sit-in outside parliament")).text.claims == ()
+
+
+def test_if_only_denies_what_follows() -> None:
+    earlier = item("Seagull attacks chancellor during speech")
+    assert kinds(item("If only a seagull really did attack the chancellor"), earlier) == {"denial"}
+    assert kinds(item("If the seagull attacks again, chancellor will cancel speech"), earlier) == set()
+
+
+def test_people_actually_believed_denies_what_they_believed() -> None:
+    earlier = item("Mayor buys a dragon for the city zoo")
+    assert kinds(item("People actually believed the mayor bought a dragon"), earlier) == {"denial"}
+    assert kinds(item("Scientists believe the mayor bought a dragon"), earlier) == set()
+
+
+@pytest.mark.parametrize(
+    ("later", "earlier"),
+    [
+        ("Don't believe the rumours about the bridge closing", "Bridge closing next week for repairs"),
+        ("Stop sharing the photo of a shark on the highway", "Shark photographed on flooded highway"),
+        ("The bridge collapse never happened", "Bridge collapse in storm kills two"),
+        ("No evidence of a radiation leak at the plant, inspectors say", "Radiation leak at nuclear plant"),
+        ("Viral photo of bridge collapse was doctored, engineers say", "Bridge collapse in storm kills two"),
+        ("Quote about bridge collapse was taken out of context", "Bridge collapse in storm kills two"),
+    ],
+)
+def test_more_ways_to_refute_a_report(later: str, earlier: str) -> None:
+    assert kinds(item(later), item(earlier)) == {"denial"}
+
+
+def test_no_sign_of_nothing_in_particular_denies_nothing() -> None:
+    assert analyze(item("No sign in the capital of the leader")).text.claims == ()
+    assert kinds(item("Bridge repairs never stop, say residents"), item("Bridge repairs begin")) == set()
+
+
+def test_despite_reports_refutes_them_and_is_no_confirmation() -> None:
+    later = item("Singer performs in Paris despite death rumours")
+    found = detect(later, [item("Singer dies in Paris")])
+    assert [c.kind for c in found] == ["denial"] and "death" in found[0].evidence
+    assert kinds(later, item("Singer releases new album in Paris")) == set()
+    assert kinds(later, item("Manager denies singer died in Paris")) == set()  # agrees with the denial
+
+
+# Words that name one event.
+
+
+def test_number_words_demonyms_and_agent_nouns_meet_their_forms() -> None:
+    assert event_key("two") == event_key("2")
+    assert event_key("nicaraguan") == event_key("nicaragua")
+    assert event_key("robotic") == event_key("robots")
+    assert event_key("catcallers") == event_key("catcalling")
+    assert event_key("woman") != event_key("woma")
+
+
+def test_synonyms_of_common_news_events_meet() -> None:
+    assert event_key("kidnapped") == event_key("captured")
+    assert event_key("segregation") == event_key("separate")
+    assert event_key("mum") == event_key("mother")
+    assert event_key("sale") == event_key("sells")
+    assert kinds(item("Aid worker was not kidnapped, charity says"), item("Aid worker captured by rebels")) == {
+        "negation"
+    }
+    assert kinds(item("Aid worker was not released, charity says"), item("Aid worker captured by rebels")) == set()
+
+
+# Hedges and relayed claims.
+
+
+@pytest.mark.parametrize(
+    "hedged", ["Climber feared dead in avalanche", "Climber possibly dead in avalanche", "Climber presumed dead"]
+)
+def test_feared_possible_and_presumed_hedge(hedged: str) -> None:
+    assert analyze(item(hedged)).text.hedged
+
+
+def test_what_the_subject_claims_is_the_story_not_a_hedge() -> None:
+    earlier = item("Priest claims he met God during surgery")
+    assert not analyze(earlier).text.hedged
+    assert kinds(item("Story of priest meeting God during surgery is a hoax"), earlier) == {"denial"}
+    # A claim relayed from officials is still only relayed.
+    assert analyze(item("Police claim priest met God during surgery")).text.hedged
+
+
+# States and figures.
+
+
+def test_passing_away_is_a_death_and_safe_is_alive() -> None:
+    assert kinds(item("Actor is alive and well at 88"), item("Actor passes away at 88")) == {"opposite"}
+    assert kinds(item("Actor passes away at 88"), item("Actor is alive and well at 88")) == set()  # it happens
+    despite = item("Actor attends premiere despite mortality rumours")
+    assert kinds(despite, item("Actor passes away at 88")) == {"denial"}
+    assert kinds(despite, item("Actor passes the ball to his son at 88")) == set()
+    assert kinds(item("I'm safe, says climber after avalanche"), item("Climber killed in avalanche")) == {"opposite"}
+    assert kinds(item("Tap water in avalanche town is safe to drink"), item("Climber killed in avalanche")) == set()
+
+
+def test_staying_open_says_the_closure_never_happened() -> None:
+    assert kinds(item("Music service is sticking around, company says"), item("Company to shut music service")) == {
+        "opposite"
+    }
+    assert kinds(item("Channel tunnel remains open despite strike"), item("Channel tunnel closed by strike")) == {
+        "opposite"
+    }
+    assert kinds(item("Channel tunnel reopens after strike"), item("Channel tunnel closed by strike")) == set()
+
+
+def test_a_measure_compares_only_with_the_same_dimension() -> None:
+    assert kinds(item("Meteor leaves 40-foot crater"), item("Meteor creates 16-foot-deep crater")) == set()
+    assert kinds(item("New bridge is 40 feet long"), item("New bridge is 16 feet long")) == {"figures"}
+
+
+def test_a_report_giving_the_earlier_figure_too_does_not_conflict_with_it() -> None:
+    earlier = item("Carmaker to cut 2,000 jobs")
+    assert kinds(item("Carmaker to cut 10,000 jobs, 2,000 jobs in Germany"), earlier) == set()
+
+
+def test_a_denial_has_no_state_to_contradict_in_a_relayed_rumour() -> None:
+    earlier = item("Fans mourn the death of the singer as rumours sweep Twitter")
+    assert kinds(item("Singer is alive, death rumours false"), earlier) == set()
+    assert kinds(item("Singer is alive, death rumours false"), item("Fans mourn the death of the singer")) <= {
+        "denial",
+        "opposite",
+    }
+    assert kinds(item("Singer is alive, death rumours false"), item("Fans mourn the death of the singer"))
+
+
+# Restatements carry a contradiction.
+
+
+def test_a_report_restating_what_a_denial_contradicted_reverses_the_denial() -> None:
+    plan = item("Airline plans gender segregation on its flights")
+    denial = item("Airline rep denies plan to separate men and women on flights")
+    assert kinds(denial, plan) == {"denial"}
+    found = detect(item("Airline to ban gender mixing on its flights"), [plan, denial])
+    assert [c.kind for c in found] == ["reversal"] and found[0].earlier is denial
+    assert "restates" in found[0].evidence
+    assert kinds(item("Airline serves new menu on its flights"), plan, denial) == set()
+
+
+def test_a_later_report_restating_most_of_a_denied_plan_in_other_words_reverses_it() -> None:
+    denial = item("Airline denies plan to separate men and women on flights")
+    assert kinds(item("Airline plans to keep men and women apart on flights"), denial) == {"reversal"}
+    assert kinds(item("Airline plans new routes for its flights"), denial) == set()
+
+
+def test_a_denial_restating_an_earlier_denial_contradicts_what_that_one_did() -> None:
+    report = item("Pigeon makes a mess of the minister's suit during speech")
+    debunk = item("The video of a pigeon soiling the minister's suit is a hoax")
+    assert kinds(debunk, report) == {"denial"}
+    found = detect(item("No, a pigeon didn't soil the minister's suit"), [report, debunk])
+    assert [(c.kind, c.earlier) for c in found] == [("denial", report)]
+    assert "restates" in found[0].evidence
+    assert kinds(item("No, a pigeon didn't soil the minister's suit"), report) == set()
+
+
+def test_sharing_only_names_is_enough_when_there_are_many_of_them() -> None:
+    debunk = item("That photo of Angela Merkel and Barack Obama in the Berlin zoo is a hoax")
+    assert kinds(item("Angela Merkel and Barack Obama visit the Berlin zoo"), debunk) == {"reversal"}
+    assert kinds(item("Angela Merkel visits a school in Berlin"), debunk) == set()

@@ -19,10 +19,28 @@ figures, so that comparing a new item against N earlier ones costs N set interse
 
 A denial only counts when it targets an event the earlier item asserted: the denied word ("evacuating")
 must meet the earlier item's word for the same event ("evacuating", "evacuation") after stemming, which is
-what keeps "Tehran denies any role in the offensive" from contradicting an evacuation story.
+what keeps "Tehran denies any role in the offensive" from contradicting an evacuation story. The event of a
+denial is its verb, not the first noun: "No, state TV didn't blur her face" denies a blurring, so it does not
+contradict a report about her hair; "Kurds deny she was in Kobane" denies a place, not the capture; "denies
+ISIS claims that they beheaded her" denies the beheading. A negated predicate ("Managua blast not a
+meteorite", "X isn't Y's father") must be said of the same subject; "X isn't real" denies X itself.
+
+Cues, besides denial verbs and debunk words: question headlines answered with a dismissal ("X? Good one"),
+"setting the record straight", "fell for a hoax", "made it all up", "staged the video", "if only X",
+"people actually believed X", "despite reports of X", "no evidence of X", "X never happened", "don't believe
+the X rumours". Not cues: purpose clauses ("so he won't turn into a werewolf"), instructions and conditions,
+the reader addressed ("you won't believe"), idioms ("no wonder", "not the first"), "refuses to confirm or
+deny", "real or hoax?", "insists it was not a hoax" (which affirms).
+
+A restatement carries a contradiction: a report restating one that a denial of the story contradicted
+reverses that denial, and a denial restating an earlier denial contradicts what that one contradicted, even
+in other words than the denial's ("to ban gender-mixing seating" restates "plans gender segregation on
+flights", which "denies plan to separate men and women" denied).
 
 Titles carry the stance; summaries are used only to widen what an earlier item asserted, never for cues,
-because a summary of a confirmation often quotes the denial and the other way round.
+because a summary of a confirmation often quotes the denial and the other way round. An item that only
+relays a report ("reportedly", "feared", "may", a question, "officials say") asserts nothing; an item saying
+what its subject claims ("priest claims he saw God") reports that claim as the story.
 """
 
 from __future__ import annotations
@@ -32,9 +50,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from bot.monitor.terms import STOP_WORDS, stem, tokenize
+from bot.monitor.terms import NEWS_FURNITURE, STOP_WORDS, stem, tokenize
 
 
 class ItemText(Protocol):
@@ -65,6 +83,17 @@ class ContradictionSettings:
     # A later report asserting, unhedged, what an earlier report of its story called a hoax needs fewer shared
     # words: the clusterer already put both in one story, and the hoax call covered the whole report.
     reversal_min_shared: int = 1
+    # Shared words that are all names (in a sentence-case title) say "same people", not "same event", unless there
+    # are this many of them: two full names and a place are a restatement.
+    names_only_min_shared: int = 4
+    # A later report that does not name the denied event asserts it all the same when it restates at least this
+    # share of the denial's words (and two of them, not names).
+    restated_share: float = 0.5
+    # A later report restates an earlier one when they share this many words, and this share of the shorter's;
+    # restating a report that a denial contradicted reverses the denial, scored by this factor.
+    restate_min: int = 3
+    restate_overlap: float = 0.5
+    restated_factor: float = 0.8
     # Two figures for the same thing conflict when one is at least this many times the other.
     figure_ratio: float = 1.5
     # Score factor when the earlier item only reported the event with hedging ("reportedly").
@@ -104,10 +133,12 @@ _DEBUNK_WORDS = _words("""
     fabricating fabricate bogus untrue myth myths rubbish nonsense baseless unfounded groundless bullshit
     debunk debunks debunked debunking fiction fictional phony phoney sham spoof spoofed satire satirical
     doctored photoshopped misleading erroneous inaccurate incorrect mistaken wrongly retracts retracted
-    retract retraction lie lies staged hogwash exaggerated overblown overstated
+    retract retraction lie lies hogwash exaggerated overblown overstated duped fooled parody parodies
+    misreported misquoted misinterpreted mistranslated misidentified misattributed unsubstantiated dubious
+    implausible fictitious concocted
     """)
 # Dismissive only when aimed at a report: "calls selfie claims crazy", not "crazy video".
-_DISMISSIVE = _words("absurd ridiculous crazy laughable preposterous silly ludicrous")
+_DISMISSIVE = _words("absurd ridiculous crazy laughable preposterous silly ludicrous wrong")
 # Weaker: the outlet doubts the claim rather than refutes it.
 _DOUBT_WORDS = _words("doubt doubts doubted doubtful skeptical sceptical unlikely questions")
 # Of those, the adjectives doubt a claim only when predicative ("merger unlikely", "unlikely to happen"); before
@@ -117,13 +148,16 @@ _DOUBT_ADJECTIVES = _words("doubtful skeptical sceptical unlikely")
 _DENIAL_VERBS = _words("""
     deny denies denied denying denial denials refute refutes refuted refuting rubbishes rubbished
     quash quashes quashed dispel dispels dispelled scotch scotches scotched disavow disavows disavowed
+    rebut rebuts rebutted backtrack backtracks backtracked
     """)
 # Verbs that deny only when their object is a report ("rejects claims", "dismissed reports", "kills rumor").
 _REPORT_DENIAL_VERBS = _words("""
     reject rejects rejected rejecting dismiss dismisses dismissed dismissing rebuff rebuffs rebuffed dispute
     disputes disputed disputing shoot shoots shot knock knocks knocked kill kills killed slam slams slammed
     contradict contradicts contradicted counter counters countered mock mocks mocked mocking ridicule ridicules
-    ridiculed laugh laughs laughed
+    ridiculed laugh laughs laughed pull pulls pulled withdraw withdraws withdrew withdrawn blast blasts blasted
+    brush brushes brushed shrug shrugs shrugged downplay downplays downplayed squash squashes squashed nix nixes
+    nixed correct corrects corrected contest contests contested challenge challenges challenged
     """)
 # Nouns that stand for "what was reported"; they are never the event itself.
 _REPORT_NOUNS = _words("""
@@ -140,12 +174,19 @@ _NEGATORS = _words("""
     """)
 # After a negator these make it something other than the negation of an event ("not yet", "no doubt").
 # "Isn't sure how", "not clear whether": uncertainty about something else, not the event denied.
-_NEGATION_BLOCKERS = _words("yet only just matter doubt longer less more sooner sure certain clear aware")
+# Idioms too: "no wonder", "no stranger to", "no secret", "make no mistake", "no joke", "no end in sight", and
+# the hedges and intensifiers of praise: "not the first", "not alone", "not bad", "not your average", "not all",
+# "not that different", "not too late", "not quite".
+_NEGATION_BLOCKERS = _words("""
+    yet only just matter doubt longer less more sooner sure certain clear aware wonder stranger secret mistake joke
+    end problem idea surprise first alone bad kidding your afraid all everyone everything always quite that so too way
+    very necessarily exactly
+    """)
 _HEDGES = _words("""
     reportedly allegedly alleged apparently appears appear seemingly possibly purportedly purported supposedly
-    rumored rumoured unconfirmed unverified claims claim claimed claiming may might could believed suspected
+    rumored rumoured unconfirmed unverified may might could believed suspected
     rumor rumors rumour rumours speculation allegation allegations
-    sources source maybe perhaps probably likely
+    sources source maybe perhaps probably likely probable possible feared presumed
     """)
 # Who a claim is attributed to: an item that only relays what one of these says ("Congressman: ten fighters
 # caught", "Lawmaker says...", "... - police") reports the claim without asserting it, as "reportedly" does.
@@ -176,6 +217,7 @@ _WORD_NUMBERS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
     "hundred": 100, "dozen": 12,
 }  # fmt: skip
+_FIGURE_WORDS = frozenset(_WORD_NUMBERS) | {"no", "nobody", "none"}
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9}
 _APPROX = _words("least more over nearly about around almost some roughly approximately up than")
 _RISING = _words("climbs climb rises rise risen rose jumps jump soars soar reaches reach hits mounts")
@@ -200,23 +242,40 @@ _IRREGULAR = {
     "left": "leave", "ran": "run", "drove": "drive", "driven": "drive", "ate": "eat", "eaten": "eat",
     "grew": "grow", "grown": "grow", "knew": "know", "known": "know", "threw": "throw", "thrown": "throw",
     "told": "tell", "sought": "seek", "taught": "teach", "spent": "spend", "lent": "lend", "bit": "bite",
-    "bitten": "bite", "alive": "live", "lives": "live", "life": "live",
+    "bitten": "bite", "alive": "live", "lives": "live", "life": "live", "sale": "sell", "sales": "sell",
     # A killing is a death: "airstrike kills ISIS leader" asserts what "ISIS leader not dead" denies.
-    "kill": "die", "kills": "die", "killed": "die", "killing": "die", "slain": "die",
+    "kill": "die", "kills": "die", "killed": "die", "killing": "die", "slain": "die", "mortality": "die",
 }  # fmt: skip
+
+# Words that name one event or one relation the same way, for the commonest news events: "kidnapped" reports
+# the capture that "captured" does; "mom" is a mother.
+_SYNONYM_GROUPS = {
+    "capture": "capture captures captured capturing kidnap kidnaps kidnapped kidnapping abduct abducts abducted "
+               "abducting abduction",
+    "separate": "segregate segregates segregated segregating segregation",
+    "buy": "buy buys buying acquire acquires acquired acquiring acquisition purchase purchases purchased "
+           "purchasing",
+    "ban": "prohibit prohibits prohibited prohibiting prohibition outlaw outlaws outlawed",
+    "mother": "mom moms mum mums mommy mother mothers",
+    "father": "dad dads daddy father fathers",
+    "child": "kid kids child children",
+}  # fmt: skip
+_SYNONYMS = {word: base for base, words in _SYNONYM_GROUPS.items() for word in words.split()}
 
 # Opposite states: concept -> (words of the first state, words of the second state, natural direction).
 # The natural direction is the order in which the states follow each other as a story develops
 # (closed, then reopened): a later item moving along it is a development, not a contradiction.
 _STATES: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
     "open": (_words("closed close closes shut shuts remains remain suspended"),
-             _words("reopen reopens reopened reopening open opens opened resume resumes resumed"), True),
+             _words("reopen reopens reopened reopening open opens opened resume resumes resumed stay stays staying "
+                    "sticking sticks stick"), True),
     "freedom": (_words("held hostage captive detained detention custody jailed imprisoned"),
                 _words("released release releases freed free frees"), True),
     "found": (_words("missing disappeared vanished"),
               _words("found located rescued recovered"), True),
-    "alive": (_words("alive survived survives survivor survive living"),
-              _words("dead die dies died killed death behead beheaded beheads beheading executed"), True),
+    "alive": (_words("alive survived survives survivor survive living safe"),
+              _words("dead die dies died killed death behead beheaded beheads beheading executed pass passes "
+                     "passed passing"), True),
     "attend": (_words("attend attends attending travel travels travelling traveling visit visits"),
                _words("skip skips skipping boycott boycotts boycotting cancels cancelled canceled"),
                False),
@@ -229,6 +288,7 @@ _STATES: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
 # "Still held", "remains closed": the earlier state persists, so moving back to it is no development.
 _PERSIST = _words("still remains remain remained continues continue yet")
 
+_BREAK = "zqxsegmentbreakzqx"  # a word no headline holds
 _SEGMENT = re.compile(r"[:;!?|…]+|\s[-–—]+\s|(?<=[a-z0-9)])\.(?=\s|$)|,(?!\d)")
 _DOUBLE = re.compile(r"([bdfgklmnprtvz])\1$")
 _NUMBER_WITH_SCALE = re.compile(r"(\d[\d,.]*)(?:k|m|mn|bn|b|s|st|nd|rd|th)?")
@@ -248,7 +308,9 @@ def event_key(word: str) -> str:
     `terms.stem` handles inflection; this adds irregular verbs and the usual nominalisations, and undoubles
     a final consonant on every form so that "kill" and "killed" meet.
     """
-    base = _IRREGULAR.get(word, word)
+    if word in _WORD_NUMBERS:
+        return str(_WORD_NUMBERS[word])  # "two" and "2" name the same figure
+    base = _IRREGULAR.get(word) or _SYNONYMS.get(word, word)
     if base.isalpha() and len(base) > 6:
         for suffix, replacement in _NOMINAL_SUFFIXES:
             if base.endswith(suffix):
@@ -264,6 +326,12 @@ def event_key(word: str) -> str:
         key = key[:-2]
     if key.endswith("en") and len(key) > 6:  # threaten -> threat, strengthen -> strength
         key = key[:-2]
+    if key.endswith(("ller", "sser")) and len(key) > 6:  # agent nouns: catcaller -> catcall, harasser -> harass
+        key = key[:-2]
+    if key.endswith("ic") and len(key) > 6:  # robotic -> robot, Islamic -> Islam
+        key = key[:-2]
+    elif key.endswith("an") and len(key) >= 5 and not key.endswith("man"):  # Nicaraguan -> Nicaragua
+        key = key[:-1]
     return _DOUBLE.sub(r"\1", key)
 
 
@@ -284,6 +352,10 @@ class Claim:
     targets: frozenset[str]  # event keys of everything the denial covers
     subject: frozenset[str]  # event keys before the cue (who denies, or whose event is negated)
     strength: float
+    # A negated predicate ("Managua blast not a meteorite", "Jackson isn't Bruno Mars' dad"): `targets` are the
+    # predicate's words, and the other item must say them of the same `subject`.
+    predicate: bool = False
+    events: frozenset[str] = frozenset()  # the predicate's verbs ("the hero who tackled a gay basher")
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +376,26 @@ class Figure:
     phrase: str
 
 
+class _Phrases:
+    """Event key -> the words naming it in the title ("begins evacuating"), for evidence. Built on first use:
+    most items never need evidence."""
+
+    __slots__ = ("_map", "_tokens")
+
+    def __init__(self, tokens: list[str]) -> None:
+        self._tokens = tokens
+        self._map: dict[str, str] | None = None
+
+    def get(self, key: str, default: str = "") -> str:
+        if self._map is None:
+            found: dict[str, str] = {}
+            for k, t in enumerate(self._tokens):
+                if t not in STOP_WORDS:
+                    found.setdefault(event_key(t), _phrase(self._tokens, k))
+            self._map = found
+        return self._map.get(key, default)
+
+
 @dataclass(frozen=True, slots=True)
 class TextAnalysis:
     """What the detector needs of one title and summary, independent of the item's identity."""
@@ -311,12 +403,18 @@ class TextAnalysis:
     keys: frozenset[str]  # event keys of all content words of the title
     negated: frozenset[str]  # keys right after a negator, idioms included ("hands up, don't shoot")
     asserted: frozenset[str]  # keys the item asserts: outside denial scopes, plus the summary's words
-    phrases: dict[str, str] = field(hash=False, compare=False)  # key -> "begins evacuating", for evidence
+    phrases: _Phrases = field(hash=False, compare=False)  # key -> "begins evacuating", for evidence
     claims: tuple[Claim, ...] = ()
     hedged: bool = False
     states: tuple[State, ...] = ()
     figures: tuple[Figure, ...] = ()
-    names: frozenset[str] = frozenset()  # keys of the names in a sentence-case title ("Vladimir Putin")
+    title: str = field(default="", compare=False)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Keys of the names in a sentence-case title ("Vladimir Putin"); only needed, and so only worked out,
+        when a denial is compared."""
+        return _names(self.title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,20 +431,35 @@ class _Segment:
 
 
 def _segments(title: str) -> list[_Segment]:
-    out: list[_Segment] = []
+    # One `tokenize` call for the whole title, the segments kept apart by a marker word (a third of the cost of
+    # tokenising each segment on its own, with the same tokens).
+    pieces: list[str] = []
+    marks: list[tuple[bool, bool]] = []  # (question, after a comma) of each piece
     pos = 0
     comma = False
     for match in _SEGMENT.finditer(title + "|"):
-        tokens = tokenize(title[pos : match.start()])
-        if tokens:
-            out.append(_Segment(tokens, "?" in match.group(), comma))
+        pieces.append(title[pos : match.start()])
+        marks.append(("?" in match.group(), comma))
         comma = match.group() == ","
         pos = match.end()
+    out: list[_Segment] = []
+    current: list[str] = []
+    k = 0
+    for tok in tokenize(f" {_BREAK} ".join(pieces) + f" {_BREAK}"):
+        if tok != _BREAK:
+            current.append(tok)
+            continue
+        if current:
+            out.append(_Segment(current, *marks[k]))
+            current = []
+        k += 1
     return out
 
 
 # Contractions `tokenize` joins into one word ("you're" -> "youre"); function words all the same.
-_CONTRACTIONS = _words("youre theyre were im ive id hes shes thats theres whats lets weve youve")
+_CONTRACTIONS = _words(
+    "youre theyre were im ive id hes shes thats theres whats lets weve youve youll theyll itll youd theyd"
+)
 
 
 def _content(tokens: Iterable[str]) -> list[str]:
@@ -368,6 +481,10 @@ def _skippable(token: str) -> bool:
     )  # fmt: skip
 
 
+_CLAUSE_AUX = _words("is are was were has have had will would")
+_CLAIM_LINKS = _words("that of about he she it they")
+
+
 def _head_of(scope: list[str]) -> tuple[str | None, int]:
     """The event a denial scope is about, and its index: the verb of the first chunk ("it is evacuating
     diplomats", "claims ISIS infiltrating border"), else the head noun of the first noun phrase ("Las Vegas
@@ -375,7 +492,9 @@ def _head_of(scope: list[str]) -> tuple[str | None, int]:
     i = 0
     object_follows = False  # after "taking", "making": the event is named by the object noun
     while i < len(scope) and _skippable(scope[i]):
-        object_follows = object_follows or scope[i] in _LIGHT_VERBS
+        # "taking a selfie" names its event by the object; "have beheaded" is an auxiliary and a participle.
+        nxt = scope[i + 1] if i + 1 < len(scope) else ""
+        object_follows = object_follows or (scope[i] in _LIGHT_VERBS and not (scope[i] in _AUX and _verb_like(nxt)))
         i += 1
     if i >= len(scope):
         return None, -1
@@ -386,6 +505,13 @@ def _head_of(scope: list[str]) -> tuple[str | None, int]:
         j += 1
     chunk = range(i, j + 1)
     reports = [k for k in chunk if scope[k] in _REPORT_NOUNS or scope[k] in _MEDIA_NOUNS]
+    if reports and reports[0] == j and j + 2 < len(scope) and scope[j + 1] in _CLAIM_LINKS:
+        # "ISIS claims that they beheaded her", "ISIS claims it kidnapped her": the event is what the claim
+        # says, not who claims it.
+        start = j + 2 if scope[j + 1] in ("that", "of", "about") else j + 1
+        head, at = _head_of(scope[start:])
+        if head is not None:
+            return head, at + start
     if reports and reports[0] < j and reports[0] - i <= 2:
         # "congressman's claim ISIS infiltrating border": what follows the report noun is the event.
         chunk = range(reports[0] + 1, j + 1)
@@ -396,6 +522,12 @@ def _head_of(scope: list[str]) -> tuple[str | None, int]:
         for k in chunk:
             if _verb_like(scope[k]) and scope[k] not in _LIGHT_VERBS:
                 return scope[k], k
+        if j + 2 < len(scope) and scope[j + 1] in _CLAUSE_AUX:
+            # "deny Gill Rosenberg was in Kobane": a name before "was" is the clause's subject; its predicate
+            # is the event denied.
+            head, at = _head_of(scope[j + 2 :])
+            if head is not None:
+                return head, at + j + 2
     k = chunk[-1]
     while k > chunk[0] and (scope[k] in _REPORT_NOUNS or scope[k] in _MEDIA_NOUNS):
         k -= 1
@@ -403,10 +535,14 @@ def _head_of(scope: list[str]) -> tuple[str | None, int]:
 
 
 def _keys(tokens: Iterable[str]) -> frozenset[str]:
-    return frozenset(
-        event_key(t) for t in _content(tokens) if t not in _DEBUNK_WORDS and t not in _REPORT_NOUNS
-        and t not in _MEDIA_NOUNS and t not in _DENIAL_VERBS and t not in _HEDGES
-    )  # fmt: skip
+    return frozenset([event_key(t) for t in tokens if t not in _NOT_KEYS])
+
+
+# Words that never name an event: function words, negators, and the words of denying, reporting and hedging.
+_NOT_KEYS = (
+    STOP_WORDS | _NEGATORS | _CONTRACTIONS | _DEBUNK_WORDS | _REPORT_NOUNS | _MEDIA_NOUNS | _DENIAL_VERBS
+    | _HEDGES | _AUX | NEWS_FURNITURE
+)  # fmt: skip
 
 
 def _negated(tokens: list[str], i: int, window: int = 3) -> bool:
@@ -415,7 +551,7 @@ def _negated(tokens: list[str], i: int, window: int = 3) -> bool:
 
 # After a negator, these make it an idiom rather than the negation of the story's event.
 _NOT_AN_EVENT = _words("""
-    say says comment comments confirm confirms know knows disclose reveal discuss elaborate idea
+    say says comment comments confirm confirms know knows disclose reveal discuss elaborate idea guess believe
     """)
 _SPEECH = _words("say said says tell told tells call called calls")
 _DO_NEGATORS = _words("didnt doesnt dont wont cant cannot couldnt wouldnt shouldnt hasnt havent hadnt never")
@@ -425,12 +561,18 @@ _COPULAS = _words("is are was were be been")
 _CONTINUE_VERBS = _words("stop stops end ends halt halts cease ceases quit quits")
 
 
+_ARTICLES = _words("a an the")
+_EXISTENCE = _words("happen happens happened exist exists existed occur occurs occurred")
+
+
 def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
     tokens = seg.tokens
     tok = tokens[i]
     after = tokens[i + 1 :]
-    if after and after[0] in _NEGATION_BLOCKERS:
-        return None  # "not yet allowed home" is a development; "no doubt" affirms
+    if after and (
+        after[0] in _NEGATION_BLOCKERS or (after[0] in _ARTICLES and after[1:2] and after[1] in _NEGATION_BLOCKERS)
+    ):
+        return None  # "not yet allowed home" is a development; "no doubt" affirms; "not the first time"
     if i == 0 and tok in ("dont", "never") and not seg.question:
         return None  # imperative: "Don't shoot", "Never forget"
     if i == 0 and tok == "not" and seg.after_comma:
@@ -451,6 +593,14 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
         rest[:1] and rest[0] in _CONTINUE_VERBS and len(rest) > 1 and rest[1].endswith("ing")
     ):  # fmt: skip
         return None  # "won't say", "won't stop confronting"
+    if rest[:1] and (rest[0] in _EXISTENCE or rest[:2] in (["take", "place"], ["took", "place"])):
+        # "The attack never happened", "no such law exists": the whole subject is denied, not a verb.
+        targets = _keys(tokens[:i]) or _keys(rest[1:])
+        return Claim("denial", f"{tok} {rest[0]}", None, targets, frozenset(), strength) if targets else None
+    if did and after[:1] in (["be"], ["been"]):
+        return _predicate_claim(tokens, i, after, strength)  # "won't be the digital doctor it could have been"
+    if did and rest and rest[0] in STOP_WORDS:
+        return None  # "... but won't when it ships": the verb is elided, and what it negates is unclear
     if did and rest and rest[0] not in _LIGHT_VERBS:
         # After "did not", "won't", "has not" comes the verb itself: "did not personally fly airstrikes".
         k = after.index(rest[0])
@@ -458,13 +608,34 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
                      strength)  # fmt: skip
     claim = _scoped_claim("negation", tokens, after, i + 1, i, strength, window=5)
     predicative = tok in ("isnt", "wasnt", "arent", "werent", "aint") or (
-        tok == "not" and i > 0 and (tokens[i - 1] in _COPULAS or tokens[i - 1] not in STOP_WORDS)
+        tok == "not"
+        and i > 0
+        and (tokens[i - 1] in _COPULAS or tokens[i - 1] not in STOP_WORDS)
+        and after[:1] != ["to"]  # "reasons not to give up", "X not to attend": an infinitive follows
     )
-    if claim is not None and predicative and not _verb_like(rest[0] if rest else ""):
-        # "Paul Rudd is not the hero who...", "NHL expansion not imminent": what is denied is the whole
-        # statement about the subject, not the word after "not".
-        return replace(claim, head=None, targets=_keys(tokens), subject=frozenset())
+    verb = next((t for t in rest if t != "to"), "")  # "isn't going to be selling": the verb is "selling"
+    if claim is not None and predicative and not _verb_like(verb):
+        return _predicate_claim(tokens, i, after, strength)
     return claim
+
+
+# "X isn't real", "X is not true", "X is not what it seems": the subject itself is denied.
+_REALITY = _words("real true genuine authentic legit legitimate accurate correct")
+
+
+def _predicate_claim(tokens: list[str], i: int, after: list[str], strength: float) -> Claim | None:
+    """A negated predicate: "NHL expansion not imminent", "Paul Rudd is not the hero who...". What is denied is
+    the predicate said of the subject, not the word after "not" alone; "X isn't real" denies X itself."""
+    subject = _keys(tokens[:i])
+    content = [t for t in after if t not in _AUX and t not in STOP_WORDS]
+    if (content[:1] and content[0] in _REALITY) or after[:3] == ["what", "it", "seems"]:
+        return Claim("negation", f"{tokens[i]} {content[0] if content else 'what it seems'}", None, subject,
+                     frozenset(), strength) if subject else None  # fmt: skip
+    targets = _keys(after[:8])
+    if not targets:
+        return None
+    events = frozenset(event_key(t) for t in after[:8] if _verb_like(t) and t not in _NOT_KEYS)
+    return Claim("negation", f"{tokens[i]} {' '.join(content[:2])}", None, targets, subject, strength, True, events)
 
 
 def _attributive(tok: str, after: list[str]) -> bool:
@@ -489,12 +660,142 @@ _INSTRUCTED = _words("""
     """)
 
 
+_PREPOSITIONS = _words("with of for about by from without")
+# "Five reasons not to cancel", "how not to pay": advice, not an event that did not happen.
+_ADVICE = _words("reasons reason ways tips why how")
+_YOU = _words("you youll youre youve youd")
+_EVIDENCE = _words("evidence proof sign signs indication trace")
+# Replies that answer a question headline in the negative: "Batmobile stolen? Good one", "X? Think again".
+_REPLIES = (
+    ["good", "one"], ["nice", "try"], ["not", "quite"], ["not", "so", "fast"], ["think", "again"],
+    ["not", "really"], ["hardly"], ["nah"], ["no", "way"], ["dream", "on"], ["fat", "chance"], ["wrong"],
+    ["not", "likely"], ["not", "exactly"], ["guess", "again"],
+)  # fmt: skip
+_FALL = _words("fall falls fell falling")
+# "Fall for" a story or a picture is to be fooled by it; "fans fall for the new phone" is to like it.
+_FOOLING = (
+    _MEDIA_NOUNS
+    | _REPORT_NOUNS
+    | _DEBUNK_WORDS
+    | _words("prank pranks trick tricks scam scams joke jokes tweet tweets post posts meme memes site website april")
+)
+_PUT = _words("put puts putting lay lays laid laying")  # "rumor put to rest", "lays rumours to rest"
+_SPREAD = _words("sharing spreading believing")
+_MAKE = _words("make makes made making")
+_STAGE = _words("stage stages staged staging")
+_RECORD_STRAIGHT = (["the", "record", "straight"], ["record", "straight"])
+
+
+def _after_cue(tokens: list[str], flat_keys: frozenset[str]) -> frozenset[str]:
+    """What a cue refutes: the words that follow it ("on X", "about X"), or else the whole title."""
+    while tokens and tokens[0] in ("on", "about", "over", "for", "of", "that"):
+        tokens = tokens[1:]
+    return _keys(tokens) or flat_keys
+
+
+class _Cue(NamedTuple):
+    cue: str
+    targets: frozenset[str]
+    strength: float
+    head: str | None = None
+
+
+def _phrase_cue(
+    segments: list[_Segment], s: int, i: int, flat: list[str], offset: int, all_keys: frozenset[str]
+) -> _Cue | None:
+    """Phrases that refute a report without a denial verb: "If only X", "X? Good one", "setting the record
+    straight on X", "news sites fall for X", "investor made it all up", "did he stage the video?", "despite
+    reports of X". Returns the cue, what it refutes and how strongly."""
+    tokens = segments[s].tokens
+    tok = tokens[i]
+    before, after = tokens[:i], tokens[i + 1 :]
+    if s == 0 and i == 0 and tok == "if" and after[:1] == ["only"]:
+        return _Cue("if only", _keys(flat[2:]), 0.8)  # a wish: what follows did not happen
+    reply = i == 0 and any(tokens[: len(r)] == r for r in _REPLIES)
+    if reply and s > 0 and (segments[s - 1].question or any(tokens == r for r in _REPLIES)):
+        # A question answered with a dismissal, or a report followed by one ("X. Not so fast"): what came
+        # before is refuted.
+        return _Cue(" ".join(tokens[:3]), _keys(flat[:offset]), 0.85)
+    if reply and s == 0 and any(tokens == r for r in _REPLIES) and len(segments) > 1:
+        # "Not so fast: X", "Think again, X": what follows is refuted.
+        return _Cue(" ".join(tokens), _keys(flat[len(tokens) :]), 0.85)
+    if i == 0 and tok in ("dont", "do") and (after[:1] in (["believe"], ["buy"]) or after[:2] == ["fall", "for"]):
+        return _Cue(f"{tok} {after[0]}", _after_cue(after[1:], all_keys), 0.85)  # "Don't believe the X rumours"
+    if tok == "stop" and after[:1] and after[0] in _SPREAD:
+        return _Cue(f"stop {after[0]}", _after_cue(after[1:], all_keys), 0.85)  # "Stop sharing the X photo"
+    if tok == "cold" and after[:2] == ["water", "on"]:
+        return _Cue("cold water on", _after_cue(after[2:], all_keys), 0.75)  # "pours cold water on X reports"
+    if tok == "out" and after[:2] == ["of", "context"]:
+        return _Cue("out of context", all_keys, 0.8)  # "quote taken out of context"
+    if tok in ("walks", "walk", "walked") and after[:1] == ["back"]:
+        return _Cue(f"{tok} back", _after_cue(after[1:], all_keys), 0.8)  # "walks back claim that X"
+    if tok == "far" and after[:1] == ["fetched"]:
+        return _Cue("far fetched", all_keys, 0.75)
+    if tok in ("set", "sets", "setting") and any(after[: len(r)] == r for r in _RECORD_STRAIGHT):
+        rest = after[after.index("straight") + 1 :]
+        return _Cue("setting the record straight", _after_cue(rest, all_keys), 0.85)
+    if tok in ("believed", "believe", "believes") and before[-1:] in (["actually"], ["really"]) and after:
+        return _Cue(f"{before[-1]} {tok}", _after_cue(after, all_keys), 0.8)  # "people actually believed X"
+    if tok in _FALL and after[:1] == ["for"] and any(t in _FOOLING for t in after[1:6]):
+        return _Cue(f"{tok} for", _after_cue(after[1:], all_keys), 0.85)  # "news sites fall for bird video"
+    if tok in _MAKE and (
+        (after[:1] == ["up"] and after[1:2] not in (["of"], ["for"])) or after[:2] == ["it", "up"]
+        or after[:3] == ["it", "all", "up"]
+    ):  # fmt: skip
+        return _Cue(f"{tok} up", all_keys, 0.85)  # "investor made it all up", "quote was made up"
+    if tok in _STAGE and (
+        any(t in _MEDIA_NOUNS for t in after[:4])
+        or (tok == "staged" and (any(t in _MEDIA_NOUNS for t in before[-3:]) or not after or before[-1:] == ["was"]))
+    ):  # fmt: skip
+        return _Cue(_phrase(tokens, i), all_keys, 0.85)  # "did he stage the video?", "the photo was staged"
+    if (tok == "despite" or (tok == "contrary" and after[:1] == ["to"])) and any(t in _REPORT_NOUNS for t in after[:4]):
+        # "alive and well despite death rumours": the reports are refuted.
+        k = next(k for k, t in enumerate(after[:4]) if t in _REPORT_NOUNS)
+        cue = f"{tok} {' '.join(after[: k + 1])}"
+        if after[k + 1 : k + 2] in (["of"], ["that"]):
+            return _Cue(cue, _after_cue(after[k + 1 :], all_keys), 0.8)
+        modifier = _keys(after[:k])
+        # "despite kidnap reports", "despite death rumours": the word before the report noun is the event refuted.
+        head = event_key(after[k - 1]) if k > 0 and event_key(after[k - 1]) in modifier else None
+        return _Cue(cue, modifier or all_keys, 0.8, head)
+    return None
+
+
+# First words of the phrases `_phrase_cue` knows.
+_PHRASE_STARTS = frozenset(
+    {r[0] for r in _REPLIES} | _FALL | _MAKE | _STAGE
+    | _words("if set sets setting believed believe believes despite contrary dont do stop cold out walks walk "
+             "walked far")
+)  # fmt: skip
+
+
+# "So he won't", "so that it doesn't", "lest", "unless": a negation stating an aim or a condition, not an event.
+_PURPOSE_MARKS = _words("lest unless")
+
+
+def _purpose(before: list[str]) -> bool:
+    if any(t in _PURPOSE_MARKS for t in before[-3:]):
+        return True
+    # "so he won't", "so that it doesn't", "so they don't": "so" then a subject, then the negator.
+    return (before[-2:-1] == ["so"] and before[-1] in _PRONOUNS) or before[-3:-1] == ["so", "that"]
+
+
+# Every word at which `_find_claims` may find something; a title without any is skipped at once.
+_TRIGGERS = frozenset(
+    _DEBUNK_WORDS | _DISMISSIVE | _DOUBT_WORDS | _DENIAL_VERBS | _REPORT_DENIAL_VERBS | _NEGATORS | _PUT
+    | _PHRASE_STARTS | _words("too fun no nope")
+)  # fmt: skip
+
+
 def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
     """Denials and negations of a title, and whether it affirms a claim against a debunk ("no hoax",
     "denies hoax claims")."""
     claims: list[Claim] = []
+    interjections: list[Claim] = []  # "No, ..." opening a title
     affirmed = False
     flat = [t for seg in segments for t in seg.tokens]
+    if _TRIGGERS.isdisjoint(flat):
+        return claims, affirmed  # most headlines: nothing that could deny anything
     all_keys = _keys(flat)
     debunk_keys = {event_key(w) for w in _DEBUNK_WORDS}
     offset = 0
@@ -502,12 +803,22 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
         tokens = seg.tokens
         q = 0.85 if seg.question else 1.0
         for i, tok in enumerate(tokens):
+            if tok not in _TRIGGERS:
+                continue
             before = tokens[:i]
             after = tokens[i + 1 :]
             dismissive = tok in _DISMISSIVE and any(t in _REPORT_NOUNS for t in flat) and not _describes(after)
             doubt = tok in _DOUBT_WORDS and not _negated(tokens, i) and not _attributive(tok, after)
             doubt = doubt or (tok == "too" and any(after[: len(p) - 1] == p[1:] for p in _TOO_GOOD))
-            if tok in _DEBUNK_WORDS or dismissive or doubt:
+            if tok in _DEBUNK_WORDS and seg.question and ("or" in before[-2:] or after[:1] == ["or"]):
+                continue  # "Real or hoax?", "Fake or freak?": a question offering both answers
+            phrase = _phrase_cue(segments, s, i, flat, offset, all_keys) if tok in _PHRASE_STARTS else None
+            if phrase is not None:
+                if phrase.targets:
+                    claims.append(
+                        Claim("denial", phrase.cue, phrase.head, phrase.targets, frozenset(), phrase.strength * q)
+                    )
+            elif tok in _DEBUNK_WORDS or dismissive or doubt:
                 if tok in _DEBUNK_WORDS and (_negated(tokens, i) or any(t in _DENIAL_VERBS for t in before)):
                     affirmed = True  # "no hoax", "denies hoax claims": a debunk denied asserts the claim
                     continue
@@ -519,13 +830,19 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                         targets = _keys(flat[j + 2 : offset + i]) or all_keys
                         break
                 claims.append(Claim("denial", _phrase(tokens, i), None, targets, frozenset(), strength * q))
+            elif tok in _DENIAL_VERBS and before[-2:] in (["confirm", "or"], ["confirm", "nor"]):
+                continue  # "refuses to confirm or deny": neither
             elif tok in _DENIAL_VERBS or (
                 (tok in _REPORT_DENIAL_VERBS or (tok == "fun" and before[-1:] in (["makes"], ["make"], ["made"],
                                                                                    ["pokes"], ["poked"])))
                 and any(t in _REPORT_NOUNS for t in after[:4])
-            ) or (tok in ("put", "puts") and "rest" in after[:5]):  # fmt: skip
-                if tok in ("put", "puts"):
-                    scope, start = tokens[:i], 0  # "rumor put to rest": the rumor comes first
+            ) or (tok in _PUT and "rest" in after[:5]):  # fmt: skip
+                if tok in _PUT:
+                    # "Dawn of Justice stolen Batmobile rumor put to rest": the rumor, just before, is denied.
+                    start = i
+                    while start > 0 and tokens[start - 1] not in STOP_WORDS:
+                        start -= 1
+                    scope = tokens[start:i]
                 else:
                     scope, start = after, i + 1
                 if any(t in _DEBUNK_WORDS for t in scope[:6]):
@@ -543,7 +860,11 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                     rest = [t for seg2 in segments[:s] for t in seg2.tokens]
                 targets = _keys(rest)
                 if targets:
-                    claims.append(Claim("denial", " ".join([tok, *rest[:3]]), None, targets, frozenset(), 0.9))
+                    claim = Claim("denial", " ".join([tok, *rest[:3]]), None, targets, frozenset(), 0.9)
+                    if s == 0:
+                        interjections.append(claim)
+                    else:
+                        claims.append(claim)
             elif (
                 tok in ("no", "nope")
                 and i == 0
@@ -556,14 +877,36 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                 if targets:
                     claims.append(Claim("denial", " ".join(tokens[:4]), None, targets, frozenset(), 0.85))
             elif tok in ("not", "no") and after[:1] == ["true"]:
-                # "not true" refutes the preceding report, like a debunk word.
+                # "not true" refutes the preceding report, like a debunk word; "report of X not true" refutes X.
                 targets = _keys(flat[: offset + i]) or all_keys
+                for j in range(offset + i - 2, -1, -1):
+                    if flat[j] in _REPORT_NOUNS and flat[j + 1] in ("of", "that", "about"):
+                        targets = _keys(flat[j + 2 : offset + i]) or targets
+                        break
                 claims.append(Claim("denial", "not true", None, targets, frozenset(), 0.9 * q))
             elif tok in _NEGATORS:
                 if any(t in _CONDITIONALS for t in before) or (
-                    tok == "not" and after[:1] == ["to"] and before[-1:] and before[-1] in _INSTRUCTED
+                    tok == "not" and after[:1] == ["to"] and before[-1:] and before[-1] in _INSTRUCTED | _ADVICE
                 ):
-                    continue  # "won't say if the family was not paid", "told not to pay": nothing negated
+                    continue  # "won't say if the family was not paid", "told not to pay", "reasons not to go"
+                if _purpose(before):
+                    continue  # "adopts a boy so he won't turn into a werewolf": the aim, not an event denied
+                if (before[-1:] and before[-1] in _YOU) or before[-2:-1] == ["you"]:
+                    continue  # "you won't believe", "the app you don't use": addressed to the reader
+                if tok == "not" and before[-1:] and before[-1] in _PREPOSITIONS:
+                    continue  # "fed up with not having a girlfriend": a gerund, not an event denied
+                evidence = [k for k, t in enumerate(after[:3]) if t in _EVIDENCE]
+                if tok == "no" and evidence:
+                    # "No evidence of X", "no sign that X": doubts X; "no sign in Cuba" names nothing.
+                    k = evidence[0]
+                    if after[k + 1 : k + 2] in (["of"], ["that"], ["for"]):
+                        claim = _scoped_claim("denial", tokens, after[k + 2 :], i + k + 3, i, 0.75 * q)
+                        if claim is not None:
+                            claims.append(replace(claim, cue=" ".join(tokens[i : i + k + 2])))
+                    continue
+                if any(t in _DEBUNK_WORDS for t in [t for t in after if t not in _AUX][:2]):
+                    affirmed = True  # "insists it was not a hoax"
+                    continue
                 claim = _negation_claim(seg, i, 0.8 * q)
                 if claim is None:
                     continue
@@ -572,6 +915,10 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                     continue
                 claims.append(claim)
         offset += len(tokens)
+    if interjections and not any(c.kind == "negation" and c.head is not None for c in claims):
+        # "No, X did Y" denies X doing Y. When the rest negates a verb itself ("No, Saudi TV didn't blur her
+        # face"), that verb is the event denied, and the "No" only stresses it; otherwise the whole rest is.
+        claims = interjections + claims
     return claims, affirmed
 
 
@@ -602,17 +949,29 @@ _PUBLISHED = _words("statement footage images image details data results names f
                        "trailer plans plan report video videos photo photos pictures")  # fmt: skip
 
 
+_STAYING = _words("stay stays staying sticking sticks stick")
+_SAFE_SUBJECTS = _words("is are was were im hes shes theyre were safe alive")
+
+
+# word -> the concepts it is a state of, and which state.
+_STATE_WORDS: dict[str, list[tuple[str, bool]]] = {}
+for _concept, (_first, _second, _) in _STATES.items():
+    for _word in _first | _second:
+        _STATE_WORDS.setdefault(_word, []).append((_concept, _word in _second))
+
+
 def _find_states(tokens: list[str]) -> list[State]:
     out: list[State] = []
+    if _STATE_WORDS.keys().isdisjoint(tokens):
+        return out
     for i, tok in enumerate(tokens):
-        for concept, (first, second, _) in _STATES.items():
-            which: bool | None = True if tok in second else False if tok in first else None
-            if which is None or not _is_state(concept, tokens, i):
+        for concept, which in _STATE_WORDS.get(tok, ()):
+            if not _is_state(concept, tokens, i):
                 continue
             negated = _negated(tokens, i, 2)
             if negated:
                 which = not which
-            persists = any(t in _PERSIST for t in tokens[max(0, i - 2) : i]) or negated
+            persists = any(t in _PERSIST for t in tokens[max(0, i - 2) : i]) or negated or tok in _STAYING
             out.append(State(concept, which, persists, " ".join(tokens[max(0, i - 2) : i + 1])))
     # A title holding both states of a concept tells the transition itself ("missing soldiers found").
     sides: dict[str, set[bool]] = {}
@@ -629,8 +988,16 @@ def _is_state(concept: str, tokens: list[str], i: int) -> bool:
         return (tok == "off" and prev in ("call", "calls", "called", "calling")) or (tok != "off" and nxt == "away")
     if concept == "open" and tok in ("remains", "remain"):
         return False  # only a marker of persistence; "remains closed" carries the state
+    if concept == "open" and tok in _STAYING:
+        # "the service is sticking around", "stays open", "here to stay": it never closed.
+        return nxt in ("around", "open") or (tok == "stay" and tokens[max(0, i - 2) : i] == ["here", "to"])
     if concept == "freedom" and (nxt in _PUBLISHED or tok in ("release", "releases", "free", "frees")):
         return tok == "free" and prev in ("set", "walks", "walk", "now", "is", "are", "was", "were")
+    if concept == "alive" and tok in ("pass", "passes", "passed", "passing"):
+        return nxt == "away"  # "passes away" is a death; "passes a law" is not
+    if concept == "alive" and tok == "safe":
+        # "she is safe", "I'm safe": a person reported well; "safe to eat", "a safe haven" are not.
+        return prev in _SAFE_SUBJECTS and nxt != "to"
     if concept == "alive" and tok == "alive" and prev.endswith(("ed", "en")):
         return False  # "buried alive", "eaten alive": manner, not survival
     if concept == "alive" and tok == "dead" and prev in ("the", "from"):
@@ -643,6 +1010,8 @@ def _is_state(concept: str, tokens: list[str], i: int) -> bool:
 
 def _find_figures(tokens: list[str]) -> list[Figure]:
     out: list[Figure] = []
+    if _FIGURE_WORDS.isdisjoint(tokens) and not any(t[:1].isdigit() for t in tokens):
+        return out
     for i, tok in enumerate(tokens):
         value: float | None = None
         if tok in ("no", "nobody", "none"):
@@ -680,6 +1049,13 @@ def _find_figures(tokens: list[str]) -> list[Figure]:
     return out
 
 
+_MEASURES = _words("""
+    foot feet ft inch inches meter meters metre metres m km kilometer kilometers kilometre kilometres mile miles
+    yard yards cm mm kg kilo kilos pound pounds lb lbs ton tons tonne tonnes second seconds minute minutes hour
+    hours day days week weeks month months year years
+    """)
+
+
 def _unit(following: list[str]) -> tuple[str | None, bool]:
     """What a number counts: a toll ("people killed" -> dead) or the next content word ("jobs")."""
     counted: str | None = None
@@ -694,6 +1070,11 @@ def _unit(following: list[str]) -> tuple[str | None, bool]:
                 counted = ""
                 continue
             counted = key
+            if t in _MEASURES:
+                # A measure says nothing until what it measures: "16-foot-deep crater" and "40-foot crater"
+                # give a depth and a width.
+                what = next((w for w in following[following.index(t) + 1 :] if w not in STOP_WORDS), "")
+                return f"{key}:{event_key(what)}" if what else key, False
             continue
         break
     return counted or None, False
@@ -720,6 +1101,7 @@ def _attributed(title: str, segments: list[_Segment]) -> bool:
 _RAW_WORD = re.compile(r"[^\W_][\w'’.-]*|[:–—]|\s-\s")
 
 
+@lru_cache(maxsize=8192)
 def _names(title: str) -> frozenset[str]:
     """Keys of the capitalised words inside a sentence-case title: who or where the story is about, which a
     debunk shares with every other report on the same person. In Title Case or capitals nothing can tell a
@@ -727,7 +1109,7 @@ def _names(title: str) -> frozenset[str]:
     words = _RAW_WORD.findall(title)
     if sum(w[:1].islower() and len(w) > 3 for w in words) < 2:
         return frozenset()
-    names: set[str] = set()
+    capitalised: list[str] = []
     after_break = True
     for k, w in enumerate(words):
         if not w[:1].isalnum():
@@ -737,9 +1119,17 @@ def _names(title: str) -> frozenset[str]:
         # Hyphenated compounds ("Three-Headed") describe; they are not names.
         nxt = words[k + 1] if k + 1 < len(words) else ""
         if w[:1].isupper() and "-" not in w and (not after_break or (nxt[:1].isupper() and "-" not in nxt)):
-            names.update(event_key(t) for t in tokenize(w))
+            capitalised.append(w)
         after_break = False
-    return frozenset(names)
+    return frozenset(event_key(t) for t in tokenize(" ".join(capitalised))) if capitalised else frozenset()
+
+
+_PASS = _words("pass passes passed passing")
+
+
+def _idioms(tokens: list[str]) -> frozenset[str]:
+    """Events named by more than one word: "passes away" is a death."""
+    return frozenset("die" for k, t in enumerate(tokens) if t in _PASS and tokens[k + 1 : k + 2] == ["away"])
 
 
 @lru_cache(maxsize=8192)
@@ -752,25 +1142,25 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     if hedge_words:
         claims = [replace(c, strength=c.strength * 0.9) for c in claims]
     keys = _keys(flat)
+    if "away" in flat and any(t in _PASS for t in flat):
+        keys |= _idioms(flat)
     # A title that denies anything asserts nothing: its other words name what it denies, or who denies.
     asserted = frozenset() if claims else keys
     if summary and not claims:
         first_sentence = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
         asserted |= _keys(tokenize(first_sentence))
-    phrases: dict[str, str] = {}
-    for k, t in enumerate(flat):
-        if t in STOP_WORDS:
-            continue
-        phrases.setdefault(event_key(t), _phrase(flat, k))
+    phrases = _Phrases(flat)
     hedged = (hedge_words or _attributed(title, segments)) and not affirmed and not claims
     states = [st for seg in segments for st in _find_states(seg.tokens)]
     figures = [f for seg in segments for f in _find_figures(seg.tokens)]
     negated = frozenset(
-        event_key(t) for seg in segments for k, t in enumerate(seg.tokens) if _negated(seg.tokens, k, 2)
+        event_key(t)
+        for seg in segments
+        for k, n in enumerate(seg.tokens)
+        if n in _NEGATORS
+        for t in seg.tokens[k + 1 : k + 3]
     )
-    return TextAnalysis(
-        keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), _names(title)
-    )
+    return TextAnalysis(keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), title)
 
 
 def analyze(item: ItemText) -> Analysis:
@@ -788,30 +1178,52 @@ def _targets_met(
     settings: ContradictionSettings,
     names: frozenset[str] = frozenset(),
     min_shared: int | None = None,
+    restated: bool = False,
 ) -> frozenset[str] | None:
     """The claim's event words the other item has, when they are enough to say it is the same event.
 
     A denial of a whole report ("X is a hoax") must share more than names with the other item: "Putin gives
     a speech" is not what "the video of a bird pooping on Vladimir Putin is a hoax" denies."""
     shared = claim.targets & other
+    if claim.predicate:
+        # Most of the predicate, said of the same subject: "Managua blast not a meteorite" against "meteorite
+        # strikes Managua", not against "meteorite strikes Lima".
+        if (claim.subject and not claim.subject & other) or (
+            len(shared) * 2 < len(claim.targets) and not shared & claim.events
+        ):
+            return None
+        return shared if shared - names else None
     if claim.kind == "negation" and claim.subject and not claim.subject & other and len(shared) < 2:
         # Someone else's event: "the minister has not resigned" vs "the governor resigns". A denial's subject
         # is who denies ("Pentagon denies it killed ISIS chief"), whom the report it denies seldom names.
         return None
     if claim.head is not None:
-        if claim.head not in other:
-            return None
-        return shared | {claim.head}
+        if claim.head in other:
+            return shared | {claim.head}
+        if restated and len(shared - names) >= 2 and len(shared) >= settings.restated_share * len(claim.targets):
+            # Most of what was denied, in other words: "plans to keep men and women apart" after "denies plan
+            # to separate men and women on flights".
+            return shared
+        return None
     smaller = min(len(claim.targets), len(other)) or 1
     needed = settings.min_shared if min_shared is None else min_shared
-    if len(shared) >= needed and len(shared) / smaller >= settings.min_overlap and shared - names:
+    if (
+        len(shared) >= needed
+        and len(shared) / smaller >= settings.min_overlap
+        and (shared - names or len(shared) >= settings.names_only_min_shared)
+    ):
         return shared
     return None
 
 
-def _event_name(keys: frozenset[str], head: str | None, phrases: dict[str, str]) -> str:
-    key = head if head is not None else max(sorted(keys), key=len)
-    return phrases.get(key, key).split()[-1]
+def _event_name(keys: frozenset[str], head: str | None, phrases: _Phrases, names: frozenset[str] = frozenset()) -> str:
+    """The word to name the event by: the denial's head, else the shared word most like an event (a verb rather
+    than a name, then the longest)."""
+    if head is not None:
+        return phrases.get(head, head).split()[-1]
+    words = {key: phrases.get(key, key).split()[-1] for key in keys}
+    key = max(sorted(keys), key=lambda k: (k not in names, _verb_like(words[k]), len(k)))
+    return words[key]
 
 
 def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> list[tuple[str, float, str]]:
@@ -823,24 +1235,28 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
         met = _targets_met(claim, b.asserted, settings, a.names | b.names)
         if met is None or claim.head in b.negated:  # both negate it: they agree
             continue
-        event = _event_name(met, claim.head, b.phrases)
+        event = _event_name(met, claim.head, b.phrases, a.names | b.names)
         score = claim.strength * (0.85 + 0.15 * len(met) / max(1, len(claim.targets)))
         label = "denial" if claim.kind == "denial" else "negation"
         earlier_phrase = b.phrases.get(claim.head or "", "") or b.phrases.get(event_key(event), event)
         found.append((label, score, f"{label} of '{event}': '{claim.cue}' vs '{earlier_phrase}'"))
     if not a.hedged and not a.claims:
         for claim in b.claims:
-            met = _targets_met(claim, a.asserted, settings, a.names | b.names, settings.reversal_min_shared)
+            met = _targets_met(
+                claim, a.asserted, settings, a.names | b.names, settings.reversal_min_shared, restated=True
+            )
             if met is None or claim.head in a.negated:
                 continue
-            event = _event_name(met, claim.head, a.phrases)
+            event = _event_name(met, claim.head, a.phrases, a.names | b.names)
             later_phrase = a.phrases.get(claim.head or "", "") or a.phrases.get(event_key(event), event)
             score = claim.strength * 0.95 * (0.85 + 0.15 * len(met) / max(1, len(claim.targets)))
             found.append(("reversal", score, f"reversal of '{event}': '{later_phrase}' after '{claim.cue}'"))
     if settings.same_source_updates and new.item.source and new.item.source == old.item.source:
         return found
-    if a.claims and b.claims:
-        return found  # two items that both deny something agree; their states and figures are the denied ones
+    if a.claims and (b.claims or b.hedged):
+        # Two items that both deny something agree: their states and figures are the denied ones. And a denial
+        # has nothing to contradict in a report that only relays a rumour, in its states no more than its words.
+        return found
     if a.states and b.states and len(a.keys & b.keys) >= 2:
         for sa in a.states:
             for sb in b.states:
@@ -849,13 +1265,16 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
                 # Closed then reopened, missing then found: the story moved on. Moving back needs the later
                 # report to insist ("remains closed", "still missing", "not released") since a road can
                 # close again; only death does not reverse, so "found alive" after "killed" always counts.
-                if _STATES[sa.concept][2] and (sa.second or not (sa.persists or sa.concept == "alive")):
+                # Insisting on the later state says the earlier never held: "remains open" after "closes".
+                if _STATES[sa.concept][2] and not sa.persists and (sa.second or sa.concept != "alive"):
                     continue
                 found.append(("opposite", 0.8 * hedge, f"opposite {sa.concept}: '{sa.phrase}' vs '{sb.phrase}'"))
     for fa in a.figures:
         for fb in b.figures:
             if fa.unit != fb.unit or fa.value == fb.value or not _figures_conflict(fa, fb, settings):
                 continue
+            if any(f.unit == fb.unit and f.value == fb.value for f in a.figures):
+                continue  # the later report gives the earlier figure too ("19 hours, 2.5 hours heavy use")
             found.append(
                 ("figures", 0.75 * hedge, f"figures for '{fa.unit.strip(':')}': '{fa.phrase}' vs '{fb.phrase}'")
             )
@@ -887,13 +1306,28 @@ def detect(
     """
     a = new if isinstance(new, Analysis) else analyze(new)
     results: list[Contradiction] = []
+    analyses: list[Analysis] = []
+    denials = False  # whether any earlier item denies something: only then can a restatement contradict
+    text = a.text
+    # What the new item can contradict at all: most items deny nothing and hold no state or figure, so most
+    # pairs are settled without comparing them.
+    plain, states, figures = not text.claims and not text.hedged, bool(text.states), bool(text.figures)
     for old in earlier:
         b = old if isinstance(old, Analysis) else analyze(old)
         if b.item.id == a.item.id:
             continue
+        analyses.append(b)
+        other = b.text
+        denials = denials or bool(other.claims)
+        if not (text.claims or (plain and other.claims) or (states and other.states) or (figures and other.figures)):
+            continue
         for kind, score, evidence in _compare(a, b, settings):
             if score >= settings.min_score:
                 results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
+    if denials and a.text.claims and not any(c.kind in ("denial", "negation") for c in results):
+        results += _restated_denials(a, analyses, settings)
+    if denials and not a.text.claims and not a.text.hedged and not any(c.kind == "reversal" for c in results):
+        results += _restated_reversals(a, analyses, settings)
     if settings.best_per_kind:
         best: dict[str, Contradiction] = {}
         for c in results:
@@ -902,3 +1336,81 @@ def detect(
         results = list(best.values())
     results.sort(key=lambda c: -c.score)
     return results
+
+
+def _restated_reversals(a: Analysis, earlier: list[Analysis], settings: ContradictionSettings) -> list[Contradiction]:
+    """A later report that restates an earlier report which a denial of the story contradicted reverses that
+    denial too, even in other words than the denial's ("Saudi airline to ban gender-mixing seating" restates
+    "Saudi airline plans gender segregation on flights", which "airline denies plan to separate men and women"
+    denied)."""
+    keys = a.text.keys
+    restated = []  # earlier plain reports that the new one restates: most of their words, and enough of them
+    for x in earlier:
+        if x.text.claims or x.text.hedged or x.item.id == a.item.id:
+            continue
+        shared = keys & x.text.keys
+        if len(shared) >= settings.restate_min and len(shared) >= settings.restate_overlap * min(
+            len(keys), len(x.text.keys)
+        ):
+            restated.append((x, shared))
+    out: list[Contradiction] = []
+    if not restated:
+        return out
+    for b in earlier:
+        if not b.text.claims or b.item.id == a.item.id:
+            continue
+        for claim in b.text.claims:
+            if claim.kind != "denial" or claim.head in a.text.negated:
+                continue  # a negation may be an idiom ("don't shoot"); a denial is about a report
+            for x, shared in restated:
+                if x.item.id == b.item.id:
+                    continue
+                if _targets_met(claim, x.text.asserted, settings, b.text.names | x.text.names) is None:
+                    continue
+                score = claim.strength * settings.restated_factor
+                if score >= settings.min_score:
+                    event = _event_name(shared, None, a.text.phrases, a.text.names | x.text.names)
+                    evidence = (
+                        f"reversal of '{event}': '{a.text.phrases.get(event_key(event), event)}' restates the "
+                        f"report that '{claim.cue}' denied"
+                    )
+                    out.append(Contradiction("reversal", b.item, a.item, evidence, round(score, 3)))
+                break
+    return out
+
+
+def _restated_denials(a: Analysis, earlier: list[Analysis], settings: ContradictionSettings) -> list[Contradiction]:
+    """A denial that restates an earlier denial of the story ("No, a bird didn't poop on Putin" after "the video of
+    a bird pooping on Putin is a hoax") contradicts the reports that one contradicted, even in other words than
+    its own."""
+    keys = a.text.keys
+    own = [c for c in a.text.claims if c.kind == "denial" or c.head is not None]
+    if not own:
+        return []
+    for b in earlier:
+        if not b.text.claims or b.item.id == a.item.id:
+            continue
+        shared = keys & b.text.keys
+        if len(shared) < settings.restate_min or len(shared) < settings.restate_overlap * min(
+            len(keys), len(b.text.keys)
+        ):
+            continue
+        for claim in b.text.claims:
+            if claim.kind != "denial":
+                continue
+            for x in earlier:
+                if x.text.claims or x.text.hedged or x.item.id in (a.item.id, b.item.id):
+                    continue
+                met = _targets_met(claim, x.text.asserted, settings, b.text.names | x.text.names)
+                if met is None:
+                    continue
+                score = own[0].strength * settings.restated_factor
+                if score < settings.min_score:
+                    return []
+                event = _event_name(met, claim.head, x.text.phrases, b.text.names | x.text.names)
+                evidence = (
+                    f"denial of '{event}': '{own[0].cue}' restates '{claim.cue}', which denied "
+                    f"'{x.text.phrases.get(event_key(event), event)}'"
+                )
+                return [Contradiction("denial", x.item, a.item, evidence, round(score, 3))]
+    return []
