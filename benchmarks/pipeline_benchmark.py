@@ -29,6 +29,14 @@ What is measured (design.md, "Performance targets")
        members before it)` is timed for each member, and the total divided by the number of earlier analyses
        compared (target: well under 1 ms). `analyze`, done once per item, is timed apart with its cache
        cleared.
+    5. Two cores (`--parse-workers N`, default 1; 0 skips it): the run of (2) again on a fresh database, with
+       the documents parsed in N worker processes (`bot.monitor.parse.ParsePool`, as a poller can run it) while
+       the main process stores, clusters and detects: the next documents are parsed while the current one is
+       processed. The workers run `pipeline.parse_and_analyze`: `parse_feed`, then each item's contradiction
+       analysis (which depends on the item alone), handed to `Pipeline.process(..., analyses=...)`.
+       Reported: wall-clock items per second and its ratio to feedparser's wall rate, and the CPU time of both
+       processes (the workers' measured when they end, without their start-up, which is measured apart), so
+       that what the second core buys is not mistaken for less work.
     Times are taken on two clocks: CPU time of the process (`time.process_time`), which is what the code
     costs, and wall-clock time, which also holds disk waits and whatever other tenants of a shared or virtual
     machine take; the ratio and the per-item figures are judged on CPU time, and wall time is printed beside
@@ -87,6 +95,7 @@ import platform
 import pstats
 import random
 import re
+import resource
 import sqlite3
 import statistics
 import sys
@@ -106,8 +115,8 @@ from bot.monitor import contradict
 from bot.monitor.cluster import ClusterSettings
 from bot.monitor.files import read_items
 from bot.monitor.model import Item
-from bot.monitor.parse import parse_feed
-from bot.monitor.pipeline import Pipeline
+from bot.monitor.parse import ParsePool, parse_feed
+from bot.monitor.pipeline import Pipeline, parse_and_analyze
 from bot.monitor.terms import NEGATIONS, STOP_WORDS, fold, stem
 from storage import feeds as feed_store
 from storage import stories as story_store
@@ -376,6 +385,65 @@ def run_documents(
     return timings
 
 
+def _children_cpu() -> float:
+    """CPU seconds of this process's children that have ended (worker processes once their pool is closed)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _parse_args(doc: Document, now: datetime) -> dict[str, Any]:
+    return {"url": doc.feed.url, "scope": f"feed:{doc.feed.id}", "now": now, "source": doc.feed.title}
+
+
+def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[str, float]:
+    """Each document parsed in a worker process while the main process runs `Pipeline.process` on the previous
+    ones, on a fresh `Pipeline`; the documents are handed to the pipeline in the same order as in (2)."""
+    # The workers' start-up (a fresh interpreter importing feedparser) is paid once per bot, not per document:
+    # measured on a pool of its own, which parses one document and ends.
+    before = _children_cpu()
+    with ParsePool(workers, parse_and_analyze) as pool:
+        pool.submit(docs[0].content, **_parse_args(docs[0], datetime.now(UTC))).result()
+    startup_cpu = _children_cpu() - before
+
+    pipeline = Pipeline()
+    before = _children_cpu()
+    clock = Clock()
+    waited = process_cpu = 0.0
+    items = 0
+    with ParsePool(workers, parse_and_analyze) as pool:
+        ahead = workers + 1  # documents in flight: every worker busy, and one more ready when the main process asks
+        pending = [(pool.submit(doc.content, **_parse_args(doc, now)), now)
+                   for doc, now in ((d, datetime.now(UTC)) for d in docs[:ahead])]
+        for k, doc in enumerate(docs):
+            future, now = pending.pop(0)
+            wait_started = time.perf_counter()
+            parsed = future.result()
+            waited += time.perf_counter() - wait_started
+            if k + ahead < len(docs):
+                later = docs[k + ahead]
+                later_now = datetime.now(UTC)
+                pending.append((pool.submit(later.content, **_parse_args(later, later_now)), later_now))
+            cpu_started = time.process_time()
+            pipeline.process(db, parsed.feed.items, now=now, feed_id=doc.feed.id, analyses=parsed.analyses)
+            process_cpu += time.process_time() - cpu_started
+            items += len(parsed.feed.items)
+        wall, main_cpu = clock.lap()
+    workers_cpu = _children_cpu() - before - startup_cpu
+    return {
+        "workers": workers,
+        "items": items,
+        "seconds_wall": wall,
+        "items_per_second_wall": items / wall,
+        "main_cpu_seconds": main_cpu,
+        "main_process_cpu_seconds": process_cpu,
+        "main_waiting_seconds": waited,
+        "workers_cpu_seconds": workers_cpu,
+        "workers_startup_cpu_seconds": startup_cpu,
+        "cpu_seconds": main_cpu + workers_cpu,
+        "items_per_second_cpu": items / (main_cpu + workers_cpu),
+    }
+
+
 def _rate(timings: list[DocTiming]) -> dict[str, float]:
     items = sum(t.items for t in timings) or 1
     figures: dict[str, float] = {"items": sum(t.items for t in timings),
@@ -579,6 +647,17 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
     db.close()
     pipeline = None  # frees the main run's memory before the batches
 
+    # (5) the same documents with parse_feed on other cores.
+    two_cores = None
+    if args.parse_workers:
+        pooled_db = open_database(folder / "pooled.db")
+        feed_store.add_missing_feeds(pooled_db, [(f.url, f.title) for f in feeds], datetime.now(UTC))
+        gc.collect()
+        two_cores = run_documents_pooled(pooled_db, docs, args.parse_workers)
+        pooled_db.close()
+        emit(f"pipeline with parsing in {args.parse_workers} worker process(es): {two_cores['items']} items in "
+             f"{two_cores['seconds_wall']:.1f} s")
+
     # (3) the same batch on each frozen state, in alternating rounds.
     for _ in range(args.rounds):
         for cp in checkpoints:
@@ -621,6 +700,11 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
             "ratio_to_feedparser_wall": whole["items_per_second_wall"] / fp_rate_wall,
         },
         "parts": parts,
+        "two_cores": two_cores and {
+            **two_cores,
+            "ratio_to_feedparser_wall": two_cores["items_per_second_wall"] / fp_rate_wall,
+            "ratio_to_feedparser_cpu": two_cores["items_per_second_cpu"] / fp_rate_cpu,
+        },
         "final": final,
         "checkpoints": [
             {
@@ -671,6 +755,19 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
     verdict = "OK" if p["ratio_to_feedparser_cpu"] >= target else "BELOW TARGET"
     emit(f"ratio pipeline / feedparser: {p['ratio_to_feedparser_cpu']:.2f} on CPU time, "
          f"{p['ratio_to_feedparser_wall']:.2f} on wall time  (target >= {target:g}): {verdict}")
+    two = f["two_cores"]
+    if two:
+        n = two["items"]
+        verdict = "OK" if two["ratio_to_feedparser_wall"] >= target else "BELOW TARGET"
+        emit(f"two cores: parse_feed and contradiction analysis in {two['workers']} worker process(es) while the "
+             f"main process runs Pipeline.process:")
+        emit(f"  wall: {two['items_per_second_wall']:.0f} items/s, ratio {two['ratio_to_feedparser_wall']:.2f} "
+             f"(target >= {target:g}): {verdict}; the main process waited {two['main_waiting_seconds']:.1f} s "
+             f"for parsed documents")
+        emit(f"  CPU: {1000 * two['cpu_seconds'] / n:.3f} ms/item in all, ratio {two['ratio_to_feedparser_cpu']:.2f}; "
+             f"main process {1000 * two['main_cpu_seconds'] / n:.3f} (Pipeline.process "
+             f"{1000 * two['main_process_cpu_seconds'] / n:.3f}), workers {1000 * two['workers_cpu_seconds'] / n:.3f} "
+             f"(their start-up, {two['workers_startup_cpu_seconds']:.2f} s once, apart)")
     fin = f["final"]
     emit(f"stored {fin['items']} items, {fin['stories']} stories ({fin['open_stories']} open), "
          f"{fin['contradictions']} contradictions; database {fin['db_megabytes']:.0f} MB")
@@ -724,6 +821,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the renaming and thinning (default 1)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="profile the main pipeline run with cProfile and print its N costliest functions")
+    parser.add_argument("--parse-workers", type=int, default=1, metavar="N",
+                        help="also run the pipeline with parse_feed in N worker processes (default 1; 0: skip)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     args.items = args.items if args.items is not None else (12_000 if args.quick else 100_000)
@@ -733,6 +832,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.checkpoints = [int(v) for v in checkpoints.split(",") if v.strip()]
     except ValueError:
         parser.error("--checkpoints must be integers separated by commas")
+    if args.parse_workers < 0:
+        parser.error("--parse-workers must be 0 or more")
     if args.items < DOC_ITEMS or args.batch < 1 or args.rounds < 1 or any(v < 1 for v in args.checkpoints):
         parser.error(f"--items must be at least {DOC_ITEMS}; --batch, --rounds and --checkpoints at least 1")
     if not 0.0 < args.thin <= 1.0:

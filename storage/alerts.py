@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from bot.monitor.model import StoredItem
-from storage.db import from_text, to_text
+from storage.db import execute_many, from_text, to_text
 from storage.stories import StoredContradiction, contradictions_by_id, item_from_row
 
 
@@ -45,6 +45,33 @@ def add_event(
         [kind, story_id, item_id, contradiction_id, to_text(now)],
     )
     return cursor.lastrowid if cursor.rowcount else None
+
+
+def add_events(db: Database, events: Sequence[tuple[str, int, int, int | None]], now: datetime) -> None:
+    """Record `(kind, story id, item id, contradiction id)` events once each, in order, without their ids: for
+    events no chat is owed an alert about."""
+    created_at = to_text(now)
+    execute_many(
+        db,
+        """INSERT OR IGNORE INTO events (kind, story_id, item_id, contradiction_id, created_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        [(*event, created_at) for event in events],
+    )
+
+
+def followed_stories(db: Database, story_ids: Sequence[int]) -> set[int]:
+    """Those of the stories that some chat follows."""
+    distinct = sorted(set(story_ids))
+    followed: set[int] = set()
+    for start in range(0, len(distinct), 500):  # under SQLite's oldest limit of 999 bound parameters
+        chunk = distinct[start : start + 500]
+        rows = db.execute(
+            f"""SELECT DISTINCT story_id FROM subscriptions
+                WHERE kind = 'story' AND story_id IN ({", ".join("?" for _ in chunk)})""",
+            chunk,
+        )
+        followed.update(row[0] for row in rows)
+    return followed
 
 
 def has_topics(db: Database) -> bool:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,19 @@ def from_text(value: str | None) -> datetime | None:
     if value is None:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def execute_many(db: Database, sql: str, rows: Iterable[Sequence[object]]) -> None:
+    """One statement for many rows, in the caller's transaction (or in one of its own, committed).
+
+    sqlite3's `executemany` outside a transaction would open one implicitly that nothing commits: sqlite-utils'
+    `execute` guards against that for single statements, and this does it for batches.
+    """
+    if db.conn.in_transaction:
+        db.conn.executemany(sql, rows)
+    else:
+        with db.atomic():
+            db.conn.executemany(sql, rows)
 
 
 @migrations()

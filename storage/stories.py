@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from bot.monitor.model import StoredItem
-from storage.db import from_text, to_text
+from storage.db import execute_many, from_text, to_text
 
 
 class StoryNotFoundError(LookupError):
@@ -90,34 +90,76 @@ def create_story(db: Database, story_id: int, title: str, first_seen: datetime) 
     )
 
 
-def add_member(
-    db: Database, story_id: int, item: StoredItem, *, score: float, shared_terms: Sequence[str], title: str,
-    now: datetime,
-) -> bool:
-    """Put an item in a story and bring the story's summary columns up to date. Returns whether the item's
-    source is new to the story."""
-    new_source = db.execute(
-        """SELECT NOT EXISTS (SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
-                              WHERE m.story_id = ? AND i.source = ?)""",
-        [story_id, item.source],
-    ).fetchone()[0] == 1
-    db.execute(
-        "INSERT INTO story_items (item_id, story_id, score, shared_terms, joined_at) VALUES (?, ?, ?, ?, ?)",
-        [item.id, story_id, score, json.dumps(list(shared_terms)), to_text(now)],
+def story_sources(db: Database, story_id: int) -> set[str]:
+    """The sources of the story's reports."""
+    rows = db.execute(
+        "SELECT DISTINCT i.source FROM story_items m JOIN items i ON i.id = m.item_id WHERE m.story_id = ?",
+        [story_id],
     )
-    # Counted incrementally: a COUNT(DISTINCT) over all members on every insert grows with the story.
-    db.execute(
-        """UPDATE stories SET title = ?, item_count = item_count + 1, source_count = source_count + ?,
-               last_seen = max(last_seen, ?), first_seen = min(first_seen, ?)
-           WHERE id = ?""",
-        [title, int(new_source), to_text(item.published), to_text(item.published), story_id],
-    )
-    return new_source
+    return {row[0] for row in rows}
+
+
+class MemberWriter:
+    """Memberships recorded during a pipeline transaction, written together by `write`.
+
+    `add` puts an item in a story (the story's row must exist); `write` inserts all recorded memberships with
+    one statement and brings each story's summary columns up to date with one UPDATE per story touched, rather
+    than three statements per item. Until `write`, the database does not hold them: write before reading
+    memberships back, and before the transaction ends.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self._joined_at = to_text(now)
+        self._rows: list[tuple[int, int, float, str, str | None]] = []
+        # story id -> [title, items, new sources, latest published, earliest published]
+        self._stories: dict[int, list] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add(
+        self, story_id: int, item: StoredItem, *, score: float, shared_terms: Sequence[str], title: str,
+        new_source: bool,
+    ) -> None:
+        """Put an item in a story; `new_source`: no earlier report of the story came from the item's source."""
+        self._rows.append((item.id, story_id, score, json.dumps(list(shared_terms)), self._joined_at))
+        published = to_text(item.published)
+        story = self._stories.get(story_id)
+        if story is None:
+            self._stories[story_id] = [title, 1, int(new_source), published, published]
+        else:
+            story[0] = title
+            story[1] += 1
+            story[2] += int(new_source)
+            story[3] = max(story[3], published)
+            story[4] = min(story[4], published)
+
+    def write(self, db: Database) -> None:
+        if not self._rows:
+            return
+        execute_many(
+            db,
+            "INSERT INTO story_items (item_id, story_id, score, shared_terms, joined_at) VALUES (?, ?, ?, ?, ?)",
+            self._rows,
+        )
+        # Counted incrementally: a COUNT(DISTINCT) over all members on every insert grows with the story.
+        execute_many(
+            db,
+            """UPDATE stories SET title = ?, item_count = item_count + ?, source_count = source_count + ?,
+                   last_seen = max(last_seen, ?), first_seen = min(first_seen, ?)
+               WHERE id = ?""",
+            [(*values, story_id) for story_id, values in self._stories.items()],
+        )
+        self._rows = []
+        self._stories = {}
 
 
 def close_stories(db: Database, story_ids: Iterable[int], now: datetime) -> None:
-    for story_id in story_ids:
-        db.execute("UPDATE stories SET closed_at = ? WHERE id = ? AND closed_at IS NULL", [to_text(now), story_id])
+    closed_at = to_text(now)
+    execute_many(
+        db, "UPDATE stories SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+        [(closed_at, story_id) for story_id in story_ids],
+    )
 
 
 def memberships(db: Database) -> Iterator[tuple[int, StoredItem]]:

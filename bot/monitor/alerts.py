@@ -50,11 +50,17 @@ def record_events(db: Database, placements: Iterable[Placement], now: datetime) 
     queued = 0
     # Without a single topic (a fresh install, `storywatch ingest` for analysis) there is nothing to match.
     any_topics = alert_store.has_topics(db)
+    placements = list(placements)
+    # The events of a story nobody follows are owed to no chat: they are recorded together, without their ids.
+    # A story becomes followed here only through a topic that matches it.
+    followed = alert_store.followed_stories(db, [p.story_id for p in placements])
+    unheard: list[tuple[str, int, int, int | None]] = []
     for placement in placements:
         item, story_id = placement.item, placement.story_id
         if any_topics:
             words = topic_words(f"{item.title} {item.summary} {placement.story_title}")
-            alert_store.follow_matching_topics(db, story_id, words, now)
+            if alert_store.follow_matching_topics(db, story_id, words, now):
+                followed.add(story_id)
         # A contradicting report is told as the contradiction, not a second time as a development.
         kinds: list[tuple[str, int | None]] = [
             ("contradiction", contradiction_id) for contradiction_id in placement.contradiction_ids
@@ -63,8 +69,16 @@ def record_events(db: Database, placements: Iterable[Placement], now: datetime) 
             kinds.append(("new_story", None))
         elif not kinds and placement.new_source:
             kinds.append(("development", None))
+        if story_id not in followed:
+            unheard += [(kind, story_id, item.id, contradiction_id) for kind, contradiction_id in kinds]
+            continue
+        if unheard:  # keep events in order
+            alert_store.add_events(db, unheard, now)
+            unheard = []
         for kind, contradiction_id in kinds:
             event_id = alert_store.add_event(db, kind, story_id, item.id, now, contradiction_id)
             if event_id is not None:
                 queued += alert_store.queue_alerts(db, event_id, kind, story_id, now)
+    if unheard:
+        alert_store.add_events(db, unheard, now)
     return queued

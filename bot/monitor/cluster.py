@@ -39,14 +39,13 @@ it is given (SQLite accepts explicit INTEGER PRIMARY KEY values) and ids never c
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.monitor.terms import (
     NEGATIONS,
@@ -164,6 +163,26 @@ def _fuzzy_key(vector: dict[str, float]) -> str:
     return " ".join(sorted(vector))
 
 
+class _IdfTable(dict[int, float]):
+    """IDF by term frequency (stories, or reports, holding the term) for one collection size, filled on demand.
+
+    Every term with the same frequency has the same IDF, and frequencies are small numbers shared by many terms,
+    so a table per collection size replaces a logarithm per term lookup (millions per thousand items) with a
+    dictionary hit. The formula is the one `StoryClusterer._idf` documents, so values are bit-identical.
+    """
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def __missing__(self, freq: int) -> float:
+        # Smoothed so a term seen once is not infinitely rare and a term in every report still weighs a little.
+        value = self[freq] = math.log((self.size + 1) / (freq + 1)) + 1.0
+        return value
+
+
 class StoryClusterer:
     """Assigns items to stories one at a time, in published order. Not thread-safe: one owner at a time."""
 
@@ -184,6 +203,11 @@ class StoryClusterer:
         # The last query vector with its weights multiplied by IDF once more (see `_score`).
         self._q_idf: dict[str, float] = {}
         self._q_idf_for: dict[str, float] | None = None
+        # Frequencies the IDF is computed from (see `_idf`), and the IDF table for the current collection size.
+        self._freq = self._sf if self.settings.story_idf else self._df
+        self._idf_table = _IdfTable(0)
+        # The last headline normalised: `_vector` and `_update_title` both need it for the same item.
+        self._last_headline: tuple[str, str, str] = ("", "", "")
         self._close_after = timedelta(hours=self.settings.close_after_hours)
         self._scale_s = self.settings.time_scale_hours * 3600.0
         self._window_log = math.log1p(self.settings.time_window_hours / self.settings.time_scale_hours)
@@ -214,6 +238,7 @@ class StoryClusterer:
         self.close_stale(published)
         vector = self._vector(title, summary, source)
         self._count_document(vector)
+        self._refresh_candidate_norms(vector)
         story = self._stories.get(story_id)
         if story is None:
             story = _Story(id=story_id, first_seen=published, last_seen=published)
@@ -260,9 +285,16 @@ class StoryClusterer:
 
     # ------------------------------------------------------------------------------------------ internals
 
+    def _headline(self, title: str, source: str) -> str:
+        last_title, last_source, headline = self._last_headline
+        if title != last_title or source != last_source:
+            headline = normalize_headline(title, source)
+            self._last_headline = (title, source, headline)
+        return headline
+
     def _vector(self, title: str, summary: str, source: str) -> dict[str, float]:
         vector: dict[str, float] = {}
-        for word in tokenize(normalize_headline(title, source), _CLUSTER_STOP_WORDS):
+        for word in tokenize(self._headline(title, source), _CLUSTER_STOP_WORDS):
             key = stem(word)
             vector[key] = 1.0
             self._surface.setdefault(key, word)
@@ -282,10 +314,21 @@ class StoryClusterer:
             df[term] = df.get(term, 0) + 1
 
     def _idf(self, term: str) -> float:
-        # Smoothed so a term seen once is not infinitely rare and a term in every report still weighs a little.
-        if self.settings.story_idf:
-            return math.log((self._story_count + 1) / (self._sf.get(term, 0) + 1)) + 1.0
-        return math.log((self._docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
+        """log((N + 1) / (f + 1)) + 1, N stories and f stories holding the term (reports, without `story_idf`)."""
+        return self._idfs()[self._freq.get(term, 0)]
+
+    def _idfs(self) -> _IdfTable:
+        """The IDF table of the current collection size: index it with a term's frequency in `_freq`."""
+        table = self._idf_table
+        base = self._idf_base()
+        if table.size != base:
+            table = self._idf_table = _IdfTable(base)
+        return table
+
+    def _term_idfs(self, terms: Iterable[str]) -> dict[str, float]:
+        table = self._idfs()
+        freq = self._freq
+        return {t: table[freq.get(t, 0)] for t in terms}
 
     def _best_story(
         self, vector: dict[str, float], title: str, source: str, published: datetime
@@ -293,19 +336,17 @@ class StoryClusterer:
         if not vector:
             return None, 0.0, ()
         settings = self.settings
-        idf = {t: self._idf(t) for t in vector}
+        idf = self._term_idfs(vector)
         q = {t: w * idf[t] for t, w in vector.items()}
         q_sq = sum(v * v for v in q.values())
         q_norm = math.sqrt(q_sq)
-        candidates = self._candidates(vector)
+        stories = [self._stories[story_id] for story_id in self._candidates(vector, idf)]
         best: _Story | None = None
         best_score = best_margin = 0.0
-        fuzzy_key = _fuzzy_key(vector) if settings.fuzzy_weight else ""
-        for story_id in candidates:
-            story = self._stories[story_id]
-            score = self._score(q, q_norm, story)
-            if fuzzy_key:
-                score = max(score, self._fuzzy(fuzzy_key, story))
+        fuzzy = self._fuzzy_scores(_fuzzy_key(vector), stories) if settings.fuzzy_weight else {}
+        for story, score in zip(stories, self._similarities(q, q_norm, stories), strict=True):
+            if fuzzy:
+                score = max(score, fuzzy.get(story.id, 0.0))
             margin = score - self._penalty(story, published)
             if margin >= settings.join_threshold:
                 need = self._coverage_needed(story, published)
@@ -324,16 +365,39 @@ class StoryClusterer:
         shared = sorted((t for t in q if t in best.counts), key=lambda t: q[t] * best.counts[t], reverse=True)[:8]
         return best, best_score, tuple(self._surface.get(t, t) for t in shared)
 
-    def _fuzzy(self, key: str, story: _Story) -> float:
-        # Near-duplicate wording (syndicated copy, small edits) of a recent headline, even when the centroid
-        # has drifted. Short keys are skipped: "apple watch" vs "apple watch gold" already scores 85.
-        best = 0.0
+    def _fuzzy_scores(self, key: str, stories: list[_Story]) -> dict[int, float]:
+        """Story id -> scaled near-duplicate score of its best representative headline, for the stories that
+        have one scoring at least `_FUZZY_CUTOFF` (any other story's fuzzy score is 0.0).
+
+        Near-duplicate wording (syndicated copy, small edits) of a recent headline, even when the centroid has
+        drifted. Short keys are skipped: "apple watch" vs "apple watch gold" already scores 85.
+
+        The score is `token_sort_ratio`, computed as the plain `ratio` of the keys: a fuzzy key is already its
+        words sorted and joined by single spaces, which is all `token_sort_ratio` adds to `ratio`, and re-sorting
+        every key on every comparison cost five times the comparison. All candidates' representatives go to
+        rapidfuzz in one call: a call per representative (about 70 per item) cost more in Python overhead
+        than the comparisons themselves.
+        """
         if len(key) < _MIN_FUZZY_KEY:
-            return 0.0
-        for rep in story.reps:
-            if len(rep) >= _MIN_FUZZY_KEY:
-                best = max(best, fuzz.token_sort_ratio(key, rep, score_cutoff=_FUZZY_CUTOFF))
-        return self.settings.fuzzy_weight * best / 100.0
+            return {}
+        choices: list[str] = []
+        owners: list[int] = []
+        for story in stories:
+            for rep in story.reps:
+                if len(rep) >= _MIN_FUZZY_KEY:
+                    choices.append(rep)
+                    owners.append(story.id)
+        if not choices:
+            return {}
+        best: dict[int, float] = {}
+        for _, ratio, index in process.extract(
+            key, choices, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
+        ):
+            owner = owners[index]
+            if ratio > best.get(owner, 0.0):
+                best[owner] = ratio
+        weight = self.settings.fuzzy_weight
+        return {owner: weight * ratio / 100.0 for owner, ratio in best.items()}
 
     def _penalty(self, story: _Story, published: datetime) -> float:
         gap = max(0.0, (published - story.last_seen).total_seconds())
@@ -349,19 +413,21 @@ class StoryClusterer:
         ramp = min(1.0, math.log1p(gap / self._cov_scale_s) / self._cov_window_log)
         return settings.min_coverage + settings.coverage_penalty * ramp
 
-    def _candidates(self, vector: dict[str, float]) -> set[int]:
+    def _candidates(self, vector: dict[str, float], idf: dict[str, float] | None = None) -> set[int]:
         # Stories are ranked by the summed IDF of the rare terms they share with the item, and only the best
         # `max_candidates` are scored exactly: the cost per item is bounded by query_terms * max_postings
         # dictionary updates plus max_candidates cosines, whatever the number of open stories.
+        # `idf`: the IDF of the vector's terms, when the caller has it already.
         settings = self.settings
         hits: dict[int, float] = {}
         used = 0
-        idf = self._idf
-        for term in sorted(vector, key=idf, reverse=True):
+        if idf is None:
+            idf = self._term_idfs(vector)
+        for term in sorted(vector, key=idf.__getitem__, reverse=True):
             posting = self._postings.get(term)
             if not posting or len(posting) > settings.max_postings:
                 continue
-            weight = idf(term)
+            weight = idf[term]
             for story_id in posting:
                 hits[story_id] = hits.get(story_id, 0.0) + weight
             used += 1
@@ -369,10 +435,12 @@ class StoryClusterer:
                 break
         if len(hits) <= settings.max_candidates:
             return set(hits)
-        return set(heapq.nlargest(settings.max_candidates, hits, key=hits.__getitem__))
+        # What heapq.nlargest documents itself to be equivalent to (ties included), but sorted in C.
+        return set(sorted(hits, key=hits.__getitem__, reverse=True)[: settings.max_candidates])
 
     def _all_scores(self, vector: dict[str, float], published: datetime) -> dict[int, float]:
-        q = {t: w * self._idf(t) for t, w in vector.items()}
+        idf = self._term_idfs(vector)
+        q = {t: w * idf[t] for t, w in vector.items()}
         q_norm = math.sqrt(sum(v * v for v in q.values())) or 1.0
         return {
             sid: self._score(q, q_norm, self._stories[sid]) - self._penalty(self._stories[sid], published)
@@ -380,22 +448,39 @@ class StoryClusterer:
         }
 
     def _score(self, q: dict[str, float], q_norm: float, story: _Story) -> float:
+        return self._similarities(q, q_norm, [story])[0]
+
+    def _similarities(self, q: dict[str, float], q_norm: float, stories: Iterable[_Story]) -> list[float]:
+        """The cosine between the item's TF-IDF vector `q` (of norm `q_norm`) and each story's centroid.
+
+        One loop over all candidates rather than a call per candidate: with about twenty candidates per item,
+        the calls and attribute look-ups cost more than the arithmetic.
+        """
         # q holds the item's TF-IDF weights; the centroid's are counts times IDF, so each product carries
         # IDF twice: `q_idf` folds the second IDF in once per item instead of once per candidate.
         q_idf = self._q_idf if self._q_idf_for is q else self._fold_idf(q)
-        counts = story.counts
-        dot = 0.0
-        for term, weight in q_idf.items():
-            c = counts.get(term)
-            if c:
-                dot += weight * c
-        if dot == 0.0:
-            return 0.0
-        norm = math.sqrt(self._story_sq_norm(story))
-        return min(1.0, dot / (q_norm * norm)) if norm else 0.0
+        weights = list(q_idf.items())
+        sq_norm = self._story_sq_norm
+        sqrt = math.sqrt
+        scores: list[float] = []
+        for story in stories:
+            counts = story.counts
+            dot = 0.0
+            for term, weight in weights:
+                c = counts.get(term)
+                if c:
+                    dot += weight * c
+            if dot == 0.0:
+                scores.append(0.0)
+                continue
+            norm = sqrt(sq_norm(story))
+            scores.append(min(1.0, dot / (q_norm * norm)) if norm else 0.0)
+        return scores
 
     def _fold_idf(self, q: dict[str, float]) -> dict[str, float]:
-        self._q_idf = {t: w * self._idf(t) for t, w in q.items()}
+        table = self._idfs()
+        freq = self._freq
+        self._q_idf = {t: w * table[freq.get(t, 0)] for t, w in q.items()}
         self._q_idf_for = q
         return self._q_idf
 
@@ -408,10 +493,19 @@ class StoryClusterer:
         # the small drift of other stories' terms is tolerated.
         base = self._idf_base()
         if story.sq_norm == 0.0 or base > story.norm_base * 1.05 + 2:
-            idf = self._idf
-            story.sq_norm = sum((c * idf(t)) ** 2 for t, c in story.counts.items())
+            table = self._idfs()
+            freq = self._freq
+            story.sq_norm = sum([(c * table[freq.get(t, 0)]) ** 2 for t, c in story.counts.items()])
             story.norm_base = base
         return story.sq_norm
+
+    def _refresh_candidate_norms(self, vector: dict[str, float]) -> None:
+        """Leave the cached norms as scoring the item would have: `assign` refreshes its candidates' stale
+        norms (see `_story_sq_norm`) while scoring them, so `add_existing` does the same, or a restored
+        clusterer would keep older norms than one that never stopped and could score later items differently."""
+        if vector:
+            for story_id in self._candidates(vector):
+                self._story_sq_norm(self._stories[story_id])
 
     def _new_story(self, published: datetime) -> _Story:
         story = _Story(id=self._next_id, first_seen=published, last_seen=published)
@@ -448,7 +542,7 @@ class StoryClusterer:
         # current centroid so the title follows the story as it grows. While at least half of the reports
         # state the news plainly, a plain headline is preferred: a denial ("X denies Y") or a question
         # repeats the claim's words and can be the most central, but it does not say what the story is.
-        headline = normalize_headline(title, source) or title
+        headline = self._headline(title, source) or title
         plain = is_plain_statement(headline)
         story.plain += plain
         if story.title and story.plain * 2 >= story.size and plain != story.title_plain:
@@ -461,7 +555,8 @@ class StoryClusterer:
             story.title_plain = plain
 
     def _centrality(self, vector: dict[str, float], story: _Story) -> float:
-        q = {t: w * self._idf(t) for t, w in vector.items()}
+        idf = self._term_idfs(vector)
+        q = {t: w * idf[t] for t, w in vector.items()}
         q_norm = math.sqrt(sum(v * v for v in q.values()))
         return self._score(q, q_norm, story) if q_norm else 0.0
 

@@ -4,8 +4,8 @@ one transaction."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -14,12 +14,42 @@ from bot.monitor.alerts import Placement, record_events
 from bot.monitor.cluster import ClusterSettings, StoryClusterer
 from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, analyze, detect
 from bot.monitor.model import Item, StoredItem
+from bot.monitor.parse import ParsedFeed, parse_feed
 from storage import items as item_store
 from storage import stories as story_store
 
 log = logging.getLogger(__name__)
 
 PROGRESS_STEP = 500
+
+# What an item's contradiction analysis may depend on: its text and its source, never its identity or time.
+TextKey = tuple[str, str, str]
+
+
+def _text_key(item: Item | StoredItem) -> TextKey:
+    return (item.title, item.summary, item.source)
+
+
+def analyze_items(items: Iterable[Item]) -> dict[TextKey, Analysis]:
+    """The contradiction analysis of each item, made ahead of `Pipeline.process` (pass it as `analyses`).
+
+    It depends on the item alone, so the worker process that parsed the items can make it (see
+    `parse_and_analyze`) while the pipeline's thread is busy clustering: it is about a fifth of the pipeline's
+    work per item, and the worker has time to spare.
+    """
+    return {_text_key(item): analyze(item) for item in items}
+
+
+@dataclass(frozen=True)
+class AnalysedFeed:
+    feed: ParsedFeed
+    analyses: dict[TextKey, Analysis]
+
+
+def parse_and_analyze(content: bytes, **kwargs: object) -> AnalysedFeed:
+    """`parse_feed` and then `analyze_items`: the work a `ParsePool` worker can take off the pipeline."""
+    feed = parse_feed(content, **kwargs)
+    return AnalysedFeed(feed, analyze_items(feed.items))
 
 
 @dataclass(frozen=True)
@@ -36,9 +66,9 @@ class IngestReport:
 
 
 class Pipeline:
-    """The stages after parsing. It keeps the clusterer's memory and the analyses of open stories' reports
-    between calls; both are rebuilt from the database on first use and after a failed transaction, so what
-    it remembers is always what the database holds.
+    """The stages after parsing. It keeps the clusterer's memory, the analyses of open stories' reports and
+    their sources between calls; all are rebuilt from the database on first use and after a failed
+    transaction, so what it remembers is always what the database holds.
 
     Blocking and single-threaded: from asyncio, call `process` through `AsyncDatabase.run`.
     """
@@ -51,7 +81,18 @@ class Pipeline:
         self.cluster_settings = cluster_settings or ClusterSettings()
         self.contradiction_settings = contradiction_settings
         self._clusterer: StoryClusterer | None = None
+        # Analyses made ahead for the items of the current `process` call.
+        self._ready: Mapping[TextKey, Analysis] = {}
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what is kept of the stories; the database holds it all and is read again as needed."""
         self._analyses: dict[int, list[Analysis]] = {}
+        # The first report of each story started in memory that no later report has joined yet, unanalysed
+        # unless its analysis came ready: most such stories never get a second report, and then need none.
+        self._founders: dict[int, StoredItem | Analysis] = {}
+        # The sources of each open story's reports, to tell a development (a new source) from an update.
+        self._sources: dict[int, set[str]] = {}
 
     def _load(self, db: Database) -> StoryClusterer:
         if self._clusterer is None:
@@ -61,15 +102,37 @@ class Pipeline:
             for story_id, item in story_store.memberships(db):
                 clusterer.add_existing(story_id, item.title, item.summary, item.source, item.published)
             self._clusterer = clusterer
-            self._analyses = {}
+            self._forget()
         return self._clusterer
 
-    def _story_analyses(self, db: Database, story_id: int) -> list[Analysis]:
+    def _story_analyses(self, db: Database, story_id: int, members: story_store.MemberWriter) -> list[Analysis]:
         """Analyses of a story's reports, made once per story and then kept up to date."""
-        if story_id not in self._analyses:
-            members = story_store.story_members(db, [story_id])[story_id]
-            self._analyses[story_id] = [analyze(member.item) for member in members]
-        return self._analyses[story_id]
+        analyses = self._analyses.get(story_id)
+        if analyses is None:
+            founder = self._founders.pop(story_id, None)
+            if founder is not None:
+                analyses = [founder if isinstance(founder, Analysis) else self._analysis(founder)]
+            else:
+                members.write(db)  # the database must hold every member before they are read back
+                stored = story_store.story_members(db, [story_id])[story_id]
+                analyses = [self._analysis(member.item) for member in stored]
+            self._analyses[story_id] = analyses
+        return analyses
+
+    def _ready_analysis(self, item: StoredItem) -> Analysis | None:
+        """The item's analysis if it came made ahead (for the item as parsed: given the stored item here)."""
+        ready = self._ready.get(_text_key(item))
+        return None if ready is None else replace(ready, item=item)
+
+    def _analysis(self, item: StoredItem) -> Analysis:
+        return self._ready_analysis(item) or analyze(item)
+
+    def _story_sources(self, db: Database, story_id: int, is_new: bool) -> set[str]:
+        sources = self._sources.get(story_id)
+        if sources is None:
+            # A story this memory has not touched yet has no membership waiting in a MemberWriter.
+            sources = self._sources[story_id] = set() if is_new else story_store.story_sources(db, story_id)
+        return sources
 
     def process(
         self,
@@ -79,42 +142,50 @@ class Pipeline:
         now: datetime,
         feed_id: int | None = None,
         progress: Callable[[int], object] | None = None,
+        analyses: Mapping[TextKey, Analysis] | None = None,
     ) -> IngestReport:
         """Store the new items in published-time order, place each in a story, record the contradictions
-        it makes and queue the alerts they cause, all or nothing. `progress(n)` hears of every n items done."""
+        it makes and queue the alerts they cause, all or nothing. `progress(n)` hears of every n items done.
+        `analyses`: the items' contradiction analyses made ahead (`analyze_items`), if any."""
         ordered = sorted(items, key=lambda item: item.published)
         new_items: list[StoredItem] = []
         new_stories: list[int] = []
         contradictions: list[int] = []
         alerts_queued = 0
         clusterer = self._load(db)
+        self._ready = analyses or {}
         try:
             with db.atomic():
+                members = story_store.MemberWriter(now)
                 for start in range(0, len(ordered), PROGRESS_STEP):
                     batch = ordered[start : start + PROGRESS_STEP]
                     placements = []
                     for item in item_store.store_items(db, batch, now=now, feed_id=feed_id):
                         new_items.append(item)
-                        story_id, is_new, new_source = self._place(db, clusterer, item, now)
-                        found = [] if is_new else self._detect(db, story_id, item, now)
+                        story_id, is_new, new_source = self._place(db, clusterer, item, now, members)
+                        found = [] if is_new else self._detect(db, story_id, item, now, members)
                         if is_new:
                             new_stories.append(story_id)
                         contradictions += found
                         placements.append(
                             Placement(item, story_id, is_new, new_source, clusterer.title_of(story_id), found)
                         )
+                    members.write(db)
                     alerts_queued += record_events(db, placements, now)
                     if progress is not None:
                         progress(len(batch))
         except BaseException:
             # The database rolled back: forget what the clusterer learnt in this transaction.
             self._clusterer = None
-            self._analyses = {}
+            self._forget()
             raise
+        finally:
+            self._ready = {}
         return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued)
 
     def _place(
-        self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime
+        self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime,
+        members: story_store.MemberWriter,
     ) -> tuple[int, bool, bool]:
         """Put the item in its story; returns (story id, whether it started it, whether its source is new)."""
         closed = clusterer.close_stale(item.published)
@@ -122,18 +193,27 @@ class Pipeline:
             story_store.close_stories(db, closed, now)
             for story_id in closed:
                 self._analyses.pop(story_id, None)
+                self._founders.pop(story_id, None)
+                self._sources.pop(story_id, None)
         assignment = clusterer.assign(item.title, item.summary, item.source, item.published)
+        story_id = assignment.story_id
         if assignment.is_new:
-            story_store.create_story(db, assignment.story_id, item.title, item.published)
-        new_source = story_store.add_member(
-            db, assignment.story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,
-            title=clusterer.title_of(assignment.story_id), now=now,
+            story_store.create_story(db, story_id, item.title, item.published)
+            self._founders[story_id] = self._ready_analysis(item) or item
+        sources = self._story_sources(db, story_id, assignment.is_new)
+        new_source = item.source not in sources
+        sources.add(item.source)
+        members.add(
+            story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,
+            title=clusterer.title_of(story_id), new_source=new_source,
         )
-        return assignment.story_id, assignment.is_new, new_source
+        return story_id, assignment.is_new, new_source
 
-    def _detect(self, db: Database, story_id: int, item: StoredItem, now: datetime) -> list[int]:
-        earlier = self._story_analyses(db, story_id)
-        new = analyze(item)
+    def _detect(
+        self, db: Database, story_id: int, item: StoredItem, now: datetime, members: story_store.MemberWriter
+    ) -> list[int]:
+        earlier = self._story_analyses(db, story_id, members)
+        new = self._analysis(item)
         found = []
         # `detect` skips the item itself, which a freshly loaded story already holds.
         for contradiction in detect(new, earlier, self.contradiction_settings):
@@ -146,4 +226,3 @@ class Pipeline:
         if all(analysis.item.id != item.id for analysis in earlier):
             earlier.append(new)
         return found
-

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Negations are deliberately not stop words: the contradiction detector needs them. Clustering adds them.
 NEGATIONS: frozenset[str] = frozenset(
@@ -349,16 +350,29 @@ def tokenize(text: str, stop_words: Iterable[str] | frozenset[str] = frozenset()
     Possessives lose their "'s" ("Apple's" -> "apple"); contractions join ("didn't" -> "didnt", which is in
     `NEGATIONS`); hyphenated words split ("on-hold" -> "on", "hold"); decimals stay whole ("6.2").
     """
-    stops = stop_words if isinstance(stop_words, frozenset | set) else frozenset(stop_words)
-    text = _DOTTED_ACRONYM.sub(lambda m: m.group(1).replace(".", "") + " ", text)
-    text = _US.sub("usa", text)
-    folded = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", fold(text)))
+    stops = stop_words if isinstance(stop_words, (frozenset, set)) else frozenset(stop_words)
+    # Each substitution only where it can match: this runs several times per report, and most headlines have
+    # no dotted acronym, no "US" and no apostrophe.
+    if "." in text:
+        text = _DOTTED_ACRONYM.sub(_undot, text)
+    if "US" in text:
+        text = _US.sub("usa", text)
+    folded = fold(text)
+    if "'" in folded or "’" in folded or "`" in folded:
+        folded = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", folded))
+    if not stops:
+        return _WORD.findall(folded)
     return [w for w in _WORD.findall(folded) if w not in stops]
+
+
+def _undot(match: re.Match[str]) -> str:
+    return match.group(1).replace(".", "") + " "
 
 
 _DOUBLE = re.compile(r"([bdfgklmnprtvz])\1$")
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light suffix stripper for English ("saves", "saved", "saving" -> "sav"; "stories" -> "stori").
 
