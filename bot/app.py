@@ -128,6 +128,7 @@ class BotRuntime:
         if application.running:
             await application.stop()
         await application.shutdown()
+        await self.service.close()
         await self.fetcher.aclose()
         if self._owns_db:
             self.adb.close()

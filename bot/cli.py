@@ -26,7 +26,7 @@ from bot.monitor.fetch import Fetcher
 from bot.monitor.files import BadInputError, read_items
 from bot.monitor.model import StoredItem
 from bot.monitor.pipeline import Pipeline
-from bot.monitor.poll import FeedPoll, poll_cycle
+from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import feeds as feed_store
 from storage import stories as story_store
 from storage.db import AsyncDatabase, open_database, utcnow
@@ -300,10 +300,11 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
     settings = state.settings
 
     pipeline = Pipeline(settings.stories.cluster_settings())
+    parser = parse_pool(settings.polling)
 
     async def one_cycle(adb: AsyncDatabase, fetcher: Fetcher, force_now: bool) -> list[FeedPoll]:
         started = time.perf_counter()
-        results = await poll_cycle(adb, fetcher, pipeline, settings.polling, force=force_now)
+        results = await poll_cycle(adb, fetcher, pipeline, settings.polling, force=force_now, pool=parser)
         if as_json:
             _echo_json([_poll_json(r) for r in results])
         elif results:
@@ -318,19 +319,26 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
             feed_store.add_missing_feeds, [(url, None) for url in settings.feeds.urls], utcnow()
         )
         async with state.fetcher() as fetcher:
-            results = await one_cycle(adb, fetcher, force)
-            if once:
-                if not results and not as_json:
-                    click.echo("No feed is due. Use --force to poll them all now, or add one with: "
-                               "storywatch feeds add URL")
-                return
-            while True:
-                pool = await adb.run(feed_store.list_feeds)
-                if not pool:
-                    raise InputProblem("there are no feeds to poll: add one with storywatch feeds add URL")
-                wait = max(1.0, min((f.next_poll_at - utcnow()).total_seconds() for f in pool))
-                await asyncio.sleep(wait)
-                await one_cycle(adb, fetcher, False)
+            try:
+                await poll_forever(adb, fetcher)
+            finally:
+                if parser is not None:
+                    await asyncio.to_thread(parser.close)
+
+    async def poll_forever(adb: AsyncDatabase, fetcher: Fetcher) -> None:
+        results = await one_cycle(adb, fetcher, force)
+        if once:
+            if not results and not as_json:
+                click.echo("No feed is due. Use --force to poll them all now, or add one with: "
+                           "storywatch feeds add URL")
+            return
+        while True:
+            feeds = await adb.run(feed_store.list_feeds)
+            if not feeds:
+                raise InputProblem("there are no feeds to poll: add one with storywatch feeds add URL")
+            wait = max(1.0, min((f.next_poll_at - utcnow()).total_seconds() for f in feeds))
+            await asyncio.sleep(wait)
+            await one_cycle(adb, fetcher, False)
 
     _run(work, state)
 

@@ -72,6 +72,10 @@ class PollingSettings:
     max_response_bytes: int = 5_000_000
     max_redirects: int = 5
     backoff_max_seconds: int = 6 * 3600
+    # Processes that parse fetched feeds (and analyse their reports for contradictions) while the bot stores and
+    # clusters: feedparser holds the GIL, so parsing on a thread takes the very core clustering needs. 0 parses
+    # on a thread of the bot's own process.
+    parse_workers: int = 1
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch)"
 
 
@@ -124,6 +128,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "polling.max_response_bytes": (lambda v: 1024 <= v <= 500_000_000, "between 1024 and 500000000"),
     "polling.max_redirects": (lambda v: 0 <= v <= 20, "between 0 and 20"),
     "polling.backoff_max_seconds": (lambda v: v >= 60, "at least 60"),
+    "polling.parse_workers": (lambda v: 0 <= v <= 64, "between 0 and 64"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),
     "storage.path": (lambda v: bool(v.strip()), "a non-empty path"),
     "telegram.base_url": (

@@ -3,6 +3,7 @@ an update, call one of these, and render the answer; a `UserError` carries a pla
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from bot.delivery.render import Rendered
 from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
-from bot.monitor.poll import FeedPoll, poll_cycle
+from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import alerts as alert_store
 from storage import chats as chat_store
 from storage import digests as digest_store
@@ -67,6 +68,12 @@ class StoryWatch:
         self.pipeline = pipeline or Pipeline(settings.stories.cluster_settings())
         self.clock = clock
         self.on_alerts = on_alerts
+        self.parse_pool = parse_pool(settings.polling)
+
+    async def close(self) -> None:
+        """Stop the parser processes, after the parse under way."""
+        if self.parse_pool is not None:
+            await asyncio.to_thread(self.parse_pool.close)
 
     # Feeds and polling
 
@@ -79,7 +86,7 @@ class StoryWatch:
     async def poll(self, *, force: bool = False) -> list[FeedPoll]:
         """One poll cycle; the sender hears when alerts were queued."""
         polls = await poll_cycle(self.adb, self.fetcher, self.pipeline, self.settings.polling, force=force,
-                                 clock=self.clock)
+                                 clock=self.clock, pool=self.parse_pool)
         if any(poll.new_items for poll in polls):
             self.on_alerts()
         return polls

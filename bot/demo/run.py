@@ -21,7 +21,6 @@ from bot.delivery.sender import Sender
 from bot.demo.console import ConsoleChat
 from bot.demo.newsroom import Newsroom, load_timeline
 from bot.monitor.fetch import Fetcher
-from bot.monitor.pipeline import Pipeline
 from bot.service import StoryWatch
 from storage import alerts as alert_store
 from storage import chats as chat_store
@@ -74,7 +73,7 @@ async def _run(out: TextIO, newsroom: Newsroom, seconds: float, db_path: Path, s
     chat = ConsoleChat(out, color=out.isatty())
     fetcher = Fetcher(settings.polling, allow_private_addresses=True)
     sender = Sender(adb, chat, pacer=pacer)  # type: ignore[arg-type]  # the console chat stands in for the Bot
-    service = StoryWatch(settings, adb, fetcher, Pipeline(), on_alerts=sender.wake)
+    service = StoryWatch(settings, adb, fetcher, on_alerts=sender.wake)
     polls = 0
     finished = asyncio.Event()
 
@@ -125,6 +124,7 @@ async def _run(out: TextIO, newsroom: Newsroom, seconds: float, db_path: Path, s
         await chat.send_message(DEMO_CHAT, digest.html, parse_mode="HTML")
         counts = await adb.run(_counts)
     finally:
+        await service.close()
         await fetcher.aclose()
         adb.close()
     summary = DemoSummary(time.monotonic() - started, polls, *counts, len(chat.messages))

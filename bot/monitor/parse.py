@@ -10,6 +10,7 @@ import multiprocessing
 import re
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
@@ -251,16 +252,33 @@ class ParsePool(Generic[T]):
 
     def __init__(self, workers: int = 1, function: Callable[..., T] = parse_feed) -> None:
         self._function = function
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._workers = workers
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        # Workers start on the first submit, so a pool that never parses costs nothing.
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, content: bytes, **kwargs: object) -> Future[T]:
         """Start parsing `content`; the arguments are `parse_feed`'s."""
         return self._executor.submit(self._function, content, **kwargs)
 
     async def parse(self, content: bytes, **kwargs: object) -> T:
-        """`function(content, **kwargs)` in a worker, awaited."""
+        """`function(content, **kwargs)` in a worker, awaited.
+
+        A worker that dies (killed, out of memory) breaks the whole executor: every later call would fail. The
+        document being parsed then fails as not a usable feed, the executor is replaced, and other feeds carry
+        on. Documents parsed alongside it in the same executor fail the same way, once."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(self._function, content, **kwargs))
+        executor = self._executor
+        try:
+            return await loop.run_in_executor(executor, functools.partial(self._function, content, **kwargs))
+        except BrokenProcessPool:
+            if self._executor is executor:
+                log.error("the feed parser process stopped unexpectedly; starting a new one")
+                self._executor = self._new_executor()
+                executor.shutdown(wait=False)
+            raise NotAFeedError("the parser process stopped while reading this document") from None
 
     def close(self) -> None:
         """Wait for the work under way and stop the workers."""

@@ -1,0 +1,91 @@
+"""Parsing in worker processes, as the bot polls by default: the same stories and contradictions as parsing on
+a thread, and a worker that dies fails only the document it was parsing."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.config import PollingSettings
+from bot.monitor.fetch import Fetcher
+from bot.monitor.parse import ParsePool
+from bot.monitor.pipeline import AnalysedFeed, Pipeline, parse_and_analyze
+from bot.monitor.poll import parse_pool, poll_cycle
+from storage import feeds as feed_store
+from storage.db import AsyncDatabase
+from tests.conftest import Clock
+from tests.feedserver import FeedServer, feed_file
+
+CRASH_MARKER = b"<!-- parser crash -->"
+
+
+def parse_or_die(content: bytes, **kwargs: object) -> AnalysedFeed:
+    """What a worker does with a document that kills it (out of memory, a crash in a C extension)."""
+    if CRASH_MARKER in content:
+        os._exit(3)
+    return parse_and_analyze(content, **kwargs)
+
+
+def stored(adb: AsyncDatabase) -> dict[str, list[tuple]]:
+    query = {
+        "memberships": "SELECT item_id, story_id, score, shared_terms FROM story_items ORDER BY 1",
+        "contradictions": "SELECT kind, later_item_id, earlier_item_id, evidence, score FROM contradictions ORDER BY 2, 3",
+        "stories": "SELECT id, title FROM stories ORDER BY id",
+    }
+    return {name: [tuple(row) for row in adb.db.execute(sql).fetchall()] for name, sql in query.items()}
+
+
+async def test_workers_store_what_a_thread_stores(
+    feed_server: FeedServer, fetcher: Fetcher, adb: AsyncDatabase, polling: PollingSettings, clock: Clock,
+    tmp_path: Path,
+) -> None:
+    # One feed per cycle, so that both runs see the reports in the same order.
+    urls = [feed_server.route(f"/{name}", feed_file(name)) for name in ("rss20.xml", "rss10.rdf", "atom10.xml")]
+    on_thread = AsyncDatabase.open(tmp_path / "thread.db")
+    pool = parse_pool(PollingSettings(parse_workers=1))
+    assert pool is not None
+    try:
+        in_workers, on_threads = Pipeline(), Pipeline()
+        for url in urls:
+            for db in (adb, on_thread):
+                await db.run(feed_store.add_missing_feeds, [(url, None)], clock())
+            [a] = await poll_cycle(adb, fetcher, in_workers, polling, clock=clock, pool=pool)
+            [b] = await poll_cycle(on_thread, fetcher, on_threads, polling, clock=clock)
+            assert (a.status, [i.title for i in a.new_items]) == (b.status, [i.title for i in b.new_items])
+        assert stored(adb) == stored(on_thread)
+        assert stored(adb)["contradictions"], "the fixture feeds carry a denial of the evacuation"
+    finally:
+        pool.close()
+        on_thread.close()
+
+
+def test_no_workers_means_parsing_on_a_thread() -> None:
+    assert parse_pool(PollingSettings(parse_workers=0)) is None
+
+
+async def test_a_worker_that_dies_fails_its_feed_and_the_next_poll_works(
+    feed_server: FeedServer, fetcher: Fetcher, adb: AsyncDatabase, polling: PollingSettings, clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    deadly = feed_server.route("/deadly", feed_file("rss20.xml").replace(b"<channel>", b"<channel>" + CRASH_MARKER))
+    fine = feed_server.route("/fine", feed_file("atom10.xml"))
+    pipeline = Pipeline()
+    with ParsePool(1, parse_or_die) as pool:
+        await adb.run(feed_store.add_missing_feeds, [(deadly, None)], clock())
+        with caplog.at_level(logging.ERROR, logger="bot.monitor.parse"):
+            [crashed] = await poll_cycle(adb, fetcher, pipeline, polling, clock=clock, pool=pool)
+        assert crashed.status == "failed"
+        assert crashed.error == "the parser process stopped while reading this document"
+        assert "parser process stopped unexpectedly" in caplog.text
+
+        await adb.run(feed_store.add_missing_feeds, [(fine, None)], clock())
+        clock.advance(seconds=polling.backoff_max_seconds)
+        results = {p.url: p for p in await poll_cycle(adb, fetcher, pipeline, polling, clock=clock, pool=pool)}
+    assert results[fine].status == "new" and len(results[fine].new_items) == 2
+    assert results[deadly].status == "failed"  # it kills its worker again, and waits out a longer backoff
+    feed = {f.url: f for f in await adb.run(feed_store.list_feeds)}[deadly]
+    assert feed.consecutive_failures == 2
+    assert adb.db.execute("SELECT count(*) FROM items").fetchone()[0] == 2
