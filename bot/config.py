@@ -101,6 +101,12 @@ class StoriesSettings:
     time_penalty: float = ClusterSettings.time_penalty
     time_window_hours: float = ClusterSettings.time_window_hours
     close_after_hours: float = ClusterSettings.close_after_hours
+    phrase_weight: float = ClusterSettings.phrase_weight
+    signature_words: int = ClusterSettings.signature_words
+    signature_relief: float = ClusterSettings.signature_relief
+    momentum: float = ClusterSettings.momentum
+    cold_start_threshold: float = ClusterSettings.cold_start_threshold
+    boilerplate_share: float = ClusterSettings.boilerplate_share
 
     def __post_init__(self) -> None:
         self.cluster_settings()  # its checks span several keys; a ValueError names the one at fault

@@ -166,10 +166,13 @@ def test_story_that_keeps_receiving_items_stays_open() -> None:
 
 def test_far_apart_items_need_stronger_evidence() -> None:
     related = ("Strike shuts Lufthansa hubs in Frankfurt", "Lufthansa pilots strike over pensions")
+    # Another open story also says "strike", so the two reports share one signature word of the first story
+    # ("Lufthansa"), not two: no second chance (see the signature tests below).
+    background = [*BACKGROUND, "Dockworkers strike closes Rotterdam port"]
 
     def second_joins(gap: timedelta) -> bool:
         c = StoryClusterer()
-        feed(c, BACKGROUND, T0, timedelta(minutes=5))
+        feed(c, background, T0, timedelta(minutes=5))
         a = c.assign(related[0], "", "Wire", T0 + timedelta(hours=1))
         b = c.assign(related[1], "", "Wire", T0 + timedelta(hours=1) + gap)
         return b.story_id == a.story_id
@@ -179,7 +182,7 @@ def test_far_apart_items_need_stronger_evidence() -> None:
 
     # A report that repeats the story's distinctive words still joins after the same gap.
     c = StoryClusterer()
-    feed(c, BACKGROUND, T0, timedelta(minutes=5))
+    feed(c, background, T0, timedelta(minutes=5))
     a = c.assign(related[0], "", "Wire", T0 + timedelta(hours=1))
     b = c.assign("Lufthansa strike shuts Frankfurt hub", "", "Wire", T0 + timedelta(days=6))
     assert b.story_id == a.story_id
@@ -414,3 +417,228 @@ def test_coverage_settings_are_validated() -> None:
         ClusterSettings(min_coverage=0.5, coverage_penalty=0.5)
     with pytest.raises(ValueError):
         ClusterSettings(coverage_scale_hours=0.0)
+
+
+# --- Phrases, signatures, momentum, cold start ---------------------------------------------------------
+
+
+def test_phrases_are_terms_of_their_own_but_never_shown() -> None:
+    c = StoryClusterer()
+    vector = c._vector("Batmobile stolen in Detroit", "", "Wire")
+    # Neighbours once stop words are dropped, order ignored: "stolen Batmobile" is the same phrase.
+    assert vector["batmobil+stolen"] == pytest.approx(ClusterSettings().phrase_weight)
+    assert "detroit+stolen" in vector
+    assert c._vector("Stolen Batmobile found in Detroit", "", "Wire").keys() >= {"batmobil+stolen"}
+    assert not any("+" in t for t in StoryClusterer(ClusterSettings(phrase_weight=0.0))._vector(
+        "Batmobile stolen in Detroit", "", "Wire"))
+    # Summaries make no phrases; near-duplicate keys and the shared words shown are words only.
+    assert not any("+" in t for t in c._vector("Batmobile", "stolen car found in Detroit", "Wire"))
+    feed(c, BACKGROUND, T0, timedelta(minutes=5))
+    a = c.assign("Batmobile stolen from film set in Detroit", "", "Wire", T0 + timedelta(hours=1))
+    b = c.assign("Batmobile stolen from Detroit film set, police say", "", "Wire", T0 + timedelta(hours=1, minutes=5))
+    assert b.story_id == a.story_id
+    assert b.shared_terms and not any("+" in t for t in b.shared_terms)
+    assert not any("+" in rep for rep in c._stories[a.story_id].reps)
+
+
+TRIDEVIL = [
+    "Jasmine Tridevil says she had surgery to add a third breast",
+    "Florida woman Jasmine Tridevil adds third breast to put off men",
+    "Jasmine Tridevil: woman with third breast wants reality show",
+]
+TRIDEVIL_LATE = "Tampa police say Jasmine Tridevil's third breast was a prosthesis found in her luggage"
+
+
+def test_a_late_report_naming_the_story_s_signature_words_joins_days_later() -> None:
+    # Five days on, the report brings many words the story never used, so the time requirements alone turn
+    # it away; but it names the story's signature words ("Jasmine Tridevil", "third breast": most of its
+    # reports have them, no other story does), so it gets a second chance.
+    def late(settings: ClusterSettings) -> tuple[int, Assignment]:
+        c = StoryClusterer(settings)
+        feed(c, BACKGROUND, T0 - timedelta(days=1), timedelta(minutes=5))
+        claim = feed(c, TRIDEVIL, T0, timedelta(minutes=10))
+        assert len({a.story_id for a in claim}) == 1
+        return claim[0].story_id, c.assign(TRIDEVIL_LATE, "", "Wire", T0 + timedelta(days=5))
+
+    story_id, joined = late(ClusterSettings())
+    assert joined.story_id == story_id and not joined.is_new
+    assert {"tridevil", "breast"} <= set(joined.shared_terms)
+    story_id, alone = late(ClusterSettings(signature_relief=0.0))
+    assert alone.is_new
+
+
+KIM_ANKLES = [
+    "Kim Jong-un broke both ankles, report claims",
+    "North Korea's Kim Jong-un had surgery on broken ankles",
+    "Kim Jong-un in hospital with two broken ankles",
+]
+
+
+def test_a_name_is_one_signature_however_many_words_it_has() -> None:
+    c = StoryClusterer()
+    feed(c, BACKGROUND, T0 - timedelta(days=1), timedelta(minutes=5))
+    story = c._stories[feed(c, KIM_ANKLES, T0, timedelta(minutes=10))[0].story_id]
+    # "Kim Jong-un" (three words the story always has together) is one signature; "broken ankles" another.
+    assert c._signatures(c._headline_keys("Kim Jong-un seen with a walking stick", "Wire"), story) == 1
+    assert c._signatures(c._headline_keys("Kim Jong-un's broken ankles: leader limps", "Wire"), story) == 2
+    late = c.assign("Kim Jong-un seen in public with a walking stick", "", "Wire", T0 + timedelta(days=4))
+    assert late.is_new  # only the subject in common, days later: a story of its own
+
+
+def test_a_word_another_open_story_uses_is_no_signature() -> None:
+    # Two open stories about Jasmine Tridevil: her name is a subject they share, not a signature of either.
+    c = StoryClusterer()
+    feed(c, BACKGROUND, T0 - timedelta(days=1), timedelta(minutes=5))
+    story = c._stories[feed(c, TRIDEVIL, T0, timedelta(minutes=10))[0].story_id]
+    headline = c._headline_keys(TRIDEVIL_LATE, "Wire")
+    assert c._signatures(headline, story) == 2
+    other = c.assign("Jasmine Tridevil signs reality TV deal with cable channel", "", "Wire", T0 + timedelta(days=2))
+    assert other.is_new
+    assert c._signatures(headline, story) == 1
+
+
+def test_a_report_during_a_burst_prefers_the_burst_s_story() -> None:
+    # The item could join either story; the one receiving many reports right now wins, unless momentum is off.
+    burst = [
+        "Stocks fall on weak China trade data",
+        "Wall Street slides as China exports slump",
+        "Dow drops 150 points on China data",
+        "US stocks lower after Chinese exports fall",
+        "S&P 500 retreats from record on China worries",
+        "Stocks slip as weak Chinese data weighs",
+    ]
+
+    def goes_to(settings: ClusterSettings) -> str:
+        c = StoryClusterer(settings)
+        feed(c, BACKGROUND, T0 - timedelta(days=1), timedelta(minutes=5))
+        big = {a.story_id for a in feed(c, burst, T0, timedelta(minutes=2))}
+        side = c.assign("Brent crude slumps as OPEC output rises", "", "Wire", T0 + timedelta(minutes=13))
+        assert len(big) == 1 and side.is_new
+        item = c.assign("Brent crude slumps on weak China data", "", "Wire", T0 + timedelta(minutes=14))
+        return "burst" if item.story_id in big else "side" if item.story_id == side.story_id else "new"
+
+    assert goes_to(ClusterSettings()) == "burst"
+    assert goes_to(ClusterSettings(momentum=0.0)) == "side"
+
+
+def test_momentum_fades_once_the_story_goes_quiet() -> None:
+    c = StoryClusterer()
+    story = c._stories[feed(c, KIM_ANKLES, T0, timedelta(minutes=1))[0].story_id]
+    now = c._momentum(story, T0 + timedelta(minutes=3))
+    assert now > 0.0
+    assert c._momentum(story, T0 + timedelta(hours=3)) < now / 100
+
+
+DEMO_START = [
+    ("Iran begins evacuating military personnel from Syria",
+     "Tehran has started pulling commanders and personnel out of Syria as a rebel offensive advances, "
+     "regional officials said."),
+    ("Copper prices climb to a two-year high on Chilean mine strike",
+     "Copper rose for a fifth day as a strike halted output at one of Chile's largest mines."),
+    ("City council approves new tram line to the airport",
+     "The line will link the central station with the airport in 25 minutes."),
+    ("Iran evacuating commanders and diplomats from Syria, officials say",
+     "Diplomatic staff and their families are leaving by air and by road to Lebanon and Iraq."),
+    ("Chilean copper mine strike enters second week, prices climb",
+     "Union leaders said talks with the mine's owner had made no progress."),
+    ("Airport tram line to open in 2027, council says", "Construction starts next spring."),
+]
+HAMA = ("Rebels take Hama as government forces pull back", "The city fell after days of fighting on its northern edge.")
+
+
+def test_cold_start_keeps_a_weakly_related_report_out_of_the_first_stories() -> None:
+    # With three stories, every word looks rare: "rebels" and "pull" (from the Iran story's summary) were
+    # enough for the Hama offensive to join the Iran evacuation. Phrases alone no longer let it; the
+    # cold-start threshold keeps it apart even without them.
+    def hama_joins_iran(settings: ClusterSettings) -> bool:
+        c = StoryClusterer(settings)
+        ids = [c.assign(t, s, "Wire", T0 + timedelta(seconds=5 * i)).story_id for i, (t, s) in enumerate(DEMO_START)]
+        return c.assign(*HAMA, "Wire", T0 + timedelta(seconds=30)).story_id == ids[0]
+
+    assert not hama_joins_iran(ClusterSettings())
+    assert not hama_joins_iran(ClusterSettings(phrase_weight=0.0))
+    assert hama_joins_iran(ClusterSettings(phrase_weight=0.0, cold_start_threshold=0.0))
+    # Once the clusterer has seen `cold_start_stories` stories, the threshold is the configured one.
+    c = StoryClusterer()
+    feed(c, [f"Alpha{i} beta{i} gamma{i}" for i in range(25)], T0, timedelta(minutes=1))
+    assert c._join_threshold() == c.settings.join_threshold
+
+
+def test_summary_boilerplate_does_not_merge_stories() -> None:
+    # Every summary of a feed ends with the same sentence. From a feed's third summary on, that sentence is
+    # recognised and ignored; before, it merged every story into the first one.
+    feeds = {
+        "Metro Herald": "Read more news and analysis from the Metro Herald online, every day.",
+        "Coastal Times": "Read more news and analysis from the Coastal Times online, every day.",
+        "Daily Wire": "Copyright Daily Wire. All rights reserved.",
+    }
+    stories = [
+        ("Varondel", "harbour expansion"), ("Quistmar", "steel plant closure"), ("Belotrix", "airport runway"),
+        ("Draskavi", "budget vote"), ("Holmekin", "bridge repairs"), ("Tivorask", "hospital merger"),
+        ("Murendal", "tram contract"), ("Zelphine", "mine strike"), ("Karvosti", "refinery fire"),
+        ("Lindquor", "school reform"), ("Pessarim", "water tariffs"), ("Ostravel", "rail tunnel"),
+    ]
+    actions = ["approves", "delays", "rejects"]
+
+    def run(settings: ClusterSettings) -> dict[str, set[int]]:
+        c = StoryClusterer(settings)
+        when = T0 - timedelta(days=2)
+        for source, tail in feeds.items():  # each feed's earlier reports
+            for title in BACKGROUND[:2]:
+                c.assign(title, f"{title}. {tail}", source, when)
+                when += timedelta(hours=1)
+        found: dict[str, set[int]] = {}
+        when = T0
+        for name, topic in stories:
+            for action, (source, tail) in zip(actions, feeds.items(), strict=True):
+                summary = f"{name} {action} the {topic} on Tuesday. {tail}"
+                found.setdefault(name, set()).add(c.assign(f"{name} {action} {topic}", summary, source, when).story_id)
+                when += timedelta(minutes=7)
+        return found
+
+    found = run(ClusterSettings())
+    assert all(len(ids) == 1 for ids in found.values())
+    assert len(set().union(*found.values())) == len(stories)
+    assert len(set().union(*run(ClusterSettings(boilerplate_share=0.0)).values())) < len(stories) // 2
+
+
+def test_norm_sums_match_a_full_recount() -> None:
+    # The centroid norms are kept current from three sums (see `_story_sq_norm`); they must agree with the
+    # plain sum over the story's terms at today's rarities, within the drift allowed for common words.
+    c = StoryClusterer()
+    feed(c, IRAN_HISTORY + BACKGROUND, T0 - timedelta(days=3), timedelta(hours=2))
+    feed(c, TRIDEVIL + KIM_ANKLES + STREAM, T0, timedelta(minutes=3))
+    for story in c._stories.values():
+        exact = sum((count * c._idf(term)) ** 2 for term, count in story.counts.items())
+        assert c._story_sq_norm(story) == pytest.approx(exact, rel=0.02)
+
+
+def test_restore_replays_signatures_and_norms_exactly() -> None:
+    rows = []
+    never_stopped = StoryClusterer()
+    for i, title in enumerate(BACKGROUND + TRIDEVIL + KIM_ANKLES):
+        at = T0 + timedelta(minutes=10 * i)
+        rows.append((never_stopped.assign(title, "", "Wire", at).story_id, title, "", "Wire", at))
+    restored = StoryClusterer()
+    restored.restore(rows)
+    for story_id, story in never_stopped._stories.items():
+        assert restored._stories[story_id].norm_sums == story.norm_sums
+    later = T0 + timedelta(days=5)
+    assert restored.assign(TRIDEVIL_LATE, "", "Wire", later) == never_stopped.assign(TRIDEVIL_LATE, "", "Wire", later)
+
+
+def test_new_settings_are_validated() -> None:
+    for bad in (
+        {"phrase_weight": -0.1},
+        {"phrase_weight": 1.5},
+        {"signature_share": 0.0},
+        {"signature_words": 0},
+        {"signature_relief": 1.2},
+        {"momentum": -0.01},
+        {"momentum_hours": 0.0},
+        {"cold_start_threshold": -0.1},
+        {"boilerplate_share": 1.5},
+        {"boilerplate_min_summaries": 0},
+    ):
+        with pytest.raises(ValueError):
+            ClusterSettings(**bad)

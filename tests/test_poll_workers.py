@@ -32,7 +32,8 @@ def parse_or_die(content: bytes, **kwargs: object) -> AnalysedFeed:
 def stored(adb: AsyncDatabase) -> dict[str, list[tuple]]:
     query = {
         "memberships": "SELECT item_id, story_id, score, shared_terms FROM story_items ORDER BY 1",
-        "contradictions": "SELECT kind, later_item_id, earlier_item_id, evidence, score FROM contradictions ORDER BY 2, 3",
+        "contradictions": "SELECT kind, later_item_id, earlier_item_id, evidence, score FROM contradictions "
+                          "ORDER BY 2, 3",
         "stories": "SELECT id, title FROM stories ORDER BY id",
     }
     return {name: [tuple(row) for row in adb.db.execute(sql).fetchall()] for name, sql in query.items()}

@@ -8,7 +8,11 @@ How an item is matched
 1. The headline (and summary, when present) is normalised (`bot.monitor.terms`): feed furniture and source
    suffixes go, words are folded and stemmed, stop words and negations dropped. Negations are dropped on
    purpose: "Putin to attend summit" and "Putin will not attend summit" are one story; the contradiction
-   detector works inside stories.
+   detector works inside stories. Phrases (two adjacent headline words, order ignored) are terms too, at
+   `phrase_weight`: a report of the same claim repeats its phrases ("third breast", "stolen Batmobile"),
+   while a different claim about the same subject shares the subject's words and little else. A summary
+   word that most recent summaries of the same feed had (boilerplate: "Read more at ...", a copyright
+   line) is left out (`boilerplate_share`).
 2. Words are weighted by inverse document frequency, maintained as items arrive, so a word seen in many
    reports ("Iran", "police") counts for little and a rare one ("evacuation", "Foley") for much.
 3. Candidates come from an inverted index from term to open stories, queried with the item's rarest terms
@@ -27,7 +31,22 @@ How an item is matched
    what stops topic chaining ("Apple Watch to cost 5,000" joining "Apple Watch health features cut" an hour
    later because both say "Apple Watch"): against a story whose every report names the subject, such an
    item scores a high cosine, but most of its own weight is words the story never used.
-6. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
+   Coverage counts words only: phrases repeat their words' evidence.
+6. Second chance (signatures): a story that went quiet can still take a late report of its claim that the
+   time requirements above would turn away, when the report names at least `signature_words` of the
+   story's signature words: words its reports used often (`signature_share`) and that no other open story
+   has used ("Tridevil", "Batmobile", "Bieber"). Neighbouring signature words that the story nearly always
+   has side by side count once ("Kim Jong-un" is one name), and a word that another open story also uses
+   is a subject several claims share, not a signature. Such a story has `signature_relief` of the time
+   penalty and of the coverage ramp waived, and it is chosen only when no candidate takes the item on the
+   ordinary terms.
+7. Among the candidates that may take the item, the one with the largest margin over its requirement wins;
+   a story receiving many reports right now gets a bonus (`momentum`, fading over `momentum_hours`), so a
+   loosely worded report during a burst joins the burst's story rather than a small side story. The bonus
+   only ranks: it never lets an item join a story it could not join anyway.
+8. Cold start: while fewer than `cold_start_stories` stories exist, word rarity means little (every word
+   is rare), so the join threshold is raised by up to `cold_start_threshold`.
+9. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
    never candidates again.
 
 Story ids
@@ -44,6 +63,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
@@ -104,6 +124,31 @@ class ClusterSettings:
     # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
     # name repeated by 300 reports of one story is still distinctive of that story.
     story_idf: bool = True
+    # --- Phrases, signatures, momentum, cold start, boilerplate (module doc, points 1 and 6 to 8) ---
+    # Weight of a phrase (two headline words next to each other once stop words are dropped, order ignored:
+    # "third breast", "stolen batmobile") as a term of its own, relative to a headline word. 0: no phrases.
+    phrase_weight: float = 0.4
+    # A word is a signature of a story when its count there (1 per headline, `summary_weight` per summary
+    # that has it and the headline not) reaches this share of the story's reports...
+    signature_share: float = 0.5
+    # ...and no other open story has used it at all. An item whose headline names this many signature words
+    # (a name of several words counts once) of a story that went quiet has `signature_relief` of the time
+    # penalty and of the coverage ramp waived for that story, if no story takes it on the ordinary terms.
+    signature_words: int = 2
+    signature_relief: float = 0.7
+    # Among the stories an item may join, one receiving many reports right now is preferred: its margin gains
+    # `momentum * ln(reports) * exp(-hours since its last report / momentum_hours)`. Ranking only: it never
+    # lets an item join a story it could not join otherwise.
+    momentum: float = 0.04
+    momentum_hours: float = 0.5
+    # While the clusterer has seen fewer than `cold_start_stories` stories, word rarity means little, so the
+    # join threshold is raised by `cold_start_threshold`, fading linearly to nothing at `cold_start_stories`.
+    cold_start_threshold: float = 0.05
+    cold_start_stories: int = 20
+    # A summary word that at least this share of a feed's recent summaries had (a sentence every summary of
+    # the feed ends with, a copyright line) says nothing about the report: it is left out. 0 keeps them all.
+    boilerplate_share: float = 0.6
+    boilerplate_min_summaries: int = 2
 
     def __post_init__(self) -> None:
         if not 0.0 < self.join_threshold <= 1.0:
@@ -118,6 +163,18 @@ class ClusterSettings:
             raise ValueError("time_scale_hours and coverage_scale_hours must be > 0")
         if min(self.query_terms, self.max_postings, self.max_candidates, self.representatives) < 1:
             raise ValueError("query_terms, max_postings, max_candidates and representatives must be >= 1")
+        if not 0.0 <= self.phrase_weight <= 1.0:
+            raise ValueError("phrase_weight must be in [0, 1]")
+        if not 0.0 < self.signature_share <= 1.0 or self.signature_words < 1:
+            raise ValueError("signature_share must be in (0, 1] and signature_words >= 1")
+        if not 0.0 <= self.signature_relief <= 1.0:
+            raise ValueError("signature_relief must be in [0, 1]")
+        if self.momentum < 0 or self.momentum_hours <= 0:
+            raise ValueError("momentum must be >= 0 and momentum_hours > 0")
+        if self.cold_start_threshold < 0 or self.cold_start_stories < 0:
+            raise ValueError("cold_start_threshold and cold_start_stories must be >= 0")
+        if not 0.0 <= self.boilerplate_share <= 1.0 or self.boilerplate_min_summaries < 1:
+            raise ValueError("boilerplate_share must be in [0, 1] and boilerplate_min_summaries >= 1")
 
 
 @dataclass(frozen=True)
@@ -143,8 +200,9 @@ class _Story:
     size: float = 0.0
     # term -> summed weight over the story's items (1.0 per headline occurrence).
     counts: dict[str, float] = field(default_factory=dict)
-    # Squared norm of the TF-IDF centroid, cached (see `_story_norm`); 0.0 means "recompute".
-    sq_norm: float = 0.0
+    # Sums from which the squared norm of the TF-IDF centroid follows for any collection size (see
+    # `_story_sq_norm`); all zero means "not counted yet".
+    norm_sums: tuple[float, float, float] = (0.0, 0.0, 0.0)
     norm_base: int = 0
     title: str = ""
     title_terms: dict[str, float] = field(default_factory=dict)
@@ -155,12 +213,24 @@ class _Story:
     reps: list[str] = field(default_factory=list)
 
 
+# When a story takes up a term held by at most this many open stories, their norms follow the term's new
+# rarity at once (see `_shift_offset`); commoner terms, whose rarity barely moves, wait for the next recount.
+_SHIFT_POSTINGS = 16
 _MIN_FUZZY_KEY = 24  # characters of sorted content words: about four words
 _FUZZY_CUTOFF = 90.0
 
 
+# Phrase terms are two word stems joined by this character, which no stem contains (`terms.tokenize` keeps
+# letters, digits and decimal points only): "batmobil+stolen".
+_PHRASE_JOINER = "+"
+
+
+def _is_phrase(term: str) -> bool:
+    return _PHRASE_JOINER in term
+
+
 def _fuzzy_key(vector: dict[str, float]) -> str:
-    return " ".join(sorted(vector))
+    return " ".join(sorted(t for t in vector if _PHRASE_JOINER not in t))
 
 
 class _IdfTable(dict[int, float]):
@@ -200,6 +270,9 @@ class StoryClusterer:
         self._closed_titles: dict[int, str] = {}
         # A readable word for each stem, for `shared_terms` ("sav" -> "saves").
         self._surface: dict[str, str] = {}
+        # Per feed: how many of its summaries were counted (decayed) and in how many each word was.
+        self._feed_words: dict[str, list] = {}  # source -> [summaries counted, {word: summaries with it}]
+        self._last_summary: tuple[str, set[str]] | None = None
         # The last query vector with its weights multiplied by IDF once more (see `_score`).
         self._q_idf: dict[str, float] = {}
         self._q_idf_for: dict[str, float] | None = None
@@ -221,6 +294,7 @@ class StoryClusterer:
         self.close_stale(published)
         vector = self._vector(title, summary, source)
         self._count_document(vector)
+        self._note_summary()
         best, best_score, shared = self._best_story(vector, title, source, published)
         if best is None:
             story = self._new_story(published)
@@ -238,7 +312,7 @@ class StoryClusterer:
         self.close_stale(published)
         vector = self._vector(title, summary, source)
         self._count_document(vector)
-        self._refresh_candidate_norms(vector)
+        self._note_summary()
         story = self._stories.get(story_id)
         if story is None:
             story = _Story(id=story_id, first_seen=published, last_seen=published)
@@ -294,18 +368,63 @@ class StoryClusterer:
 
     def _vector(self, title: str, summary: str, source: str) -> dict[str, float]:
         vector: dict[str, float] = {}
+        keys: list[str] = []
         for word in tokenize(self._headline(title, source), _CLUSTER_STOP_WORDS):
             key = stem(word)
             vector[key] = 1.0
+            keys.append(key)
             self._surface.setdefault(key, word)
+        if self.settings.phrase_weight:
+            self._add_phrases(vector, keys)
         if summary:
             weight = self.settings.summary_weight
+            # Boilerplate: the words at least `boilerplate_share` of the feed's recent summaries had.
+            feed_counts, floor = self._boilerplate_floor(source)
+            seen: set[str] = set()
             for word in tokenize(summary, _CLUSTER_STOP_WORDS):
                 key = stem(word)
-                if key not in vector:
+                seen.add(key)
+                if key not in vector and feed_counts.get(key, 0.0) < floor:
                     vector[key] = weight
                     self._surface.setdefault(key, word)
+            self._last_summary = (source, seen)
+        else:
+            self._last_summary = None
         return vector
+
+    def _boilerplate_floor(self, source: str) -> tuple[dict[str, float], float]:
+        # The feed's summary word counts and the count from which a word is boilerplate (infinite: none is).
+        record = self._feed_words.get(source)
+        settings = self.settings
+        if not settings.boilerplate_share or record is None or record[0] < settings.boilerplate_min_summaries:
+            return {}, math.inf
+        return record[1], settings.boilerplate_share * record[0]
+
+    def _note_summary(self) -> None:
+        # Count the words of the summary `_vector` just read, per feed, for `_boilerplate_floor`. The counts decay
+        # (halved every 16 summaries of the feed, rare words dropped), so they stay small and recent.
+        if self._last_summary is None or not self.settings.boilerplate_share:
+            return
+        source, words = self._last_summary
+        self._last_summary = None
+        record = self._feed_words.setdefault(source, [0.0, {}])
+        record[0] += 1.0
+        counts = record[1]
+        for term in words:
+            counts[term] = counts.get(term, 0.0) + 1.0
+        if record[0] >= 16:
+            record[0] /= 2.0
+            record[1] = {t: n / 2.0 for t, n in counts.items() if n >= 2.0}
+
+    def _add_phrases(self, vector: dict[str, float], keys: list[str]) -> None:
+        # Neighbouring headline words (once stop words are gone), order ignored, as terms of their own: a report of
+        # the same claim tends to repeat its phrases ("third breast", "stolen batmobile"), while a different
+        # claim about the same subject shares the subject's words but not the rest. Headlines only: summary
+        # phrases (and summary boilerplate) would swamp them.
+        weight = self.settings.phrase_weight
+        for a, b in pairwise(keys):
+            if a != b:
+                vector[f"{a}{_PHRASE_JOINER}{b}" if a < b else f"{b}{_PHRASE_JOINER}{a}"] = weight
 
     def _count_document(self, vector: dict[str, float]) -> None:
         self._docs += 1
@@ -341,29 +460,109 @@ class StoryClusterer:
         q_sq = sum(v * v for v in q.values())
         q_norm = math.sqrt(q_sq)
         stories = [self._stories[story_id] for story_id in self._candidates(vector, idf)]
+        # Coverage is a share of the item's squared word weight: phrases only repeat the words' evidence.
+        words = {t: v * v for t, v in q.items() if not _is_phrase(t)}
+        words_sq = sum(words.values())
+        threshold = self._join_threshold()
+        headline: list[str | None] | None = None  # the item's headline keys, made when first needed
         best: _Story | None = None
-        best_score = best_margin = 0.0
+        best_score = 0.0
+        best_rank = (False, 0.0)
         fuzzy = self._fuzzy_scores(_fuzzy_key(vector), stories) if settings.fuzzy_weight else {}
         for story, score in zip(stories, self._similarities(q, q_norm, stories), strict=True):
             if fuzzy:
                 score = max(score, fuzzy.get(story.id, 0.0))
-            margin = score - self._penalty(story, published)
-            if margin >= settings.join_threshold:
-                need = self._coverage_needed(story, published)
-                if need > 0.0:
-                    counts = story.counts
-                    covered = sum(v * v for t, v in q.items() if t in counts)
-                    if covered < need * q_sq:
-                        continue
+            penalty = self._penalty(story, published)
+            margin = score - penalty
+            direct = margin >= threshold and self._covers(words, words_sq, self._coverage_needed(story, published),
+                                                          story)
+            if not direct:
+                # Second chance for a story that went quiet: an item naming several of its signature words
+                # (see `_signatures`) has `signature_relief` of the time requirements waived. Used only when
+                # no candidate takes the item on the ordinary terms.
+                if not penalty or not settings.signature_relief or (best is not None and best_rank[0]):
+                    continue
+                keep = 1.0 - settings.signature_relief
+                margin = score - penalty * keep
+                if margin < threshold:
+                    continue
+                need = settings.min_coverage + (self._coverage_needed(story, published) - settings.min_coverage) * keep
+                if not self._covers(words, words_sq, need, story):
+                    continue
+                if headline is None:
+                    headline = self._headline_keys(title, source)
+                if self._signatures(headline, story) < settings.signature_words:
+                    continue
+            rank = (direct, margin + self._momentum(story, published))
             # Ties go to the older story, so the outcome does not depend on set iteration order.
-            if margin >= settings.join_threshold and (
-                best is None or margin > best_margin or (margin == best_margin and story.id < best.id)
-            ):
-                best, best_score, best_margin = story, score, margin
+            if best is None or rank > best_rank or (rank == best_rank and story.id < best.id):
+                best, best_score, best_rank = story, score, rank
         if best is None:
             return None, 0.0, ()
-        shared = sorted((t for t in q if t in best.counts), key=lambda t: q[t] * best.counts[t], reverse=True)[:8]
+        shared = sorted(
+            (t for t in q if t in best.counts and not _is_phrase(t)), key=lambda t: q[t] * best.counts[t], reverse=True
+        )[:8]
         return best, best_score, tuple(self._surface.get(t, t) for t in shared)
+
+    @staticmethod
+    def _covers(squares: dict[str, float], total: float, need: float, story: _Story) -> bool:
+        # Whether words the story has used carry at least `need` of the item's squared word weight.
+        if need <= 0.0:
+            return True
+        counts = story.counts
+        return sum(v for t, v in squares.items() if t in counts) >= need * total
+
+    def _join_threshold(self) -> float:
+        # Cold start: with only a few stories, rarity statistics cannot tell a distinctive word from a common
+        # one ("rebels" shared by a Syria evacuation and a Hama offensive), so a stronger match is required.
+        settings = self.settings
+        if not settings.cold_start_threshold or self._story_count >= settings.cold_start_stories:
+            return settings.join_threshold
+        return settings.join_threshold + settings.cold_start_threshold * (
+            1.0 - self._story_count / settings.cold_start_stories
+        )
+
+    def _signatures(self, headline: list[str | None], story: _Story) -> int:
+        # Signature words of a story: words its reports used often (a count of at least `signature_share` per
+        # report) and no other open story has used ("Batmobile", "Tridevil", "Bieber"). An item naming several
+        # of them is about this story even days later; a word shared with another open story (a subject such
+        # as "Apple Watch" that several claims are about) is no signature. Neighbouring signature words that
+        # the story nearly always has side by side count once: "Kim Jong-un" is one name, however many words
+        # it has. Only the item's headline is read. `headline` holds its word keys in order, None where a stop
+        # word was.
+        counts = story.counts
+        postings = self._postings
+        floor = self.settings.signature_share * story.size
+        found = 0
+        previous: str | None = None
+        weight = self.settings.phrase_weight
+        for term in headline:
+            signature = term is not None and counts.get(term, 0.0) >= floor and len(postings[term]) == 1
+            if not signature:
+                previous = None
+                continue
+            # Two neighbouring signature words are one name when the story nearly always has them together.
+            if previous is not None and weight:
+                a, b = (previous, term) if previous < term else (term, previous)
+                together = counts.get(f"{a}{_PHRASE_JOINER}{b}", 0.0) / weight
+                if together >= 0.8 * min(counts[previous], counts[term]):
+                    previous = term
+                    continue
+            found += 1
+            previous = term
+        return found
+
+    def _headline_keys(self, title: str, source: str) -> list[str | None]:
+        return [None if word in _CLUSTER_STOP_WORDS else stem(word) for word in tokenize(self._headline(title, source))]
+
+    def _momentum(self, story: _Story, published: datetime) -> float:
+        # Preference for a story receiving many reports right now, among those the item may join: a loosely
+        # worded report during a burst goes to the big story of the burst rather than a small side story.
+        momentum = self.settings.momentum
+        if not momentum or story.size < 2:
+            return 0.0
+        gap_hours = max(0.0, (published - story.last_seen).total_seconds()) / 3600.0
+        return momentum * math.log(story.size) * math.exp(-gap_hours / self.settings.momentum_hours)
 
     def _fuzzy_scores(self, key: str, stories: list[_Story]) -> dict[int, float]:
         """Story id -> scaled near-duplicate score of its best representative headline, for the stories that
@@ -488,24 +687,65 @@ class StoryClusterer:
         return self._story_count if self.settings.story_idf else self._docs
 
     def _story_sq_norm(self, story: _Story) -> float:
-        # The exact norm costs O(story vocabulary). It is recomputed when the story changed (`_add` zeroes
-        # it) and when the collection has grown enough for IDFs to drift (they move with log N); in between,
-        # the small drift of other stories' terms is tolerated.
-        base = self._idf_base()
-        if story.sq_norm == 0.0 or base > story.norm_base * 1.05 + 2:
-            table = self._idfs()
-            freq = self._freq
-            story.sq_norm = sum([(c * table[freq.get(t, 0)]) ** 2 for t, c in story.counts.items()])
-            story.norm_base = base
-        return story.sq_norm
+        # Every IDF is ln(N + 1) + k(term), with k(term) = 1 - ln(frequency + 1): the centroid's squared norm
+        # sum(c² (L + k)²) is sum(c²) L² + 2 sum(c² k) L + sum(c² k²) with L = ln(N + 1). `_add` keeps the three
+        # sums current at the cost of the report's terms (see `_update_norm`), so the norm follows the growth
+        # of N exactly, and that of term frequencies closely, for the cost of a logarithm per candidate.
+        if not story.norm_sums[0]:
+            self._recount_norm(story)
+        total, linear, square = story.norm_sums
+        log_n = math.log(self._idf_base() + 1)
+        return total * log_n * log_n + 2.0 * linear * log_n + square
 
-    def _refresh_candidate_norms(self, vector: dict[str, float]) -> None:
-        """Leave the cached norms as scoring the item would have: `assign` refreshes its candidates' stale
-        norms (see `_story_sq_norm`) while scoring them, so `add_existing` does the same, or a restored
-        clusterer would keep older norms than one that never stopped and could score later items differently."""
-        if vector:
-            for story_id in self._candidates(vector):
-                self._story_sq_norm(self._stories[story_id])
+    def _idf_offset(self, term: str) -> float:
+        # k(term): the IDF less ln(N + 1) (see `_idf`).
+        return 1.0 - math.log(self._freq.get(term, 0) + 1)
+
+    def _recount_norm(self, story: _Story) -> None:
+        offset = self._idf_offset
+        total = linear = square = 0.0
+        for term, count in story.counts.items():
+            c2 = count * count
+            k = offset(term)
+            total += c2
+            linear += c2 * k
+            square += c2 * k * k
+        story.norm_sums = (total, linear, square)
+        story.norm_base = self._idf_base()
+
+    def _shift_offset(self, term: str, posting: set[int], frequency: int) -> None:
+        # A story is about to take up `term` for the first time, so its rarity drops for every story that
+        # has it: the open stories holding it get their norm sums adjusted now. Only for rare terms (few
+        # stories hold them, and their IDF moves most); a common term's drift waits for the next recount.
+        before = 1.0 - math.log(frequency + 1)
+        after = 1.0 - math.log(frequency + 2)
+        stories = self._stories
+        for story_id in posting:
+            other = stories[story_id]
+            total, linear, square = other.norm_sums
+            if total:
+                c2 = other.counts[term] ** 2
+                other.norm_sums = (total, linear + c2 * (after - before), square + c2 * (after**2 - before**2))
+
+    def _update_norm(self, story: _Story, vector: dict[str, float]) -> None:
+        # After a report joined: its terms' counts changed, so their part of the sums is adjusted. Term
+        # frequencies also move when other stories take up a term; that drift is tolerated until the
+        # collection has grown by 5 % since the last full recount. Only here, never while scoring, so a
+        # clusterer rebuilt by `restore` holds exactly the same sums as one that never stopped.
+        if not story.norm_sums[0] or self._idf_base() > story.norm_base * 1.05 + 2:
+            self._recount_norm(story)
+            return
+        offset = self._idf_offset
+        counts = story.counts
+        total, linear, square = story.norm_sums
+        for term, weight in vector.items():
+            count = counts[term]
+            change = count * count - (count - weight) ** 2
+            k = offset(term)
+            total += change
+            linear += change * k
+            square += change * k * k
+        story.norm_sums = (total, linear, square)
 
     def _new_story(self, published: datetime) -> _Story:
         story = _Story(id=self._next_id, first_seen=published, last_seen=published)
@@ -521,10 +761,14 @@ class StoryClusterer:
             old = counts.get(term, 0.0)
             counts[term] = old + weight
             if old == 0.0:
-                postings.setdefault(term, set()).add(story.id)
-                self._sf[term] = self._sf.get(term, 0) + 1
+                posting = postings.setdefault(term, set())
+                frequency = self._sf.get(term, 0)
+                if posting and self.settings.story_idf and len(posting) <= _SHIFT_POSTINGS:
+                    self._shift_offset(term, posting, frequency)
+                posting.add(story.id)
+                self._sf[term] = frequency + 1
         story.size += 1
-        story.sq_norm = 0.0
+        self._update_norm(story, vector)
         story.last_seen = max(story.last_seen, published)
         story.first_seen = min(story.first_seen, published)
         key = _fuzzy_key(vector)
@@ -555,10 +799,19 @@ class StoryClusterer:
             story.title_plain = plain
 
     def _centrality(self, vector: dict[str, float], story: _Story) -> float:
+        # The cosine with the story's centroid, less the division by the centroid's norm: the title only
+        # compares headlines of one story, and the norm divides them all alike.
         idf = self._term_idfs(vector)
-        q = {t: w * idf[t] for t, w in vector.items()}
-        q_norm = math.sqrt(sum(v * v for v in q.values()))
-        return self._score(q, q_norm, story) if q_norm else 0.0
+        counts = story.counts
+        dot = sq = 0.0
+        for term, weight in vector.items():
+            rarity = idf[term]
+            value = weight * rarity
+            sq += value * value
+            count = counts.get(term)
+            if count:
+                dot += value * rarity * count
+        return dot / math.sqrt(sq) if sq else 0.0
 
     def _close(self, story: _Story) -> None:
         del self._open[story.id]
