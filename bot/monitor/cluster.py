@@ -253,6 +253,11 @@ class _IdfTable(dict[int, float]):
         return value
 
 
+def _offset(frequency: int) -> float:
+    """k(term) of a term held by `frequency` stories (or reports): its IDF less ln(N + 1) (see `_idf`)."""
+    return 1.0 - math.log(frequency + 1)
+
+
 class StoryClusterer:
     """Assigns items to stories one at a time, in published order. Not thread-safe: one owner at a time."""
 
@@ -637,18 +642,6 @@ class StoryClusterer:
         # What heapq.nlargest documents itself to be equivalent to (ties included), but sorted in C.
         return set(sorted(hits, key=hits.__getitem__, reverse=True)[: settings.max_candidates])
 
-    def _all_scores(self, vector: dict[str, float], published: datetime) -> dict[int, float]:
-        idf = self._term_idfs(vector)
-        q = {t: w * idf[t] for t, w in vector.items()}
-        q_norm = math.sqrt(sum(v * v for v in q.values())) or 1.0
-        return {
-            sid: self._score(q, q_norm, self._stories[sid]) - self._penalty(self._stories[sid], published)
-            for sid in self._candidates(vector)
-        }
-
-    def _score(self, q: dict[str, float], q_norm: float, story: _Story) -> float:
-        return self._similarities(q, q_norm, [story])[0]
-
     def _similarities(self, q: dict[str, float], q_norm: float, stories: Iterable[_Story]) -> list[float]:
         """The cosine between the item's TF-IDF vector `q` (of norm `q_norm`) and each story's centroid.
 
@@ -698,8 +691,7 @@ class StoryClusterer:
         return total * log_n * log_n + 2.0 * linear * log_n + square
 
     def _idf_offset(self, term: str) -> float:
-        # k(term): the IDF less ln(N + 1) (see `_idf`).
-        return 1.0 - math.log(self._freq.get(term, 0) + 1)
+        return _offset(self._freq.get(term, 0))
 
     def _recount_norm(self, story: _Story) -> None:
         offset = self._idf_offset
@@ -717,8 +709,7 @@ class StoryClusterer:
         # A story is about to take up `term` for the first time, so its rarity drops for every story that
         # has it: the open stories holding it get their norm sums adjusted now. Only for rare terms (few
         # stories hold them, and their IDF moves most); a common term's drift waits for the next recount.
-        before = 1.0 - math.log(frequency + 1)
-        after = 1.0 - math.log(frequency + 2)
+        before, after = _offset(frequency), _offset(frequency + 1)
         stories = self._stories
         for story_id in posting:
             other = stories[story_id]
