@@ -8,7 +8,7 @@ from itertools import count
 
 import pytest
 
-from bot.monitor.contradict import ContradictionSettings, analyze, detect, event_key
+from bot.monitor.contradict import ContradictionSettings, StoryReports, analyze, detect, event_key
 from bot.monitor.model import StoredItem
 
 _ids = count(1)
@@ -651,6 +651,37 @@ def test_a_denial_restating_an_earlier_denial_contradicts_what_that_one_did() ->
     assert [(c.kind, c.earlier) for c in found] == [("denial", report)]
     assert "restates" in found[0].evidence
     assert kinds(item("No, a pigeon didn't soil the minister's suit"), report) == set()
+
+
+def test_a_story_kept_as_story_reports_finds_what_a_list_of_its_reports_finds() -> None:
+    # The pipeline keeps each story's reports as StoryReports and adds each one after detecting on it; denials
+    # arrive before and after the reports they deny, restatements after both, and settings change midway.
+    reports = [
+        item("The video of a pigeon soiling the minister's suit is a hoax"),
+        item("Airline serves new menu on its flights"),
+        item("Airline plans gender segregation on its flights"),
+        item("Airline rep denies plan to separate men and women on flights"),
+        item("Airline to ban gender mixing on its flights"),
+        item("Pigeon makes a mess of the minister's suit during speech"),
+        item("No, a pigeon didn't soil the minister's suit"),
+        item("Airline plans to keep men and women apart on flights"),
+        item("Three passengers hurt on flight, airline says"),
+        item("No passengers were hurt, airline insists"),
+        item("Pigeon soils minister's suit during speech, video shows"),
+    ]
+    story = StoryReports()
+    found_any = set()
+    for n, report in enumerate(reports):
+        settings = ContradictionSettings(best_per_kind=n % 2 == 0)
+        kept = detect(analyze(report), story, settings)
+        listed = detect(report, reports[:n], settings)
+        assert [(c.kind, c.earlier.id, c.evidence, c.score) for c in kept] == [
+            (c.kind, c.earlier.id, c.evidence, c.score) for c in listed
+        ]
+        found_any |= {c.kind for c in kept}
+        story.add(analyze(report))
+    assert {"denial", "reversal", "figures"} <= found_any and len(story) == len(reports)
+    assert story.holds(reports[0].id) and not story.holds("elsewhere")
 
 
 def test_sharing_only_names_is_enough_when_there_are_many_of_them() -> None:

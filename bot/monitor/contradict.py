@@ -46,7 +46,7 @@ what its subject claims ("priest claims he saw God") reports that claim as the s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -1293,41 +1293,145 @@ def _figures_conflict(later: Figure, earlier: Figure, settings: ContradictionSet
     return not (later.approximate and earlier.approximate)
 
 
+class StoryReports:
+    """The analyses of one story's reports, kept with the story and indexed by what a later report can contradict.
+
+    `detect` given a plain sequence compares the new item with every earlier one. Given this, it visits only
+    the reports that can matter (a report that denies nothing meets only the story's denials, states and
+    figures), and it remembers which of the story's reports each denial contradicts, so that a restatement is
+    checked against those reports alone. In a story of hundreds of reports, comparing each new one with all of
+    them made detection cost grow with the story's size.
+    """
+
+    def __init__(self, analyses: Iterable[Analysis] = ()) -> None:
+        self.reports: list[Analysis] = []
+        self._ids: set[int | str] = set()
+        # Positions in `reports` of those with denials or negations, with states, with figures; and of the plain
+        # ones (neither denying nor hedged): what a denial contradicts and what a later report may restate.
+        self._claims: list[int] = []
+        self._states: list[int] = []
+        self._figures: list[int] = []
+        self._plain: list[int] = []
+        # (position of a report, index of one of its denial claims) -> the plain reports that denial meets, with
+        # the words it meets them on, in story order. Made when first asked for, then kept up to date.
+        self._denied: dict[tuple[int, int], list[tuple[int, frozenset[str]]]] = {}
+        self._denied_for: ContradictionSettings | None = None
+        for analysis in analyses:
+            self.add(analysis)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def __iter__(self) -> Iterator[Analysis]:
+        return iter(self.reports)
+
+    def holds(self, item_id: int | str) -> bool:
+        return item_id in self._ids
+
+    def add(self, analysis: Analysis) -> None:
+        position = len(self.reports)
+        self.reports.append(analysis)
+        self._ids.add(analysis.item.id)
+        text = analysis.text
+        if text.claims:
+            self._claims.append(position)
+        elif not text.hedged:
+            self._plain.append(position)
+        if text.states:
+            self._states.append(position)
+        if text.figures:
+            self._figures.append(position)
+        if self._denied_for is not None:
+            if text.claims:
+                self._pair_denier(position, self._denied_for)
+            elif not text.hedged:
+                self._pair_plain(position, self._denied_for)
+
+    def candidates(self, new: TextAnalysis) -> list[int]:
+        """Positions of the reports that `new` may contradict or reverse, in story order."""
+        if new.claims:
+            return list(range(len(self.reports)))
+        groups = [
+            group
+            for wanted, group in (
+                (not new.hedged, self._claims), (bool(new.states), self._states), (bool(new.figures), self._figures)
+            )
+            if wanted and group
+        ]
+        if len(groups) == 1:
+            return groups[0]
+        return sorted({position for group in groups for position in group})
+
+    def has_claims(self, besides: int | str) -> bool:
+        """Whether a report other than item `besides` denies or negates something."""
+        return any(self.reports[position].item.id != besides for position in self._claims)
+
+    def denied(self, settings: ContradictionSettings) -> dict[tuple[int, int], list[tuple[int, frozenset[str]]]]:
+        """(report position, index of its denial claim) -> [(position of a plain report it contradicts, words)]."""
+        if self._denied_for != settings:
+            self._denied, self._denied_for = {}, settings
+            for position in self._claims:
+                self._pair_denier(position, settings)
+        return self._denied
+
+    def _pair_denier(self, position: int, settings: ContradictionSettings) -> None:
+        text = self.reports[position].text
+        for index, claim in enumerate(text.claims):
+            if claim.kind == "denial":
+                self._denied[(position, index)] = [
+                    (plain, met)
+                    for plain in self._plain
+                    if (met := self._meets(claim, text, self.reports[plain], settings)) is not None
+                ]
+
+    def _pair_plain(self, position: int, settings: ContradictionSettings) -> None:
+        report = self.reports[position]
+        for (denier, index), met_list in self._denied.items():
+            text = self.reports[denier].text
+            met = self._meets(text.claims[index], text, report, settings)
+            if met is not None:
+                met_list.append((position, met))
+
+    @staticmethod
+    def _meets(
+        claim: Claim, denier: TextAnalysis, report: Analysis, settings: ContradictionSettings
+    ) -> frozenset[str] | None:
+        return _targets_met(claim, report.text.asserted, settings, denier.names | report.text.names)
+
+
 def detect(
     new: ItemText | Analysis,
-    earlier: Sequence[ItemText | Analysis],
+    earlier: Sequence[ItemText | Analysis] | StoryReports,
     settings: ContradictionSettings = DEFAULT_SETTINGS,
 ) -> list[Contradiction]:
     """Contradictions between `new` and the earlier items of its story, best first.
 
-    `earlier` may hold items or their `analyze` results; pass analyses kept with the story to avoid
-    re-analysing (analyses are also cached by text). With `settings.best_per_kind`, each kind is reported
-    once, against the earlier item that scores best (the earliest one on ties).
+    `earlier` may hold items or their `analyze` results, or be the story's `StoryReports`: keep one with the
+    story and `add` each report after detecting on it, so each report is analysed once and compared only with
+    those it can contradict. With `settings.best_per_kind`, each kind is reported once, against the earlier
+    item that scores best (the earliest one on ties).
     """
     a = new if isinstance(new, Analysis) else analyze(new)
+    story = (
+        earlier
+        if isinstance(earlier, StoryReports)
+        else StoryReports(old if isinstance(old, Analysis) else analyze(old) for old in earlier)
+    )
     results: list[Contradiction] = []
-    analyses: list[Analysis] = []
-    denials = False  # whether any earlier item denies something: only then can a restatement contradict
-    text = a.text
-    # What the new item can contradict at all: most items deny nothing and hold no state or figure, so most
-    # pairs are settled without comparing them.
-    plain, states, figures = not text.claims and not text.hedged, bool(text.states), bool(text.figures)
-    for old in earlier:
-        b = old if isinstance(old, Analysis) else analyze(old)
+    reports = story.reports
+    for position in story.candidates(a.text):
+        b = reports[position]
         if b.item.id == a.item.id:
-            continue
-        analyses.append(b)
-        other = b.text
-        denials = denials or bool(other.claims)
-        if not (text.claims or (plain and other.claims) or (states and other.states) or (figures and other.figures)):
             continue
         for kind, score, evidence in _compare(a, b, settings):
             if score >= settings.min_score:
                 results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
-    if denials and a.text.claims and not any(c.kind in ("denial", "negation") for c in results):
-        results += _restated_denials(a, analyses, settings)
-    if denials and not a.text.claims and not a.text.hedged and not any(c.kind == "reversal" for c in results):
-        results += _restated_reversals(a, analyses, settings)
+    # Only when an earlier report denies something can a restatement contradict.
+    if a.text.claims:
+        if not any(c.kind in ("denial", "negation") for c in results) and story.has_claims(a.item.id):
+            results += _restated_denials(a, story, settings)
+    elif not a.text.hedged and not any(c.kind == "reversal" for c in results) and story.has_claims(a.item.id):
+        results += _restated_reversals(a, story, settings)
     if settings.best_per_kind:
         best: dict[str, Contradiction] = {}
         for c in results:
@@ -1338,79 +1442,72 @@ def detect(
     return results
 
 
-def _restated_reversals(a: Analysis, earlier: list[Analysis], settings: ContradictionSettings) -> list[Contradiction]:
+def _restates(a: TextAnalysis, x: TextAnalysis, settings: ContradictionSettings) -> frozenset[str] | None:
+    """The words `a` shares with `x` when they are enough to say `a` restates `x`: most of them, and enough."""
+    shared = a.keys & x.keys
+    if len(shared) >= settings.restate_min and len(shared) >= settings.restate_overlap * min(len(a.keys), len(x.keys)):
+        return shared
+    return None
+
+
+def _restated_reversals(a: Analysis, story: StoryReports, settings: ContradictionSettings) -> list[Contradiction]:
     """A later report that restates an earlier report which a denial of the story contradicted reverses that
     denial too, even in other words than the denial's ("Saudi airline to ban gender-mixing seating" restates
     "Saudi airline plans gender segregation on flights", which "airline denies plan to separate men and women"
     denied)."""
-    keys = a.text.keys
-    restated = []  # earlier plain reports that the new one restates: most of their words, and enough of them
-    for x in earlier:
-        if x.text.claims or x.text.hedged or x.item.id == a.item.id:
-            continue
-        shared = keys & x.text.keys
-        if len(shared) >= settings.restate_min and len(shared) >= settings.restate_overlap * min(
-            len(keys), len(x.text.keys)
-        ):
-            restated.append((x, shared))
+    reports = story.reports
     out: list[Contradiction] = []
-    if not restated:
-        return out
-    for b in earlier:
-        if not b.text.claims or b.item.id == a.item.id:
-            continue
-        for claim in b.text.claims:
-            if claim.kind != "denial" or claim.head in a.text.negated:
-                continue  # a negation may be an idiom ("don't shoot"); a denial is about a report
-            for x, shared in restated:
-                if x.item.id == b.item.id:
-                    continue
-                if _targets_met(claim, x.text.asserted, settings, b.text.names | x.text.names) is None:
-                    continue
-                score = claim.strength * settings.restated_factor
-                if score >= settings.min_score:
-                    event = _event_name(shared, None, a.text.phrases, a.text.names | x.text.names)
-                    evidence = (
-                        f"reversal of '{event}': '{a.text.phrases.get(event_key(event), event)}' restates the "
-                        f"report that '{claim.cue}' denied"
-                    )
-                    out.append(Contradiction("reversal", b.item, a.item, evidence, round(score, 3)))
-                break
+    restated: dict[int, frozenset[str] | None] = {}  # position of a denied report -> words a shares with it
+    for (denier, index), denied in story.denied(settings).items():
+        b = reports[denier]
+        claim = b.text.claims[index]
+        if b.item.id == a.item.id or claim.head in a.text.negated:
+            continue  # a negation may be an idiom ("don't shoot"); a denial is about a report
+        for position, _ in denied:
+            x = reports[position]
+            if x.item.id == a.item.id:
+                continue
+            if position not in restated:
+                restated[position] = _restates(a.text, x.text, settings)
+            shared = restated[position]
+            if shared is None:
+                continue
+            score = claim.strength * settings.restated_factor
+            if score >= settings.min_score:
+                event = _event_name(shared, None, a.text.phrases, a.text.names | x.text.names)
+                evidence = (
+                    f"reversal of '{event}': '{a.text.phrases.get(event_key(event), event)}' restates the "
+                    f"report that '{claim.cue}' denied"
+                )
+                out.append(Contradiction("reversal", b.item, a.item, evidence, round(score, 3)))
+            break
     return out
 
 
-def _restated_denials(a: Analysis, earlier: list[Analysis], settings: ContradictionSettings) -> list[Contradiction]:
+def _restated_denials(a: Analysis, story: StoryReports, settings: ContradictionSettings) -> list[Contradiction]:
     """A denial that restates an earlier denial of the story ("No, a bird didn't poop on Putin" after "the video of
     a bird pooping on Putin is a hoax") contradicts the reports that one contradicted, even in other words than
     its own."""
-    keys = a.text.keys
     own = [c for c in a.text.claims if c.kind == "denial" or c.head is not None]
     if not own:
         return []
-    for b in earlier:
-        if not b.text.claims or b.item.id == a.item.id:
+    reports = story.reports
+    for (denier, index), denied in story.denied(settings).items():
+        b = reports[denier]
+        if b.item.id == a.item.id or _restates(a.text, b.text, settings) is None:
             continue
-        shared = keys & b.text.keys
-        if len(shared) < settings.restate_min or len(shared) < settings.restate_overlap * min(
-            len(keys), len(b.text.keys)
-        ):
-            continue
-        for claim in b.text.claims:
-            if claim.kind != "denial":
+        claim = b.text.claims[index]
+        for position, met in denied:
+            x = reports[position]
+            if x.item.id == a.item.id:
                 continue
-            for x in earlier:
-                if x.text.claims or x.text.hedged or x.item.id in (a.item.id, b.item.id):
-                    continue
-                met = _targets_met(claim, x.text.asserted, settings, b.text.names | x.text.names)
-                if met is None:
-                    continue
-                score = own[0].strength * settings.restated_factor
-                if score < settings.min_score:
-                    return []
-                event = _event_name(met, claim.head, x.text.phrases, b.text.names | x.text.names)
-                evidence = (
-                    f"denial of '{event}': '{own[0].cue}' restates '{claim.cue}', which denied "
-                    f"'{x.text.phrases.get(event_key(event), event)}'"
-                )
-                return [Contradiction("denial", x.item, a.item, evidence, round(score, 3))]
+            score = own[0].strength * settings.restated_factor
+            if score < settings.min_score:
+                return []
+            event = _event_name(met, claim.head, x.text.phrases, b.text.names | x.text.names)
+            evidence = (
+                f"denial of '{event}': '{own[0].cue}' restates '{claim.cue}', which denied "
+                f"'{x.text.phrases.get(event_key(event), event)}'"
+            )
+            return [Contradiction("denial", x.item, a.item, evidence, round(score, 3))]
     return []

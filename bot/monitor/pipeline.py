@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from bot.monitor.alerts import Placement, record_events
 from bot.monitor.cluster import ClusterSettings, StoryClusterer
-from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, analyze, detect
+from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, StoryReports, analyze, detect
 from bot.monitor.model import Item, StoredItem
 from bot.monitor.parse import ParsedFeed, parse_feed
 from storage import items as item_store
@@ -87,7 +87,7 @@ class Pipeline:
 
     def _forget(self) -> None:
         """Drop what is kept of the stories; the database holds it all and is read again as needed."""
-        self._analyses: dict[int, list[Analysis]] = {}
+        self._analyses: dict[int, StoryReports] = {}
         # The first report of each story started in memory that no later report has joined yet, unanalysed
         # unless its analysis came ready: most such stories never get a second report, and then need none.
         self._founders: dict[int, StoredItem | Analysis] = {}
@@ -105,17 +105,17 @@ class Pipeline:
             self._forget()
         return self._clusterer
 
-    def _story_analyses(self, db: Database, story_id: int, members: story_store.MemberWriter) -> list[Analysis]:
+    def _story_analyses(self, db: Database, story_id: int, members: story_store.MemberWriter) -> StoryReports:
         """Analyses of a story's reports, made once per story and then kept up to date."""
         analyses = self._analyses.get(story_id)
         if analyses is None:
             founder = self._founders.pop(story_id, None)
             if founder is not None:
-                analyses = [founder if isinstance(founder, Analysis) else self._analysis(founder)]
+                analyses = StoryReports([founder if isinstance(founder, Analysis) else self._analysis(founder)])
             else:
                 members.write(db)  # the database must hold every member before they are read back
                 stored = story_store.story_members(db, [story_id])[story_id]
-                analyses = [self._analysis(member.item) for member in stored]
+                analyses = StoryReports(self._analysis(member.item) for member in stored)
             self._analyses[story_id] = analyses
         return analyses
 
@@ -223,6 +223,6 @@ class Pipeline:
             )
             if contradiction_id is not None:
                 found.append(contradiction_id)
-        if all(analysis.item.id != item.id for analysis in earlier):
-            earlier.append(new)
+        if not earlier.holds(item.id):
+            earlier.add(new)
         return found
