@@ -42,7 +42,8 @@ What is measured (design.md, "Performance targets")
     machine take; the ratio and the per-item figures are judged on CPU time, and wall time is printed beside
     it. Before timing, the benchmark's own data (items, documents) is moved out of the garbage collector's
     reach (`gc.freeze`), so that collections cost what they would in the bot, where only the pipeline's own
-    memory grows. `--profile N` runs the main pipeline run under cProfile and prints its N costliest functions (by own
+    memory grows; and the collector runs as the `storywatch` command sets it (`tune_garbage_collector`).
+    `--profile N` runs the main pipeline run under cProfile and prints its N costliest functions (by own
     time and by cumulative time); profiling slows it down about twice, so its other figures are then inflated.
 
 Where the items come from
@@ -116,7 +117,7 @@ from bot.monitor.cluster import ClusterSettings
 from bot.monitor.files import read_items
 from bot.monitor.model import Item
 from bot.monitor.parse import ParsePool, parse_feed
-from bot.monitor.pipeline import Pipeline, parse_and_analyze
+from bot.monitor.pipeline import Pipeline, parse_and_analyze, tune_garbage_collector
 from bot.monitor.terms import NEGATIONS, STOP_WORDS, fold, stem
 from storage import feeds as feed_store
 from storage import stories as story_store
@@ -591,6 +592,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
     # collections cost what they would in the bot, where only the pipeline's memory grows.
     gc.collect()
     gc.freeze()
+    tune_garbage_collector()
     emit(f"prepared {len(records)} items in {len(docs)} documents ({reps} repetitions, shift "
          f"{shift.total_seconds() / 3600:.2f} h) in "
          f"{time.perf_counter() - started:.1f} s; e.g. {records[len(records) // 2].title!r}")

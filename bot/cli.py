@@ -25,7 +25,7 @@ from bot.logs import SecretFilter, configure_logging
 from bot.monitor.fetch import Fetcher
 from bot.monitor.files import BadInputError, read_items
 from bot.monitor.model import StoredItem
-from bot.monitor.pipeline import Pipeline
+from bot.monitor.pipeline import Pipeline, tune_garbage_collector
 from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import feeds as feed_store
 from storage import stories as story_store
@@ -132,6 +132,7 @@ def cli(ctx: click.Context, config_path: Path | None, db_path: str | None, verbo
     """storywatch follows how news stories develop: it polls RSS/Atom feeds, groups reports into stories
     and flags reports that contradict earlier ones."""
     ctx.obj = CliState(config_path, db_path, configure_logging(verbose))
+    tune_garbage_collector()
 
 
 # ---------------------------------------------------------------------------------------------- feeds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import random
@@ -10,10 +11,12 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
+from bot.cli import cli
 from bot.monitor.cluster import _FUZZY_CUTOFF, _MIN_FUZZY_KEY, ClusterSettings, StoryClusterer, _fuzzy_key
 from bot.monitor.model import Item
 from bot.monitor.normalize import canonical_url
@@ -252,3 +255,15 @@ def test_an_absolute_link_canonicalises_as_if_joined_to_the_base(scheme: str, re
     if joined != joined.strip():
         return  # canonical_url(joined) would strip what joining exposed, which canonical_url(url) keeps
     assert canonical_url(url, base=base) == canonical_url(joined)
+
+
+def test_the_storywatch_command_runs_the_cycle_collector_less_often(tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        result = CliRunner().invoke(cli, ["--db", str(tmp_path / "sw.db"), "stories"])
+        assert result.exit_code == 0, result.output
+        assert gc.get_threshold() == (100_000, 50, 100)
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*before)
