@@ -104,6 +104,9 @@ class StoriesSettings:
     phrase_weight: float = ClusterSettings.phrase_weight
     signature_words: int = ClusterSettings.signature_words
     signature_relief: float = ClusterSettings.signature_relief
+    quiet_paces: float = ClusterSettings.quiet_paces
+    pace_prior: float = ClusterSettings.pace_prior
+    quiet_signatures: int = ClusterSettings.quiet_signatures
     momentum: float = ClusterSettings.momentum
     cold_start_threshold: float = ClusterSettings.cold_start_threshold
     boilerplate_share: float = ClusterSettings.boilerplate_share

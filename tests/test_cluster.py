@@ -639,6 +639,100 @@ def test_new_settings_are_validated() -> None:
         {"cold_start_threshold": -0.1},
         {"boilerplate_share": 1.5},
         {"boilerplate_min_summaries": 0},
+        {"quiet_paces": -1.0},
+        {"pace_prior": 0.0},
+        {"quiet_signatures": 0},
     ):
         with pytest.raises(ValueError):
             ClusterSettings(**bad)
+
+
+# A burst of market reports within half a minute, and other open stories that also say "stocks", so the word
+# is a subject several stories share rather than a signature of the burst.
+MARKET_BURST = [
+    "Stocks fall on weak China trade data",
+    "Wall Street slides as China exports slump",
+    "Dow drops 150 points on China data",
+    "US stocks lower after Chinese exports fall",
+    "S&P 500 retreats from record on China worries",
+    "Stocks slip as weak Chinese data weighs",
+]
+OTHER_STOCKS = ["Asian stocks rise as yen weakens", "Tech stocks rally after chipmaker earnings beat"]
+UKRAINE_MARKETS = [
+    "US stocks lower on Ukraine worries",
+    "Wall Street slides as Ukraine tensions rise",
+    "Stocks fall as Ukraine crisis deepens",
+    "Stocks slip as Ukraine fears weigh",
+]
+
+
+def _market_burst(settings: ClusterSettings) -> tuple[StoryClusterer, int]:
+    c = StoryClusterer(settings)
+    feed(c, BACKGROUND + OTHER_STOCKS, T0 - timedelta(days=1), timedelta(minutes=5))
+    burst = feed(c, MARKET_BURST, T0, timedelta(seconds=5))
+    assert len({a.story_id for a in burst}) == 1
+    return c, burst[0].story_id
+
+
+def test_a_burst_that_ran_its_course_is_not_reopened_by_a_new_event_on_its_subject() -> None:
+    # Two hours after a burst of half a minute, a report of a new market move shares only the subject
+    # ("stocks", "lower"): it starts its own story, and the rest of the new event's reports follow it
+    # there. Without the rule the first report joins the old burst, resets its silence, and the whole new
+    # event chains into the old story.
+    c, old = _market_burst(ClusterSettings())
+    new = feed(c, UKRAINE_MARKETS, T0 + timedelta(hours=2), timedelta(seconds=10))
+    assert new[0].is_new
+    assert {a.story_id for a in new} == {new[0].story_id}
+    c, old = _market_burst(ClusterSettings(quiet_paces=0.0))
+    chained = feed(c, UKRAINE_MARKETS, T0 + timedelta(hours=2), timedelta(seconds=10))
+    assert {a.story_id for a in chained} == {old}
+
+
+def test_a_report_naming_the_burst_s_signature_word_still_reopens_it() -> None:
+    # The same silence, but the report names "China", which most of the burst's reports had and no other
+    # open story has: it is a report of the burst's story, and joins it.
+    c, old = _market_burst(ClusterSettings())
+    story = c._stories[old]
+    later = T0 + timedelta(hours=2)
+    assert c._gone_quiet(story, later)
+    joined = c.assign("Stocks slip again on weak China data as Ukraine fears grow", "", "Wire", later)
+    assert joined.story_id == old and not joined.is_new
+
+
+def test_a_story_goes_quiet_by_its_own_rhythm() -> None:
+    c = StoryClusterer()
+    feed(c, BACKGROUND + OTHER_STOCKS, T0 - timedelta(days=1), timedelta(minutes=5))
+    burst = c._stories[feed(c, MARKET_BURST, T0, timedelta(seconds=5))[0].story_id]
+    first = c.assign("Volcano erupts on Iceland's Reykjanes peninsula", "", "Wire", T0 + timedelta(minutes=1))
+    slow = c._stories[feed(c, KIM_ANKLES, T0 + timedelta(minutes=2), timedelta(hours=3))[0].story_id]
+    single = c._stories[first.story_id]
+    assert (burst.size, slow.size, single.size) == (len(MARKET_BURST), len(KIM_ANKLES), 1)
+    # Six reports in 25 seconds: pace (25 s + 2 x 1 h) / (5 + 2) intervals, quiet after four paces (~69 min).
+    last = burst.last_seen
+    assert not c._gone_quiet(burst, last + timedelta(minutes=60))
+    assert c._gone_quiet(burst, last + timedelta(minutes=75))
+    # A report every three hours: the same silence is nothing unusual.
+    assert not c._gone_quiet(slow, slow.last_seen + timedelta(hours=2))
+    assert c._gone_quiet(slow, slow.last_seen + timedelta(hours=9))
+    # A first report has the default pace (`time_scale_hours`): quiet after four hours.
+    assert not c._gone_quiet(single, single.last_seen + timedelta(hours=3.9))
+    assert c._gone_quiet(single, single.last_seen + timedelta(hours=4.1))
+    off = StoryClusterer(ClusterSettings(quiet_paces=0.0))
+    story = off._stories[feed(off, MARKET_BURST, T0, timedelta(seconds=5))[0].story_id]
+    assert not off._gone_quiet(story, T0 + timedelta(days=3))
+
+
+def test_restore_replays_the_story_rhythm_exactly() -> None:
+    rows = []
+    never_stopped = StoryClusterer()
+    titles = BACKGROUND + OTHER_STOCKS + MARKET_BURST
+    times = [T0 - timedelta(days=1) + timedelta(minutes=5 * i) for i in range(len(BACKGROUND + OTHER_STOCKS))]
+    times += [T0 + timedelta(seconds=5 * i) for i in range(len(MARKET_BURST))]
+    for title, at in zip(titles, times, strict=True):
+        rows.append((never_stopped.assign(title, "", "Wire", at).story_id, title, "", "Wire", at))
+    restored = StoryClusterer()
+    restored.restore(rows)
+    later = [T0 + timedelta(hours=2, seconds=10 * i) for i in range(len(UKRAINE_MARKETS))]
+    assert [restored.assign(t, "", "Wire", at) for t, at in zip(UKRAINE_MARKETS, later, strict=True)] == [
+        never_stopped.assign(t, "", "Wire", at) for t, at in zip(UKRAINE_MARKETS, later, strict=True)
+    ]

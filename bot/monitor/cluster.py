@@ -40,13 +40,25 @@ How an item is matched
    is a subject several claims share, not a signature. Such a story has `signature_relief` of the time
    penalty and of the coverage ramp waived, and it is chosen only when no candidate takes the item on the
    ordinary terms.
-7. Among the candidates that may take the item, the one with the largest margin over its requirement wins;
+7. A story's own rhythm: a story has gone quiet once its silence exceeds `quiet_paces` times its pace, the
+   typical interval between its reports (its span over its intervals, shrunk toward `time_scale_hours` as if
+   it had `pace_prior` more intervals of that length). A story that has gone quiet takes a report on the
+   ordinary terms only when the report names at least `quiet_signatures` of its signature words (point 6).
+   Thirty reports within a minute followed by an hour of silence is a story that has run its course; a
+   story that has had a report every few hours has not, after the same hour. Without this, a loosely worded
+   report of a new event ("Stocks slip on news from Asia") joins the last story about the same subject
+   hours later, resets its silence, and hands every further report of the new event a free pass: the
+   chain that merges distinct stories of one subject (a day's market reports, an Apple Watch claim and
+   the next one). The report that reopens a story after a real development names what the story is about
+   ("Tridevil", "Banksy"); a new event on the same subject names only the subject, which other stories
+   share. A story's first report has no rhythm of its own: its pace is `time_scale_hours`.
+8. Among the candidates that may take the item, the one with the largest margin over its requirement wins;
    a story receiving many reports right now gets a bonus (`momentum`, fading over `momentum_hours`), so a
    loosely worded report during a burst joins the burst's story rather than a small side story. The bonus
    only ranks: it never lets an item join a story it could not join anyway.
-8. Cold start: while fewer than `cold_start_stories` stories exist, word rarity means little (every word
+9. Cold start: while fewer than `cold_start_stories` stories exist, word rarity means little (every word
    is rare), so the join threshold is raised by up to `cold_start_threshold`.
-9. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
+10. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
    never candidates again.
 
 Story ids
@@ -124,7 +136,7 @@ class ClusterSettings:
     # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
     # name repeated by 300 reports of one story is still distinctive of that story.
     story_idf: bool = True
-    # --- Phrases, signatures, momentum, cold start, boilerplate (module doc, points 1 and 6 to 8) ---
+    # --- Phrases, signatures, rhythm, momentum, cold start, boilerplate (module doc, points 1 and 6 to 9) ---
     # Weight of a phrase (two headline words next to each other once stop words are dropped, order ignored:
     # "third breast", "stolen batmobile") as a term of its own, relative to a headline word. 0: no phrases.
     phrase_weight: float = 0.4
@@ -136,6 +148,16 @@ class ClusterSettings:
     # penalty and of the coverage ramp waived for that story, if no story takes it on the ordinary terms.
     signature_words: int = 2
     signature_relief: float = 0.7
+    # A story has gone quiet once the gap since its last report exceeds `quiet_paces` times its pace: the typical
+    # interval between its reports, (last report - first report) / (reports - 1), shrunk toward
+    # `time_scale_hours` as if the story had `pace_prior` more intervals of that length (so a story of two
+    # reports a second apart is not deemed to run on seconds). A story that has gone quiet takes a report on the
+    # ordinary terms only if the report's headline names at least `quiet_signatures` of its signature words:
+    # a burst that has run its course is reopened by a report of its claim, not by any report on its subject.
+    # 0 `quiet_paces` turns the rule off.
+    quiet_paces: float = 4.0
+    pace_prior: float = 2.0
+    quiet_signatures: int = 1
     # Among the stories an item may join, one receiving many reports right now is preferred: its margin gains
     # `momentum * ln(reports) * exp(-hours since its last report / momentum_hours)`. Ranking only: it never
     # lets an item join a story it could not join otherwise.
@@ -169,6 +191,8 @@ class ClusterSettings:
             raise ValueError("signature_share must be in (0, 1] and signature_words >= 1")
         if not 0.0 <= self.signature_relief <= 1.0:
             raise ValueError("signature_relief must be in [0, 1]")
+        if self.quiet_paces < 0 or self.pace_prior <= 0 or self.quiet_signatures < 1:
+            raise ValueError("quiet_paces must be >= 0, pace_prior > 0 and quiet_signatures >= 1")
         if self.momentum < 0 or self.momentum_hours <= 0:
             raise ValueError("momentum must be >= 0 and momentum_hours > 0")
         if self.cold_start_threshold < 0 or self.cold_start_stories < 0:
@@ -481,6 +505,12 @@ class StoryClusterer:
             margin = score - penalty
             direct = margin >= threshold and self._covers(words, words_sq, self._coverage_needed(story, published),
                                                           story)
+            if direct and self._gone_quiet(story, published):
+                # A story that has gone quiet by its own rhythm is reopened only by a report naming what is
+                # distinctive of it (module doc, point 7); the second chance below may still take the item.
+                if headline is None:
+                    headline = self._headline_keys(title, source)
+                direct = self._signatures(headline, story) >= settings.quiet_signatures
             if not direct:
                 # Second chance for a story that went quiet: an item naming several of its signature words
                 # (see `_signatures`) has `signature_relief` of the time requirements waived. Used only when
@@ -559,6 +589,21 @@ class StoryClusterer:
 
     def _headline_keys(self, title: str, source: str) -> list[str | None]:
         return [None if word in _CLUSTER_STOP_WORDS else stem(word) for word in tokenize(self._headline(title, source))]
+
+    def _gone_quiet(self, story: _Story, published: datetime) -> bool:
+        # Whether the silence since the story's last report exceeds `quiet_paces` times the story's pace: its
+        # span over its intervals between reports, with `pace_prior` intervals of `time_scale_hours` added, so
+        # a story of a few reports keeps close to the default pace and a first report has exactly that pace.
+        settings = self.settings
+        if not settings.quiet_paces:
+            return False
+        gap = (published - story.last_seen).total_seconds()
+        if gap <= 0.0:
+            return False
+        span = (story.last_seen - story.first_seen).total_seconds()
+        prior = settings.pace_prior
+        pace = (span + prior * self._scale_s) / (story.size - 1.0 + prior)
+        return gap > settings.quiet_paces * pace
 
     def _momentum(self, story: _Story, published: datetime) -> float:
         # Preference for a story receiving many reports right now, among those the item may join: a loosely
