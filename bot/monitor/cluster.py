@@ -501,6 +501,8 @@ class StoryClusterer:
         for story, score in zip(stories, self._similarities(q, q_norm, stories), strict=True):
             if fuzzy:
                 score = max(score, fuzzy.get(story.id, 0.0))
+            if score < threshold:
+                continue  # every requirement below is the score less something, so none can be met
             penalty = self._penalty(story, published)
             margin = score - penalty
             direct = margin >= threshold and self._covers(words, words_sq, self._coverage_needed(story, published),
