@@ -25,15 +25,16 @@ What is measured (design.md, "Performance targets")
        `--rounds` alternating rounds (median reported). Same items, same code: only the number of open
        stories (and what they hold) differs. The target: nearly equal times, not growing with open stories.
     4. Contradiction detection per earlier item compared: for every story of the final database (members in
-       published order, as the pipeline sees them), `contradict.detect(analysis of a member, analyses of the
-       members before it)` is timed for each member, and the total divided by the number of earlier analyses
-       compared (target: well under 1 ms). `analyze`, done once per item, is timed apart with its cache
-       cleared.
+       published order, as the pipeline sees them), `contradict.detect(analysis of a member, StoryReports of
+       the members before it)`, and the `add` that follows, is timed for each member, and the total divided by
+       the number of earlier reports (target: well under 1 ms). `analyze`, done once per item, is timed apart
+       with its cache cleared.
     5. Two cores (`--parse-workers N`, default 1; 0 skips it): the run of (2) again on a fresh database, with
        the documents parsed in N worker processes (`bot.monitor.parse.ParsePool`, as a poller can run it) while
        the main process stores, clusters and detects: the next documents are parsed while the current one is
-       processed. The workers run `pipeline.parse_and_analyze`: `parse_feed`, then each item's contradiction
-       analysis (which depends on the item alone), handed to `Pipeline.process(..., analyses=...)`.
+       processed. The workers run `pipeline.parse_and_prepare`: `parse_feed`, then each item's contradiction
+       analysis and clustering words (which depend on the item alone), handed to
+       `Pipeline.process(..., prepared=...)`.
        Reported: wall-clock items per second and its ratio to feedparser's wall rate, and the CPU time of both
        processes (the workers' measured when they end, without their start-up, which is measured apart), so
        that what the second core buys is not mistaken for less work.
@@ -117,7 +118,7 @@ from bot.monitor.cluster import ClusterSettings
 from bot.monitor.files import read_items
 from bot.monitor.model import Item
 from bot.monitor.parse import ParsePool, parse_feed
-from bot.monitor.pipeline import Pipeline, parse_and_analyze, tune_garbage_collector
+from bot.monitor.pipeline import Pipeline, parse_and_prepare, tune_garbage_collector
 from bot.monitor.terms import NEGATIONS, STOP_WORDS, fold, stem
 from storage import feeds as feed_store
 from storage import stories as story_store
@@ -402,7 +403,7 @@ def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[st
     # The workers' start-up (a fresh interpreter importing feedparser) is paid once per bot, not per document:
     # measured on a pool of its own, which parses one document and ends.
     before = _children_cpu()
-    with ParsePool(workers, parse_and_analyze) as pool:
+    with ParsePool(workers, parse_and_prepare) as pool:
         pool.submit(docs[0].content, **_parse_args(docs[0], datetime.now(UTC))).result()
     startup_cpu = _children_cpu() - before
 
@@ -411,7 +412,7 @@ def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[st
     clock = Clock()
     waited = process_cpu = 0.0
     items = 0
-    with ParsePool(workers, parse_and_analyze) as pool:
+    with ParsePool(workers, parse_and_prepare) as pool:
         ahead = workers + 1  # documents in flight: every worker busy, and one more ready when the main process asks
         pending = [(pool.submit(doc.content, **_parse_args(doc, now)), now)
                    for doc, now in ((d, datetime.now(UTC)) for d in docs[:ahead])]
@@ -425,7 +426,7 @@ def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[st
                 later_now = datetime.now(UTC)
                 pending.append((pool.submit(later.content, **_parse_args(later, later_now)), later_now))
             cpu_started = time.process_time()
-            pipeline.process(db, parsed.feed.items, now=now, feed_id=doc.feed.id, analyses=parsed.analyses)
+            pipeline.process(db, parsed.feed.items, now=now, feed_id=doc.feed.id, prepared=parsed.prepared)
             process_cpu += time.process_time() - cpu_started
             items += len(parsed.feed.items)
         wall, main_cpu = clock.lap()
@@ -534,10 +535,11 @@ def detection_cost(db: Any, limit: int) -> dict[str, Any]:
     analysed = sum(len(items) for items in chosen)
     detect_cpu, calls, comparisons, found = 0.0, 0, 0, 0
     for story in analyses:
+        earlier = contradict.StoryReports(story[:1])
         for i in range(1, len(story)):
-            earlier = story[:i]
             t0 = time.process_time()
             result = contradict.detect(story[i], earlier)
+            earlier.add(story[i])
             detect_cpu += time.process_time() - t0
             calls += 1
             comparisons += i
@@ -761,8 +763,8 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
     if two:
         n = two["items"]
         verdict = "OK" if two["ratio_to_feedparser_wall"] >= target else "BELOW TARGET"
-        emit(f"two cores: parse_feed and contradiction analysis in {two['workers']} worker process(es) while the "
-             f"main process runs Pipeline.process:")
+        emit(f"two cores: parse_feed, contradiction analysis and clustering words in {two['workers']} worker "
+             f"process(es) while the main process runs Pipeline.process:")
         emit(f"  wall: {two['items_per_second_wall']:.0f} items/s, ratio {two['ratio_to_feedparser_wall']:.2f} "
              f"(target >= {target:g}): {verdict}; the main process waited {two['main_waiting_seconds']:.1f} s "
              f"for parsed documents")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.monitor.cluster import Assignment, ClusterSettings, StoryClusterer
+from bot.monitor.cluster import Assignment, ClusterSettings, StoryClusterer, item_words
 from bot.monitor.terms import is_plain_statement, normalize_headline, stem, tokenize
 
 T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
@@ -335,9 +335,9 @@ def test_candidates_come_from_the_index_not_a_scan() -> None:
     c = StoryClusterer()
     for i in range(300):
         c.assign(f"Story number{i} about topic{i}", "", "Wire", T0 + timedelta(seconds=i))
-    vector = c._vector("Completely unrelated eclipse headline", "", "Wire")
+    vector = c._vector(item_words("Completely unrelated eclipse headline", "", "Wire"), "Wire")
     assert c._candidates(vector) == set()
-    vector = c._vector("Another report on topic7", "", "Wire")
+    vector = c._vector(item_words("Another report on topic7", "", "Wire"), "Wire")
     assert len(c._candidates(vector)) == 1
 
 
@@ -424,15 +424,17 @@ def test_coverage_settings_are_validated() -> None:
 
 def test_phrases_are_terms_of_their_own_but_never_shown() -> None:
     c = StoryClusterer()
-    vector = c._vector("Batmobile stolen in Detroit", "", "Wire")
+    vector = c._vector(item_words("Batmobile stolen in Detroit", "", "Wire"), "Wire")
     # Neighbours once stop words are dropped, order ignored: "stolen Batmobile" is the same phrase.
     assert vector["batmobil+stolen"] == pytest.approx(ClusterSettings().phrase_weight)
     assert "detroit+stolen" in vector
-    assert c._vector("Stolen Batmobile found in Detroit", "", "Wire").keys() >= {"batmobil+stolen"}
+    stolen = item_words("Stolen Batmobile found in Detroit", "", "Wire")
+    assert c._vector(stolen, "Wire").keys() >= {"batmobil+stolen"}
     assert not any("+" in t for t in StoryClusterer(ClusterSettings(phrase_weight=0.0))._vector(
-        "Batmobile stolen in Detroit", "", "Wire"))
+        item_words("Batmobile stolen in Detroit", "", "Wire"), "Wire"))
     # Summaries make no phrases; near-duplicate keys and the shared words shown are words only.
-    assert not any("+" in t for t in c._vector("Batmobile", "stolen car found in Detroit", "Wire"))
+    summary_only = item_words("Batmobile", "stolen car found in Detroit", "Wire")
+    assert not any("+" in t for t in c._vector(summary_only, "Wire"))
     feed(c, BACKGROUND, T0, timedelta(minutes=5))
     a = c.assign("Batmobile stolen from film set in Detroit", "", "Wire", T0 + timedelta(hours=1))
     b = c.assign("Batmobile stolen from Detroit film set, police say", "", "Wire", T0 + timedelta(hours=1, minutes=5))
@@ -479,8 +481,8 @@ def test_a_name_is_one_signature_however_many_words_it_has() -> None:
     feed(c, BACKGROUND, T0 - timedelta(days=1), timedelta(minutes=5))
     story = c._stories[feed(c, KIM_ANKLES, T0, timedelta(minutes=10))[0].story_id]
     # "Kim Jong-un" (three words the story always has together) is one signature; "broken ankles" another.
-    assert c._signatures(c._headline_keys("Kim Jong-un seen with a walking stick", "Wire"), story) == 1
-    assert c._signatures(c._headline_keys("Kim Jong-un's broken ankles: leader limps", "Wire"), story) == 2
+    assert c._signatures(item_words("Kim Jong-un seen with a walking stick", "", "Wire").keys, story) == 1
+    assert c._signatures(item_words("Kim Jong-un's broken ankles: leader limps", "", "Wire").keys, story) == 2
     late = c.assign("Kim Jong-un seen in public with a walking stick", "", "Wire", T0 + timedelta(days=4))
     assert late.is_new  # only the subject in common, days later: a story of its own
 
@@ -490,7 +492,7 @@ def test_a_word_another_open_story_uses_is_no_signature() -> None:
     c = StoryClusterer()
     feed(c, BACKGROUND, T0 - timedelta(days=1), timedelta(minutes=5))
     story = c._stories[feed(c, TRIDEVIL, T0, timedelta(minutes=10))[0].story_id]
-    headline = c._headline_keys(TRIDEVIL_LATE, "Wire")
+    headline = item_words(TRIDEVIL_LATE, "", "Wire").keys
     assert c._signatures(headline, story) == 2
     other = c.assign("Jasmine Tridevil signs reality TV deal with cable channel", "", "Wire", T0 + timedelta(days=2))
     assert other.is_new

@@ -6,6 +6,7 @@ import gc
 import heapq
 import math
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
@@ -17,11 +18,18 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from bot.cli import cli
-from bot.monitor.cluster import _FUZZY_CUTOFF, _MIN_FUZZY_KEY, ClusterSettings, StoryClusterer, _fuzzy_key
+from bot.monitor.cluster import (
+    _FUZZY_CUTOFF,
+    _MIN_FUZZY_KEY,
+    ClusterSettings,
+    StoryClusterer,
+    _fuzzy_key,
+    item_words,
+)
 from bot.monitor.model import Item
 from bot.monitor.normalize import canonical_url
 from bot.monitor.parse import NotAFeedError, ParsePool, parse_feed
-from bot.monitor.pipeline import Pipeline, analyze_items, parse_and_analyze
+from bot.monitor.pipeline import Pipeline, parse_and_prepare, prepare_items
 from storage import feeds as feed_store
 from storage import items as item_store
 from storage import stories as story_store
@@ -108,7 +116,7 @@ def test_candidates_are_the_stories_sharing_the_most_rare_weight() -> None:
         c.assign(title, summary, source, at)
     checked = 0
     for title, summary, source, _ in synthetic_stream(40, 100, seed=8):
-        vector = c._vector(title, summary, source)
+        vector = c._vector(item_words(title, summary, source), source)
         hits: dict[int, float] = {}
         used = 0
         for term in sorted(vector, key=c._idf, reverse=True):
@@ -130,7 +138,7 @@ def test_similarities_are_cosines_against_each_story_centroid() -> None:
     c = StoryClusterer()
     for title, summary, source, at in synthetic_stream(30, 300):
         c.assign(title, summary, source, at)
-    vector = c._vector("Police video of the strike talks", "", "Wire 1")
+    vector = c._vector(item_words("Police video of the strike talks", "", "Wire 1"), "Wire 1")
     q = {t: w * c._idf(t) for t, w in vector.items()}
     q_norm = math.sqrt(sum(v * v for v in q.values()))
     stories = list(c._stories.values())
@@ -204,16 +212,31 @@ def test_story_columns_equal_what_the_memberships_say(tmp_path: Path) -> None:
     db.close()
 
 
-def test_analyses_made_ahead_give_the_same_contradictions(tmp_path: Path) -> None:
+def test_what_is_prepared_ahead_gives_the_same_stories_and_contradictions(tmp_path: Path) -> None:
+    with_summary = replace(
+        report("Tehran recalls advisers from Damascus - Reuters", "Wire", 40),
+        summary="Iran is pulling military advisers out of Syria, officials said. Read more at wire.example",
+    )
+    batches = (
+        [EVACUATION, FOLLOW_UP, report("Floods close roads in Bavaria", "Desk", 20)],
+        [DENIAL, report("Iran has not evacuated Syria", "Desk", 34), with_summary],
+    )
     found = []
     for ahead in (False, True):
         db = open_database(tmp_path / f"sw-{ahead}.db")
         pipeline = Pipeline()
-        for batch in ([EVACUATION, FOLLOW_UP], [DENIAL, report("Iran has not evacuated Syria", "Desk", 34)]):
-            pipeline.process(db, batch, now=START, analyses=analyze_items(batch) if ahead else None)
-        found.append([(c.kind, c.earlier.title, c.later.title) for c in story_store.list_contradictions(db)])
+        for batch in batches:
+            pipeline.process(db, batch, now=START, prepared=prepare_items(batch) if ahead else None)
+        contradictions = [(c.kind, c.earlier.title, c.later.title) for c in story_store.list_contradictions(db)]
+        memberships = db.execute(
+            "SELECT i.title, m.story_id, m.score, m.shared_terms, s.title FROM story_items m"
+            " JOIN items i ON i.id = m.item_id JOIN stories s ON s.id = m.story_id ORDER BY i.id"
+        ).fetchall()
+        found.append((contradictions, memberships))
         db.close()
-    assert found[0] == found[1] and found[0]
+    assert found[0] == found[1]
+    contradictions, memberships = found[0]
+    assert contradictions and len({row[1] for row in memberships}) >= 2
 
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://w.example/</link>
@@ -228,10 +251,10 @@ def test_a_parse_pool_parses_in_another_process_and_raises_what_parse_feed_raise
         with pytest.raises(NotAFeedError) as raised:
             pool.submit(b"<!doctype html><html><body>shop</body></html>", **kwargs).result()
         assert raised.value.html_page
-    with ParsePool(function=parse_and_analyze) as pool:
-        analysed = pool.submit(RSS, **kwargs).result()
-    assert analysed.feed.items == parse_feed(RSS, **kwargs).items
-    assert list(analysed.analyses.values()) == list(analyze_items(analysed.feed.items).values())
+    with ParsePool(function=parse_and_prepare) as pool:
+        ready = pool.submit(RSS, **kwargs).result()
+    assert ready.feed.items == parse_feed(RSS, **kwargs).items
+    assert list(ready.prepared.values()) == list(prepare_items(ready.feed.items).values())
 
 
 URL_TEXT = st.text(alphabet=st.sampled_from(list("aZ09-._~:/?#[]@!$&'()*+,;=% \t\n\\\"<>^`{|}é\u00a0\u200b\uff03")))

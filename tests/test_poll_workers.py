@@ -12,7 +12,7 @@ import pytest
 from bot.config import PollingSettings
 from bot.monitor.fetch import Fetcher
 from bot.monitor.parse import ParsePool
-from bot.monitor.pipeline import AnalysedFeed, Pipeline, parse_and_analyze
+from bot.monitor.pipeline import Pipeline, PreparedFeed, parse_and_prepare
 from bot.monitor.poll import parse_pool, poll_cycle
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase
@@ -22,11 +22,11 @@ from tests.feedserver import FeedServer, feed_file
 CRASH_MARKER = b"<!-- parser crash -->"
 
 
-def parse_or_die(content: bytes, **kwargs: object) -> AnalysedFeed:
+def parse_or_die(content: bytes, **kwargs: object) -> PreparedFeed:
     """What a worker does with a document that kills it (out of memory, a crash in a C extension)."""
     if CRASH_MARKER in content:
         os._exit(3)
-    return parse_and_analyze(content, **kwargs)
+    return parse_and_prepare(content, **kwargs)
 
 
 def stored(adb: AsyncDatabase) -> dict[str, list[tuple]]:

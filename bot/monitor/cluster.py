@@ -72,7 +72,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -90,6 +90,34 @@ from bot.monitor.terms import (
 )
 
 _CLUSTER_STOP_WORDS: frozenset[str] = STOP_WORDS | NEGATIONS | NEWS_FURNITURE
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWords:
+    """An item's words as the clusterer reads them. They depend on the item's text and source alone, so the
+    process that parsed the item can make them (`item_words`) while the clusterer's thread is busy."""
+
+    headline: str  # the headline without feed furniture (`terms.normalize_headline`), possibly empty
+    tokens: tuple[str, ...]  # the headline's words in order, as written (folded)
+    keys: tuple[str | None, ...]  # the stem of each of `tokens`, None for a stop word
+    summary: tuple[tuple[str, str], ...]  # (stem, word) of the summary's content words, each stem once, in order
+    plain: bool  # whether the headline states the news plainly (`terms.is_plain_statement`)
+
+
+def item_words(title: str, summary: str, source: str) -> ItemWords:
+    """The words of an item for `StoryClusterer.assign`."""
+    headline = normalize_headline(title, source)
+    tokens = tuple(tokenize(headline))
+    summary_words: dict[str, str] = {}
+    for word in tokenize(summary, _CLUSTER_STOP_WORDS) if summary else ():
+        summary_words.setdefault(stem(word), word)
+    return ItemWords(
+        headline,
+        tokens,
+        tuple(None if word in _CLUSTER_STOP_WORDS else stem(word) for word in tokens),
+        tuple(summary_words.items()),
+        is_plain_statement(headline or title),
+    )
 
 
 @dataclass(frozen=True)
@@ -308,8 +336,6 @@ class StoryClusterer:
         # Frequencies the IDF is computed from (see `_idf`), and the IDF table for the current collection size.
         self._freq = self._sf if self.settings.story_idf else self._df
         self._idf_table = _IdfTable(0)
-        # The last headline normalised: `_vector` and `_update_title` both need it for the same item.
-        self._last_headline: tuple[str, str, str] = ("", "", "")
         self._close_after = timedelta(hours=self.settings.close_after_hours)
         self._scale_s = self.settings.time_scale_hours * 3600.0
         self._window_log = math.log1p(self.settings.time_window_hours / self.settings.time_scale_hours)
@@ -318,18 +344,23 @@ class StoryClusterer:
 
     # ----------------------------------------------------------------------------------------- public API
 
-    def assign(self, title: str, summary: str, source: str, published: datetime) -> Assignment:
-        """Place one item in a story (an open one or a new one) and record it there."""
+    def assign(
+        self, title: str, summary: str, source: str, published: datetime, words: ItemWords | None = None
+    ) -> Assignment:
+        """Place one item in a story (an open one or a new one) and record it there. `words`: the item's
+        `item_words`, when they were made ahead."""
         self.close_stale(published)
-        vector = self._vector(title, summary, source)
+        if words is None:
+            words = item_words(title, summary, source)
+        vector = self._vector(words, source)
         self._count_document(vector)
         self._note_summary()
-        best, best_score, shared = self._best_story(vector, title, source, published)
+        best, best_score, shared = self._best_story(vector, words, published)
         if best is None:
             story = self._new_story(published)
-            self._add(story, vector, title, source, published)
+            self._add(story, vector, words, title, published)
             return Assignment(story.id, True, 0.0, ())
-        self._add(best, vector, title, source, published)
+        self._add(best, vector, words, title, published)
         return Assignment(best.id, False, round(best_score, 4), shared)
 
     def add_existing(self, story_id: int, title: str, summary: str, source: str, published: datetime) -> None:
@@ -339,7 +370,8 @@ class StoryClusterer:
         statistics, stories and titles as one that never stopped, and gives the same future assignments.
         """
         self.close_stale(published)
-        vector = self._vector(title, summary, source)
+        words = item_words(title, summary, source)
+        vector = self._vector(words, source)
         self._count_document(vector)
         self._note_summary()
         story = self._stories.get(story_id)
@@ -348,7 +380,7 @@ class StoryClusterer:
             self._stories[story_id] = story
             self._story_count += 1
             self._closed_titles.pop(story_id, None)
-        self._add(story, vector, title, source, published)
+        self._add(story, vector, words, title, published)
         self._next_id = max(self._next_id, story_id + 1)
 
     def restore(self, items: Iterable[tuple[int, str, str, str, datetime]]) -> None:
@@ -388,35 +420,27 @@ class StoryClusterer:
 
     # ------------------------------------------------------------------------------------------ internals
 
-    def _headline(self, title: str, source: str) -> str:
-        last_title, last_source, headline = self._last_headline
-        if title != last_title or source != last_source:
-            headline = normalize_headline(title, source)
-            self._last_headline = (title, source, headline)
-        return headline
-
-    def _vector(self, title: str, summary: str, source: str) -> dict[str, float]:
+    def _vector(self, words: ItemWords, source: str) -> dict[str, float]:
         vector: dict[str, float] = {}
         keys: list[str] = []
-        for word in tokenize(self._headline(title, source), _CLUSTER_STOP_WORDS):
-            key = stem(word)
+        surface = self._surface
+        for key, word in zip(words.keys, words.tokens, strict=True):
+            if key is None:
+                continue
             vector[key] = 1.0
             keys.append(key)
-            self._surface.setdefault(key, word)
+            surface.setdefault(key, word)
         if self.settings.phrase_weight:
             self._add_phrases(vector, keys)
-        if summary:
+        if words.summary:
             weight = self.settings.summary_weight
             # Boilerplate: the words at least `boilerplate_share` of the feed's recent summaries had.
             feed_counts, floor = self._boilerplate_floor(source)
-            seen: set[str] = set()
-            for word in tokenize(summary, _CLUSTER_STOP_WORDS):
-                key = stem(word)
-                seen.add(key)
+            for key, word in words.summary:
                 if key not in vector and feed_counts.get(key, 0.0) < floor:
                     vector[key] = weight
-                    self._surface.setdefault(key, word)
-            self._last_summary = (source, seen)
+                    surface.setdefault(key, word)
+            self._last_summary = (source, {key for key, _ in words.summary})
         else:
             self._last_summary = None
         return vector
@@ -479,7 +503,7 @@ class StoryClusterer:
         return {t: table[freq.get(t, 0)] for t in terms}
 
     def _best_story(
-        self, vector: dict[str, float], title: str, source: str, published: datetime
+        self, vector: dict[str, float], words: ItemWords, published: datetime
     ) -> tuple[_Story | None, float, tuple[str, ...]]:
         if not vector:
             return None, 0.0, ()
@@ -490,10 +514,9 @@ class StoryClusterer:
         q_norm = math.sqrt(q_sq)
         stories = [self._stories[story_id] for story_id in self._candidates(vector, idf)]
         # Coverage is a share of the item's squared word weight: phrases only repeat the words' evidence.
-        words = {t: v * v for t, v in q.items() if not _is_phrase(t)}
-        words_sq = sum(words.values())
+        squares = {t: v * v for t, v in q.items() if not _is_phrase(t)}
+        squares_sum = sum(squares.values())
         threshold = self._join_threshold()
-        headline: list[str | None] | None = None  # the item's headline keys, made when first needed
         best: _Story | None = None
         best_score = 0.0
         best_rank = (False, 0.0)
@@ -505,14 +528,12 @@ class StoryClusterer:
                 continue  # every requirement below is the score less something, so none can be met
             penalty = self._penalty(story, published)
             margin = score - penalty
-            direct = margin >= threshold and self._covers(words, words_sq, self._coverage_needed(story, published),
+            direct = margin >= threshold and self._covers(squares, squares_sum, self._coverage_needed(story, published),
                                                           story)
             if direct and self._gone_quiet(story, published):
                 # A story that has gone quiet by its own rhythm is reopened only by a report naming what is
                 # distinctive of it (module doc, point 7); the second chance below may still take the item.
-                if headline is None:
-                    headline = self._headline_keys(title, source)
-                direct = self._signatures(headline, story) >= settings.quiet_signatures
+                direct = self._signatures(words.keys, story) >= settings.quiet_signatures
             if not direct:
                 # Second chance for a story that went quiet: an item naming several of its signature words
                 # (see `_signatures`) has `signature_relief` of the time requirements waived. Used only when
@@ -524,11 +545,9 @@ class StoryClusterer:
                 if margin < threshold:
                     continue
                 need = settings.min_coverage + (self._coverage_needed(story, published) - settings.min_coverage) * keep
-                if not self._covers(words, words_sq, need, story):
+                if not self._covers(squares, squares_sum, need, story):
                     continue
-                if headline is None:
-                    headline = self._headline_keys(title, source)
-                if self._signatures(headline, story) < settings.signature_words:
+                if self._signatures(words.keys, story) < settings.signature_words:
                     continue
             rank = (direct, margin + self._momentum(story, published))
             # Ties go to the older story, so the outcome does not depend on set iteration order.
@@ -559,7 +578,7 @@ class StoryClusterer:
             1.0 - self._story_count / settings.cold_start_stories
         )
 
-    def _signatures(self, headline: list[str | None], story: _Story) -> int:
+    def _signatures(self, headline: Sequence[str | None], story: _Story) -> int:
         # Signature words of a story: words its reports used often (a count of at least `signature_share` per
         # report) and no other open story has used ("Batmobile", "Tridevil", "Bieber"). An item naming several
         # of them is about this story even days later; a word shared with another open story (a subject such
@@ -588,9 +607,6 @@ class StoryClusterer:
             found += 1
             previous = term
         return found
-
-    def _headline_keys(self, title: str, source: str) -> list[str | None]:
-        return [None if word in _CLUSTER_STOP_WORDS else stem(word) for word in tokenize(self._headline(title, source))]
 
     def _gone_quiet(self, story: _Story, published: datetime) -> bool:
         # Whether the silence since the story's last report exceeds `quiet_paces` times the story's pace: its
@@ -792,7 +808,7 @@ class StoryClusterer:
         self._stories[story.id] = story
         return story
 
-    def _add(self, story: _Story, vector: dict[str, float], title: str, source: str, published: datetime) -> None:
+    def _add(self, story: _Story, vector: dict[str, float], words: ItemWords, title: str, published: datetime) -> None:
         counts = story.counts
         postings = self._postings
         for term, weight in vector.items():
@@ -817,15 +833,15 @@ class StoryClusterer:
             story.reps[1 + int(story.size) % (self.settings.representatives - 1)] = key
         self._open[story.id] = None
         self._open.move_to_end(story.id)
-        self._update_title(story, vector, title, source)
+        self._update_title(story, vector, words, title)
 
-    def _update_title(self, story: _Story, vector: dict[str, float], title: str, source: str) -> None:
+    def _update_title(self, story: _Story, vector: dict[str, float], words: ItemWords, title: str) -> None:
         # The title is the headline most central to the story so far; the incumbent is rescored against the
         # current centroid so the title follows the story as it grows. While at least half of the reports
         # state the news plainly, a plain headline is preferred: a denial ("X denies Y") or a question
         # repeats the claim's words and can be the most central, but it does not say what the story is.
-        headline = self._headline(title, source) or title
-        plain = is_plain_statement(headline)
+        headline = words.headline or title
+        plain = words.plain
         story.plain += plain
         if story.title and story.plain * 2 >= story.size and plain != story.title_plain:
             better = plain

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from bot.monitor.alerts import Placement, record_events
-from bot.monitor.cluster import ClusterSettings, StoryClusterer
+from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
 from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, StoryReports, analyze, detect
 from bot.monitor.model import Item, StoredItem
 from bot.monitor.parse import ParsedFeed, parse_feed
@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 
 PROGRESS_STEP = 500
 
-# What an item's contradiction analysis may depend on: its text and its source, never its identity or time.
+# What an item's contradiction analysis and clustering words may depend on: its text and its source, never its
+# identity or time.
 TextKey = tuple[str, str, str]
 
 
@@ -31,14 +32,36 @@ def _text_key(item: Item | StoredItem) -> TextKey:
     return (item.title, item.summary, item.source)
 
 
-def analyze_items(items: Iterable[Item]) -> dict[TextKey, Analysis]:
-    """The contradiction analysis of each item, made ahead of `Pipeline.process` (pass it as `analyses`).
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the pipeline reads of an item's text: its contradiction analysis and the words the clusterer weighs."""
+
+    analysis: Analysis
+    words: ItemWords
+
+
+def prepare_items(items: Iterable[Item]) -> dict[TextKey, Prepared]:
+    """Each item's `Prepared`, made ahead of `Pipeline.process` (pass it as `prepared`).
 
     It depends on the item alone, so the worker process that parsed the items can make it (see
-    `parse_and_analyze`) while the pipeline's thread is busy clustering: it is about a fifth of the pipeline's
-    work per item, and the worker has time to spare.
+    `parse_and_prepare`) while the pipeline's thread is busy clustering: it is about a quarter of the
+    pipeline's work per item, and the worker has time to spare.
     """
-    return {_text_key(item): analyze(item) for item in items}
+    return {
+        _text_key(item): Prepared(analyze(item), item_words(item.title, item.summary, item.source)) for item in items
+    }
+
+
+@dataclass(frozen=True)
+class PreparedFeed:
+    feed: ParsedFeed
+    prepared: dict[TextKey, Prepared]
+
+
+def parse_and_prepare(content: bytes, **kwargs: object) -> PreparedFeed:
+    """`parse_feed` and then `prepare_items`: the work a `ParsePool` worker can take off the pipeline."""
+    feed = parse_feed(content, **kwargs)
+    return PreparedFeed(feed, prepare_items(feed.items))
 
 
 def tune_garbage_collector() -> None:
@@ -50,18 +73,6 @@ def tune_garbage_collector() -> None:
     leaves cyclic garbage around for a moment longer, which costs memory only in the kilobytes.
     """
     gc.set_threshold(100_000, 50, 100)
-
-
-@dataclass(frozen=True)
-class AnalysedFeed:
-    feed: ParsedFeed
-    analyses: dict[TextKey, Analysis]
-
-
-def parse_and_analyze(content: bytes, **kwargs: object) -> AnalysedFeed:
-    """`parse_feed` and then `analyze_items`: the work a `ParsePool` worker can take off the pipeline."""
-    feed = parse_feed(content, **kwargs)
-    return AnalysedFeed(feed, analyze_items(feed.items))
 
 
 @dataclass(frozen=True)
@@ -93,8 +104,8 @@ class Pipeline:
         self.cluster_settings = cluster_settings or ClusterSettings()
         self.contradiction_settings = contradiction_settings
         self._clusterer: StoryClusterer | None = None
-        # Analyses made ahead for the items of the current `process` call.
-        self._ready: Mapping[TextKey, Analysis] = {}
+        # What was prepared ahead for the items of the current `process` call.
+        self._ready: Mapping[TextKey, Prepared] = {}
         self._forget()
 
     def _forget(self) -> None:
@@ -134,7 +145,7 @@ class Pipeline:
     def _ready_analysis(self, item: StoredItem) -> Analysis | None:
         """The item's analysis if it came made ahead (for the item as parsed: given the stored item here)."""
         ready = self._ready.get(_text_key(item))
-        return None if ready is None else replace(ready, item=item)
+        return None if ready is None else replace(ready.analysis, item=item)
 
     def _analysis(self, item: StoredItem) -> Analysis:
         return self._ready_analysis(item) or analyze(item)
@@ -154,18 +165,18 @@ class Pipeline:
         now: datetime,
         feed_id: int | None = None,
         progress: Callable[[int], object] | None = None,
-        analyses: Mapping[TextKey, Analysis] | None = None,
+        prepared: Mapping[TextKey, Prepared] | None = None,
     ) -> IngestReport:
         """Store the new items in published-time order, place each in a story, record the contradictions
         it makes and queue the alerts they cause, all or nothing. `progress(n)` hears of every n items done.
-        `analyses`: the items' contradiction analyses made ahead (`analyze_items`), if any."""
+        `prepared`: what `prepare_items` made ahead for the items, if anything."""
         ordered = sorted(items, key=lambda item: item.published)
         new_items: list[StoredItem] = []
         new_stories: list[int] = []
         contradictions: list[int] = []
         alerts_queued = 0
         clusterer = self._load(db)
-        self._ready = analyses or {}
+        self._ready = prepared or {}
         try:
             with db.atomic():
                 members = story_store.MemberWriter(now)
@@ -207,7 +218,10 @@ class Pipeline:
                 self._analyses.pop(story_id, None)
                 self._founders.pop(story_id, None)
                 self._sources.pop(story_id, None)
-        assignment = clusterer.assign(item.title, item.summary, item.source, item.published)
+        ready = self._ready.get(_text_key(item))
+        assignment = clusterer.assign(
+            item.title, item.summary, item.source, item.published, None if ready is None else ready.words
+        )
         story_id = assignment.story_id
         if assignment.is_new:
             story_store.create_story(db, story_id, item.title, item.published)

@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from bot.config import PollingSettings
-from bot.monitor.contradict import Analysis
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
 from bot.monitor.model import StoredItem
 from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, parse_feed
-from bot.monitor.pipeline import AnalysedFeed, Pipeline, TextKey, parse_and_analyze
+from bot.monitor.pipeline import Pipeline, Prepared, PreparedFeed, TextKey, parse_and_prepare
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase, utcnow
 from storage.feeds import Feed
@@ -46,26 +45,26 @@ def backoff_delay(failures: int, settings: PollingSettings, retry_after: float |
     return timedelta(seconds=seconds)
 
 
-def parse_pool(settings: PollingSettings) -> ParsePool[AnalysedFeed] | None:
+def parse_pool(settings: PollingSettings) -> ParsePool[PreparedFeed] | None:
     """The worker processes that parse for `poll_cycle`, as configured (None: parse on a thread). The caller
     owns the pool and closes it."""
-    return ParsePool(settings.parse_workers, parse_and_analyze) if settings.parse_workers > 0 else None
+    return ParsePool(settings.parse_workers, parse_and_prepare) if settings.parse_workers > 0 else None
 
 
 async def _parse(
-    pool: ParsePool[AnalysedFeed] | None, result: FetchResult, feed: Feed, now: datetime
-) -> tuple[ParsedFeed, Mapping[TextKey, Analysis] | None]:
+    pool: ParsePool[PreparedFeed] | None, result: FetchResult, feed: Feed, now: datetime
+) -> tuple[ParsedFeed, Mapping[TextKey, Prepared] | None]:
     kwargs = {"url": result.url, "headers": result.headers, "scope": f"feed:{feed.id}", "now": now,
               "source": feed.title}
     if pool is None:
         return await asyncio.to_thread(parse_feed, result.content, **kwargs), None
-    analysed = await pool.parse(result.content, **kwargs)
-    return analysed.feed, analysed.analyses
+    ready = await pool.parse(result.content, **kwargs)
+    return ready.feed, ready.prepared
 
 
 def _store_success(
     db: Database, pipeline: Pipeline, feed: Feed, result: FetchResult, parsed: ParsedFeed | None, now: datetime,
-    next_poll_at: datetime, analyses: Mapping[TextKey, Analysis] | None = None,
+    next_poll_at: datetime, prepared: Mapping[TextKey, Prepared] | None = None,
 ) -> tuple[list[StoredItem], str | None]:
     """Runs on the database thread: the feed's new items and its health, in one transaction."""
     with db.atomic():
@@ -74,7 +73,7 @@ def _store_success(
             moved = result.moved_to
         new = []
         if parsed:
-            new = pipeline.process(db, parsed.items, now=now, feed_id=feed.id, analyses=analyses).new_items
+            new = pipeline.process(db, parsed.items, now=now, feed_id=feed.id, prepared=prepared).new_items
         feed_store.record_success(
             db, feed.id, now=now, next_poll_at=next_poll_at, etag=result.etag,
             last_modified=result.last_modified, title=parsed.title if parsed else None,
@@ -85,22 +84,22 @@ def _store_success(
 
 async def poll_feed(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
-    clock: Callable[[], datetime] = utcnow, pool: ParsePool[AnalysedFeed] | None = None,
+    clock: Callable[[], datetime] = utcnow, pool: ParsePool[PreparedFeed] | None = None,
 ) -> FeedPoll:
     """Poll one feed, parsing in `pool`'s worker processes if given. Never raises for a feed's own problems:
     they are recorded and returned."""
     error: FetchError | NotAFeedError
     try:
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-        parsed, analyses = None, None
+        parsed, prepared = None, None
         if result.status == 200:
-            parsed, analyses = await _parse(pool, result, feed, clock())
+            parsed, prepared = await _parse(pool, result, feed, clock())
     except (FetchError, NotAFeedError) as exc:
         error = exc
     else:
         now = clock()
         next_poll_at = now + timedelta(seconds=settings.interval_seconds)
-        new, moved = await adb.run(_store_success, pipeline, feed, result, parsed, now, next_poll_at, analyses)
+        new, moved = await adb.run(_store_success, pipeline, feed, result, parsed, now, next_poll_at, prepared)
         if moved:
             log.info("feed %s moved permanently to %s", feed.url, moved)
         for warning in parsed.warnings if parsed else []:
@@ -119,7 +118,7 @@ async def poll_feed(
 
 async def poll_cycle(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, settings: PollingSettings, *, force: bool = False,
-    clock: Callable[[], datetime] = utcnow, pool: ParsePool[AnalysedFeed] | None = None,
+    clock: Callable[[], datetime] = utcnow, pool: ParsePool[PreparedFeed] | None = None,
 ) -> list[FeedPoll]:
     """Poll every feed that is due (every feed with `force`), concurrently within the fetcher's limits, parsing
     in `pool` (see `parse_pool`) or, without one, on threads.
@@ -137,7 +136,7 @@ async def poll_cycle(
 
 async def _poll_guarded(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
-    clock: Callable[[], datetime], pool: ParsePool[AnalysedFeed] | None,
+    clock: Callable[[], datetime], pool: ParsePool[PreparedFeed] | None,
 ) -> FeedPoll:
     """A bug or a database fault while polling one feed is logged with the feed's URL and reported as
     that feed's failure, so that the rest of the cycle still completes."""
