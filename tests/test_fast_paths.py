@@ -66,7 +66,7 @@ def state(c: StoryClusterer) -> tuple:
             s.title_plain, s.plain, s.reps)
         for i, s in c._stories.items()
     }
-    postings = {term: set(ids) for term, ids in c._postings.items()}
+    postings = {term: {ids} if isinstance(ids, int) else set(ids) for term, ids in c._postings.items()}
     return (c._df, c._docs, c._sf, c._story_count, postings, list(c._open), stories, c._closed_titles, c.next_story_id,
             c._feed_words)
 
@@ -121,9 +121,10 @@ def test_candidates_are_the_stories_sharing_the_most_rare_weight() -> None:
         used = 0
         for term in sorted(vector, key=c._idf, reverse=True):
             posting = c._postings.get(term)
-            if not posting or len(posting) > settings.max_postings:
+            holders = {posting} if isinstance(posting, int) else posting
+            if not holders or len(holders) > settings.max_postings:
                 continue
-            for story_id in posting:
+            for story_id in holders:
                 hits[story_id] = hits.get(story_id, 0.0) + c._idf(term)
             used += 1
             if used >= settings.query_terms:

@@ -305,6 +305,11 @@ class _IdfTable(dict[int, float]):
         return value
 
 
+def _holders(posting: int | set[int]) -> int:
+    """How many open stories a posting holds (see `StoryClusterer._postings`)."""
+    return 1 if type(posting) is int else len(posting)
+
+
 def _offset(frequency: int) -> float:
     """k(term) of a term held by `frequency` stories (or reports): its IDF less ln(N + 1) (see `_idf`)."""
     return 1.0 - math.log(frequency + 1)
@@ -323,7 +328,9 @@ class StoryClusterer:
         self._stories: dict[int, _Story] = {}
         # Open story ids, least recently updated first, so closing stale stories only looks at the front.
         self._open: OrderedDict[int, None] = OrderedDict()
-        self._postings: dict[str, set[int]] = {}
+        # Term -> the open stories holding it: the story's id while only one does (most terms: phrases, names),
+        # a set from the second story on. A set per term cost three quarters of the clusterer's memory.
+        self._postings: dict[str, int | set[int]] = {}
         self._closed_titles: dict[int, str] = {}
         # A readable word for each stem, for `shared_terms` ("sav" -> "saves").
         self._surface: dict[str, str] = {}
@@ -481,6 +488,8 @@ class StoryClusterer:
 
     def _count_document(self, vector: dict[str, float]) -> None:
         self._docs += 1
+        if self.settings.story_idf:
+            return  # report frequencies are read only without `story_idf`, and they grow with all of history
         df = self._df
         for term in vector:
             df[term] = df.get(term, 0) + 1
@@ -593,7 +602,7 @@ class StoryClusterer:
         previous: str | None = None
         weight = self.settings.phrase_weight
         for term in headline:
-            signature = term is not None and counts.get(term, 0.0) >= floor and len(postings[term]) == 1
+            signature = term is not None and counts.get(term, 0.0) >= floor and _holders(postings[term]) == 1
             if not signature:
                 previous = None
                 continue
@@ -692,11 +701,16 @@ class StoryClusterer:
             idf = self._term_idfs(vector)
         for term in sorted(vector, key=idf.__getitem__, reverse=True):
             posting = self._postings.get(term)
-            if not posting or len(posting) > settings.max_postings:
+            if posting is None:
                 continue
             weight = idf[term]
-            for story_id in posting:
-                hits[story_id] = hits.get(story_id, 0.0) + weight
+            if type(posting) is int:
+                hits[posting] = hits.get(posting, 0.0) + weight
+            elif len(posting) > settings.max_postings:
+                continue
+            else:
+                for story_id in posting:
+                    hits[story_id] = hits.get(story_id, 0.0) + weight
             used += 1
             if used >= settings.query_terms:
                 break
@@ -768,13 +782,13 @@ class StoryClusterer:
         story.norm_sums = (total, linear, square)
         story.norm_base = self._idf_base()
 
-    def _shift_offset(self, term: str, posting: set[int], frequency: int) -> None:
+    def _shift_offset(self, term: str, posting: int | set[int], frequency: int) -> None:
         # A story is about to take up `term` for the first time, so its rarity drops for every story that
         # has it: the open stories holding it get their norm sums adjusted now. Only for rare terms (few
         # stories hold them, and their IDF moves most); a common term's drift waits for the next recount.
         before, after = _offset(frequency), _offset(frequency + 1)
         stories = self._stories
-        for story_id in posting:
+        for story_id in (posting,) if type(posting) is int else posting:
             other = stories[story_id]
             total, linear, square = other.norm_sums
             if total:
@@ -815,11 +829,17 @@ class StoryClusterer:
             old = counts.get(term, 0.0)
             counts[term] = old + weight
             if old == 0.0:
-                posting = postings.setdefault(term, set())
+                posting = postings.get(term)
                 frequency = self._sf.get(term, 0)
-                if posting and self.settings.story_idf and len(posting) <= _SHIFT_POSTINGS:
-                    self._shift_offset(term, posting, frequency)
-                posting.add(story.id)
+                if posting is None:
+                    postings[term] = story.id
+                else:
+                    if self.settings.story_idf and _holders(posting) <= _SHIFT_POSTINGS:
+                        self._shift_offset(term, posting, frequency)
+                    if type(posting) is int:
+                        postings[term] = {posting, story.id}
+                    else:
+                        posting.add(story.id)
                 self._sf[term] = frequency + 1
         story.size += 1
         self._update_norm(story, vector)
@@ -871,7 +891,10 @@ class StoryClusterer:
         del self._open[story.id]
         for term in story.counts:
             posting = self._postings.get(term)
-            if posting is not None:
+            if type(posting) is int:
+                if posting == story.id:
+                    del self._postings[term]
+            elif posting is not None:
                 posting.discard(story.id)
                 if not posting:
                     del self._postings[term]
