@@ -499,16 +499,20 @@ def test_a_word_another_open_story_uses_is_no_signature() -> None:
     assert c._signatures(headline, story) == 1
 
 
+# A burst of market reports, one story.
+MARKET_BURST = [
+    "Stocks fall on weak China trade data",
+    "Wall Street slides as China exports slump",
+    "Dow drops 150 points on China data",
+    "US stocks lower after Chinese exports fall",
+    "S&P 500 retreats from record on China worries",
+    "Stocks slip as weak Chinese data weighs",
+]
+
+
 def test_a_report_during_a_burst_prefers_the_burst_s_story() -> None:
     # The item could join either story; the one receiving many reports right now wins, unless momentum is off.
-    burst = [
-        "Stocks fall on weak China trade data",
-        "Wall Street slides as China exports slump",
-        "Dow drops 150 points on China data",
-        "US stocks lower after Chinese exports fall",
-        "S&P 500 retreats from record on China worries",
-        "Stocks slip as weak Chinese data weighs",
-    ]
+    burst = MARKET_BURST
 
     def goes_to(settings: ClusterSettings) -> str:
         c = StoryClusterer(settings)
@@ -649,16 +653,8 @@ def test_new_settings_are_validated() -> None:
             ClusterSettings(**bad)
 
 
-# A burst of market reports within half a minute, and other open stories that also say "stocks", so the word
-# is a subject several stories share rather than a signature of the burst.
-MARKET_BURST = [
-    "Stocks fall on weak China trade data",
-    "Wall Street slides as China exports slump",
-    "Dow drops 150 points on China data",
-    "US stocks lower after Chinese exports fall",
-    "S&P 500 retreats from record on China worries",
-    "Stocks slip as weak Chinese data weighs",
-]
+# Other open stories that also say "stocks", so the word is a subject several stories share rather than a
+# signature of the market burst.
 OTHER_STOCKS = ["Asian stocks rise as yen weakens", "Tech stocks rally after chipmaker earnings beat"]
 UKRAINE_MARKETS = [
     "US stocks lower on Ukraine worries",
