@@ -46,7 +46,7 @@ what its subject claims ("priest claims he saw God") reports that claim as the s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -1321,9 +1321,6 @@ class StoryReports:
 
     def __len__(self) -> int:
         return len(self.reports)
-
-    def __iter__(self) -> Iterator[Analysis]:
-        return iter(self.reports)
 
     def holds(self, item_id: int | str) -> bool:
         return item_id in self._ids
