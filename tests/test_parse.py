@@ -60,6 +60,51 @@ def test_atom10() -> None:
     assert support.published == datetime(2024, 12, 7, 19, 0, tzinfo=UTC)
 
 
+XML_BASE_ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/desk/">
+  <title>Tehran Desk</title>
+  <link href="./"/>
+  <entry><title>Spokesman denies evacuation</title><link href="2024/12/denial"/><id>tag:td,1</id></entry>
+  <entry xml:base="https://mirror.example/wire/"><title>Tehran vows support</title><link href="support"/>
+    <id>tag:td,2</id></entry>
+  <entry xml:base="world/"><title>Iran recalls envoy</title><link href="envoy"/><id>tag:td,3</id></entry>
+</feed>"""
+
+UTF16_RELATIVE_RSS = """<?xml version="1.0" encoding="utf-16"?>
+<rss version="2.0"><channel><title>Levant Wire</title><link>/</link>
+<item><title>Rebels reach Homs</title><link>2024/12/homs?utm_source=rss</link></item>
+<item><title>Oil steady</title><link>https://other.example/oil</link></item>
+</channel></rss>""".encode("utf-16")
+
+
+@pytest.mark.parametrize("headers", [None, {"Content-Location": "https://tehrandesk.example/feeds/atom"}])
+def test_xml_base_is_honoured_relative_to_the_documents_address(headers: dict[str, str] | None) -> None:
+    feed = parse_feed(
+        XML_BASE_ATOM, url="https://tehrandesk.example/feeds/atom", headers=headers, scope="feed:1", now=NOW
+    )
+    assert feed.site_url == "https://tehrandesk.example/desk/"
+    assert [item.link for item in feed.items] == [
+        "https://tehrandesk.example/desk/2024/12/denial",
+        "https://mirror.example/wire/support",
+        "https://tehrandesk.example/desk/world/envoy",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "base"),
+    [
+        (None, "https://levantwire.example/news/"),
+        ({"Content-Location": "/archive/"}, "https://levantwire.example/archive/"),
+    ],
+)
+def test_relative_links_resolve_against_the_address_the_server_gives(headers: dict[str, str] | None, base: str) -> None:
+    feed = parse_feed(
+        UTF16_RELATIVE_RSS, url="https://levantwire.example/news/rss.xml", headers=headers, scope="feed:1", now=NOW
+    )
+    assert feed.site_url == "https://levantwire.example/"
+    assert [item.link for item in feed.items] == [base + "2024/12/homs", "https://other.example/oil"]
+
+
 def test_the_outlet_name_can_be_given() -> None:
     assert {item.source for item in parse("rss20.xml", source="LW").items} == {"LW"}
 
