@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import heapq
 import math
+import pickle
 import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -256,6 +257,26 @@ def test_a_parse_pool_parses_in_another_process_and_raises_what_parse_feed_raise
         ready = pool.submit(RSS, **kwargs).result()
     assert ready.feed.items == parse_feed(RSS, **kwargs).items
     assert list(ready.prepared.values()) == list(prepare_items(ready.feed.items).values())
+
+
+def test_prepared_items_come_back_whole_from_a_worker_process() -> None:
+    items = [
+        EVACUATION,
+        DENIAL,
+        report("Three killed in Lyon factory explosion", "Wire", 10),
+        report("Border crossing still closed as talks stall", "Desk", 12),
+        replace(report("Minister has not resigned, spokesman says", "Desk", 14), summary="Reports were false."),
+    ]
+    prepared = prepare_items(items)
+    returned = pickle.loads(pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL))
+    assert returned == prepared
+    texts = [(p.analysis.text, r.analysis.text) for p, r in zip(prepared.values(), returned.values(), strict=True)]
+    assert any(text.claims for text, _ in texts) and any(text.figures for text, _ in texts)
+    assert any(text.states for text, _ in texts)
+    for text, back in texts:
+        # Fields left out of the dataclass's equality must come back too.
+        assert back.title == text.title
+        assert [back.phrases.get(key) for key in text.keys] == [text.phrases.get(key) for key in text.keys]
 
 
 URL_TEXT = st.text(alphabet=st.sampled_from(list("aZ09-._~:/?#[]@!$&'()*+,;=% \t\n\\\"<>^`{|}é\u00a0\u200b\uff03")))

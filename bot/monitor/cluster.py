@@ -79,6 +79,7 @@ from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
+from bot.monitor.model import pickled_as_arguments
 from bot.monitor.terms import (
     NEGATIONS,
     NEWS_FURNITURE,
@@ -92,6 +93,7 @@ from bot.monitor.terms import (
 _CLUSTER_STOP_WORDS: frozenset[str] = STOP_WORDS | NEGATIONS | NEWS_FURNITURE
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class ItemWords:
     """An item's words as the clusterer reads them. They depend on the item's text and source alone, so the

@@ -52,6 +52,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from bot.monitor.model import pickled_as_arguments
 from bot.monitor.terms import NEWS_FURNITURE, STOP_WORDS, stem, tokenize
 
 
@@ -342,6 +343,7 @@ _TOLLS = {event_key(word): toll for word, toll in _TOLL_WORDS.items()}
 # Analysis of one item.
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A denial or negation found in a title: what it targets and how strongly."""
@@ -358,6 +360,7 @@ class Claim:
     events: frozenset[str] = frozenset()  # the predicate's verbs ("the hero who tackled a gay basher")
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class State:
     concept: str
@@ -366,6 +369,7 @@ class State:
     phrase: str
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Figure:
     unit: str
@@ -396,6 +400,7 @@ class _Phrases:
         return self._map.get(key, default)
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class TextAnalysis:
     """What the detector needs of one title and summary, independent of the item's identity."""
@@ -417,6 +422,7 @@ class TextAnalysis:
         return _names(self.title)
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Analysis:
     item: ItemText

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import operator
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
+def pickled_as_arguments(cls: type[T]) -> type[T]:
+    """Pickle instances of a frozen, slotted dataclass as the arguments of its constructor.
+
+    For such classes `dataclasses` pickles a state that it sets back field by field in Python, after listing
+    the fields anew for every object: a parsing worker's items and their analyses, five such objects per
+    item, took the pipeline's process more time to unpickle than the worker took to pickle them. Calling the
+    constructor costs half as much. Every field must be a positional argument of `__init__`.
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    values = operator.attrgetter(*names)
+    single = len(names) == 1
+
+    def __reduce__(self: Any) -> tuple[type[T], tuple[Any, ...]]:
+        return cls, (values(self),) if single else values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Item:
     """One normalised report, as parsed from a feed or a JSON Lines file, before it is stored.
@@ -22,6 +46,7 @@ class Item:
     guid: str | None = None
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class StoredItem:
     """An item as the database holds it: an `Item` plus its row id."""

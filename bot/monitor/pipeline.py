@@ -14,7 +14,7 @@ from sqlite_utils import Database
 from bot.monitor.alerts import Placement, record_events
 from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
 from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, StoryReports, analyze, detect
-from bot.monitor.model import Item, StoredItem
+from bot.monitor.model import Item, StoredItem, pickled_as_arguments
 from bot.monitor.parse import ParsedFeed, parse_feed
 from storage import items as item_store
 from storage import stories as story_store
@@ -32,6 +32,7 @@ def _text_key(item: Item | StoredItem) -> TextKey:
     return (item.title, item.summary, item.source)
 
 
+@pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """What the pipeline reads of an item's text: its contradiction analysis and the words the clusterer weighs."""
