@@ -721,26 +721,36 @@ class StoryClusterer:
         # What heapq.nlargest documents itself to be equivalent to (ties included), but sorted in C.
         return set(sorted(hits, key=hits.__getitem__, reverse=True)[: settings.max_candidates])
 
-    def _similarities(self, q: dict[str, float], q_norm: float, stories: Iterable[_Story]) -> list[float]:
+    def _similarities(self, q: dict[str, float], q_norm: float, stories: list[_Story]) -> list[float]:
         """The cosine between the item's TF-IDF vector `q` (of norm `q_norm`) and each story's centroid.
 
-        One loop over all candidates rather than a call per candidate: with about twenty candidates per item,
-        the calls and attribute look-ups cost more than the arithmetic.
+        The dot products are summed term by term through the postings: a term's posting, intersected in C with
+        the candidates, names exactly the candidates whose centroid has the term, so only the products that are
+        not zero are computed (a few per item, against a dictionary look-up per term and candidate). Each
+        story's products are still added in the order of the item's terms, so the sums are the same to the bit.
         """
         # q holds the item's TF-IDF weights; the centroid's are counts times IDF, so each product carries
         # IDF twice: `q_idf` folds the second IDF in once per item instead of once per candidate.
         q_idf = self._q_idf if self._q_idf_for is q else self._fold_idf(q)
-        weights = list(q_idf.items())
+        postings = self._postings
+        counts_of = {story.id: story.counts for story in stories}
+        candidates = counts_of.keys()
+        dots = dict.fromkeys(candidates, 0.0)
+        for term, weight in q_idf.items():
+            posting = postings.get(term)
+            if posting is None:
+                continue
+            if type(posting) is int:
+                if posting in dots:
+                    dots[posting] += weight * counts_of[posting][term]
+                continue
+            for story_id in candidates & posting:
+                dots[story_id] += weight * counts_of[story_id][term]
         sq_norm = self._story_sq_norm
         sqrt = math.sqrt
         scores: list[float] = []
         for story in stories:
-            counts = story.counts
-            dot = 0.0
-            for term, weight in weights:
-                c = counts.get(term)
-                if c:
-                    dot += weight * c
+            dot = dots[story.id]
             if dot == 0.0:
                 scores.append(0.0)
                 continue
