@@ -748,13 +748,14 @@ class StoryClusterer:
                 dots[story_id] += weight * counts_of[story_id][term]
         sq_norm = self._story_sq_norm
         sqrt = math.sqrt
+        log_n = math.log(self._idf_base() + 1)
         scores: list[float] = []
         for story in stories:
             dot = dots[story.id]
             if dot == 0.0:
                 scores.append(0.0)
                 continue
-            norm = sqrt(sq_norm(story))
+            norm = sqrt(sq_norm(story, log_n))
             scores.append(min(1.0, dot / (q_norm * norm)) if norm else 0.0)
         return scores
 
@@ -768,15 +769,16 @@ class StoryClusterer:
     def _idf_base(self) -> int:
         return self._story_count if self.settings.story_idf else self._docs
 
-    def _story_sq_norm(self, story: _Story) -> float:
+    def _story_sq_norm(self, story: _Story, log_n: float | None = None) -> float:
         # Every IDF is ln(N + 1) + k(term), with k(term) = 1 - ln(frequency + 1): the centroid's squared norm
         # sum(c² (L + k)²) is sum(c²) L² + 2 sum(c² k) L + sum(c² k²) with L = ln(N + 1). `_add` keeps the three
         # sums current at the cost of the report's terms (see `_update_norm`), so the norm follows the growth
-        # of N exactly, and that of term frequencies closely, for the cost of a logarithm per candidate.
+        # of N exactly, and that of term frequencies closely. `log_n`: L, when the caller has it already.
         if not story.norm_sums[0]:
             self._recount_norm(story)
         total, linear, square = story.norm_sums
-        log_n = math.log(self._idf_base() + 1)
+        if log_n is None:
+            log_n = math.log(self._idf_base() + 1)
         return total * log_n * log_n + 2.0 * linear * log_n + square
 
     def _idf_offset(self, term: str) -> float:
