@@ -71,6 +71,7 @@ it is given (SQLite accepts explicit INTEGER PRIMARY KEY values) and ids never c
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -265,6 +266,8 @@ class _Story:
     plain: int = 0
     # Fuzzy keys (content words, sorted) of a few member headlines: the first one and the latest ones.
     reps: list[str] = field(default_factory=list)
+    # Those of `reps` long enough to be compared (`_MIN_FUZZY_KEY`), in the same order.
+    long_reps: list[str] = field(default_factory=list)
 
 
 # When a story takes up a term held by at most this many open stories, their norms follow the term's new
@@ -364,12 +367,13 @@ class StoryClusterer:
         vector = self._vector(words, source)
         self._count_document(vector)
         self._note_summary()
-        best, best_score, shared = self._best_story(vector, words, published)
+        key = _fuzzy_key(vector)
+        best, best_score, shared = self._best_story(vector, words, published, key)
         if best is None:
             story = self._new_story(published)
-            self._add(story, vector, words, title, published)
+            self._add(story, vector, words, title, published, key)
             return Assignment(story.id, True, 0.0, ())
-        self._add(best, vector, words, title, published)
+        self._add(best, vector, words, title, published, key)
         return Assignment(best.id, False, round(best_score, 4), shared)
 
     def add_existing(self, story_id: int, title: str, summary: str, source: str, published: datetime) -> None:
@@ -389,7 +393,7 @@ class StoryClusterer:
             self._stories[story_id] = story
             self._story_count += 1
             self._closed_titles.pop(story_id, None)
-        self._add(story, vector, words, title, published)
+        self._add(story, vector, words, title, published, _fuzzy_key(vector))
         self._next_id = max(self._next_id, story_id + 1)
 
     def restore(self, items: Iterable[tuple[int, str, str, str, datetime]]) -> None:
@@ -514,7 +518,7 @@ class StoryClusterer:
         return {t: table[freq.get(t, 0)] for t in terms}
 
     def _best_story(
-        self, vector: dict[str, float], words: ItemWords, published: datetime
+        self, vector: dict[str, float], words: ItemWords, published: datetime, fuzzy_key: str
     ) -> tuple[_Story | None, float, tuple[str, ...]]:
         if not vector:
             return None, 0.0, ()
@@ -531,7 +535,7 @@ class StoryClusterer:
         best: _Story | None = None
         best_score = 0.0
         best_rank = (False, 0.0)
-        fuzzy = self._fuzzy_scores(_fuzzy_key(vector), stories) if settings.fuzzy_weight else {}
+        fuzzy = self._fuzzy_scores(fuzzy_key, stories) if settings.fuzzy_weight else {}
         for story, score in zip(stories, self._similarities(q, q_norm, stories), strict=True):
             if fuzzy:
                 score = max(score, fuzzy.get(story.id, 0.0))
@@ -659,19 +663,17 @@ class StoryClusterer:
         if len(key) < _MIN_FUZZY_KEY:
             return {}
         choices: list[str] = []
-        owners: list[int] = []
+        ends: list[int] = []  # ends[i]: how many choices the first i + 1 stories gave
         for story in stories:
-            for rep in story.reps:
-                if len(rep) >= _MIN_FUZZY_KEY:
-                    choices.append(rep)
-                    owners.append(story.id)
+            choices += story.long_reps
+            ends.append(len(choices))
         if not choices:
             return {}
         best: dict[int, float] = {}
         for _, ratio, index in process.extract(
             key, choices, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
         ):
-            owner = owners[index]
+            owner = stories[bisect_right(ends, index)].id
             if ratio > best.get(owner, 0.0):
                 best[owner] = ratio
         weight = self.settings.fuzzy_weight
@@ -836,7 +838,9 @@ class StoryClusterer:
         self._stories[story.id] = story
         return story
 
-    def _add(self, story: _Story, vector: dict[str, float], words: ItemWords, title: str, published: datetime) -> None:
+    def _add(
+        self, story: _Story, vector: dict[str, float], words: ItemWords, title: str, published: datetime, key: str
+    ) -> None:
         counts = story.counts
         postings = self._postings
         for term, weight in vector.items():
@@ -859,12 +863,12 @@ class StoryClusterer:
         self._update_norm(story, vector)
         story.last_seen = max(story.last_seen, published)
         story.first_seen = min(story.first_seen, published)
-        key = _fuzzy_key(vector)
         if len(story.reps) < self.settings.representatives:
             story.reps.append(key)
         elif self.settings.representatives > 1:
             # Keep the first headline; the other slots cycle through the latest ones.
             story.reps[1 + int(story.size) % (self.settings.representatives - 1)] = key
+        story.long_reps = [rep for rep in story.reps if len(rep) >= _MIN_FUZZY_KEY]
         self._open[story.id] = None
         self._open.move_to_end(story.id)
         self._update_title(story, vector, words, title)
