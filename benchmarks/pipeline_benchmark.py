@@ -32,9 +32,11 @@ What is measured (design.md, "Performance targets")
     5. Two cores (`--parse-workers N`, default 1; 0 skips it): the run of (2) again on a fresh database, with
        the documents parsed in N worker processes (`bot.monitor.parse.ParsePool`, as a poller can run it) while
        the main process stores, clusters and detects: the next documents are parsed while the current one is
-       processed. The workers run `pipeline.parse_and_prepare`: `parse_feed`, then each item's contradiction
-       analysis and clustering words (which depend on the item alone), handed to
-       `Pipeline.process(..., prepared=...)`.
+       processed. Up to `--in-flight` documents (default: the poller's `polling.max_concurrency`, 20) are handed
+       to the workers ahead of the one being processed, as a poll cycle hands every fetched document to the
+       pool at once; the main process then waits only while the workers fall behind on average. The workers
+       run `pipeline.parse_and_prepare`: `parse_feed`, then each item's contradiction analysis and clustering
+       words (which depend on the item alone), handed to `Pipeline.process(..., prepared=...)`.
        Reported: wall-clock items per second and its ratio to feedparser's wall rate, and the CPU time of both
        processes (the workers' measured when they end, without their start-up, which is measured apart), so
        that what the second core buys is not mistaken for less work.
@@ -113,6 +115,7 @@ from xml.sax.saxutils import escape
 
 import feedparser
 
+from bot.config import PollingSettings
 from bot.monitor import contradict
 from bot.monitor.cluster import ClusterSettings
 from bot.monitor.files import read_items
@@ -397,7 +400,7 @@ def _parse_args(doc: Document, now: datetime) -> dict[str, Any]:
     return {"url": doc.feed.url, "scope": f"feed:{doc.feed.id}", "now": now, "source": doc.feed.title}
 
 
-def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[str, float]:
+def run_documents_pooled(db: Any, docs: list[Document], workers: int, in_flight: int) -> dict[str, float]:
     """Each document parsed in a worker process while the main process runs `Pipeline.process` on the previous
     ones, on a fresh `Pipeline`; the documents are handed to the pipeline in the same order as in (2)."""
     # The workers' start-up (a fresh interpreter importing feedparser) is paid once per bot, not per document:
@@ -413,7 +416,7 @@ def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[st
     waited = process_cpu = 0.0
     items = 0
     with ParsePool(workers, parse_and_prepare) as pool:
-        ahead = workers + 1  # documents in flight: every worker busy, and one more ready when the main process asks
+        ahead = max(workers + 1, in_flight)  # every worker busy, and documents ready when the main process asks
         pending = [(pool.submit(doc.content, **_parse_args(doc, now)), now)
                    for doc, now in ((d, datetime.now(UTC)) for d in docs[:ahead])]
         for k, doc in enumerate(docs):
@@ -433,6 +436,7 @@ def run_documents_pooled(db: Any, docs: list[Document], workers: int) -> dict[st
     workers_cpu = _children_cpu() - before - startup_cpu
     return {
         "workers": workers,
+        "in_flight": ahead,
         "items": items,
         "seconds_wall": wall,
         "items_per_second_wall": items / wall,
@@ -657,7 +661,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
         pooled_db = open_database(folder / "pooled.db")
         feed_store.add_missing_feeds(pooled_db, [(f.url, f.title) for f in feeds], datetime.now(UTC))
         gc.collect()
-        two_cores = run_documents_pooled(pooled_db, docs, args.parse_workers)
+        two_cores = run_documents_pooled(pooled_db, docs, args.parse_workers, args.in_flight)
         pooled_db.close()
         emit(f"pipeline with parsing in {args.parse_workers} worker process(es): {two_cores['items']} items in "
              f"{two_cores['seconds_wall']:.1f} s")
@@ -764,7 +768,7 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
         n = two["items"]
         verdict = "OK" if two["ratio_to_feedparser_wall"] >= target else "BELOW TARGET"
         emit(f"two cores: parse_feed, contradiction analysis and clustering words in {two['workers']} worker "
-             f"process(es) while the main process runs Pipeline.process:")
+             f"process(es), {two['in_flight']} documents in flight, while the main process runs Pipeline.process:")
         emit(f"  wall: {two['items_per_second_wall']:.0f} items/s, ratio {two['ratio_to_feedparser_wall']:.2f} "
              f"(target >= {target:g}): {verdict}; the main process waited {two['main_waiting_seconds']:.1f} s "
              f"for parsed documents")
@@ -827,6 +831,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="profile the main pipeline run with cProfile and print its N costliest functions")
     parser.add_argument("--parse-workers", type=int, default=1, metavar="N",
                         help="also run the pipeline with parse_feed in N worker processes (default 1; 0: skip)")
+    parser.add_argument("--in-flight", type=int, default=PollingSettings().max_concurrency, metavar="N",
+                        help="documents handed to the parse workers ahead of the one being processed "
+                             f"(default {PollingSettings().max_concurrency}, the poller's max_concurrency)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     args.items = args.items if args.items is not None else (12_000 if args.quick else 100_000)
@@ -838,6 +845,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--checkpoints must be integers separated by commas")
     if args.parse_workers < 0:
         parser.error("--parse-workers must be 0 or more")
+    if args.in_flight < 1:
+        parser.error("--in-flight must be at least 1")
     if args.items < DOC_ITEMS or args.batch < 1 or args.rounds < 1 or any(v < 1 for v in args.checkpoints):
         parser.error(f"--items must be at least {DOC_ITEMS}; --batch, --rounds and --checkpoints at least 1")
     if not 0.0 < args.thin <= 1.0:
