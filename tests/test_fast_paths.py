@@ -144,7 +144,7 @@ def test_similarities_are_cosines_against_each_story_centroid() -> None:
     q = {t: w * c._idf(t) for t, w in vector.items()}
     q_norm = math.sqrt(sum(v * v for v in q.values()))
     stories = list(c._stories.values())
-    scores = c._similarities(q, q_norm, stories)
+    scores = c._similarities({t: v * c._idf(t) for t, v in q.items()}, q_norm, stories)
     for story, score in zip(stories, scores, strict=True):
         dot = sum(v * c._idf(t) * story.counts.get(t, 0.0) for t, v in q.items())
         expected = min(1.0, dot / (q_norm * math.sqrt(c._story_sq_norm(story)))) if dot else 0.0

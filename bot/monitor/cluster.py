@@ -342,9 +342,6 @@ class StoryClusterer:
         # Per feed: how many of its summaries were counted (decayed) and in how many each word was.
         self._feed_words: dict[str, list] = {}  # source -> [summaries counted, {word: summaries with it}]
         self._last_summary: tuple[str, set[str]] | None = None
-        # The last query vector with its weights multiplied by IDF once more (see `_score`).
-        self._q_idf: dict[str, float] = {}
-        self._q_idf_for: dict[str, float] | None = None
         # Frequencies the IDF is computed from (see `_idf`), and the IDF table for the current collection size.
         self._freq = self._sf if self.settings.story_idf else self._df
         self._idf_table = _IdfTable(0)
@@ -536,7 +533,8 @@ class StoryClusterer:
         best_score = 0.0
         best_rank = (False, 0.0)
         fuzzy = self._fuzzy_scores(fuzzy_key, stories) if settings.fuzzy_weight else {}
-        for story, score in zip(stories, self._similarities(q, q_norm, stories), strict=True):
+        q_idf = {t: v * idf[t] for t, v in q.items()}
+        for story, score in zip(stories, self._similarities(q_idf, q_norm, stories), strict=True):
             if fuzzy:
                 score = max(score, fuzzy.get(story.id, 0.0))
             if score < threshold:
@@ -723,17 +721,16 @@ class StoryClusterer:
         # What heapq.nlargest documents itself to be equivalent to (ties included), but sorted in C.
         return set(sorted(hits, key=hits.__getitem__, reverse=True)[: settings.max_candidates])
 
-    def _similarities(self, q: dict[str, float], q_norm: float, stories: list[_Story]) -> list[float]:
-        """The cosine between the item's TF-IDF vector `q` (of norm `q_norm`) and each story's centroid.
+    def _similarities(self, q_idf: dict[str, float], q_norm: float, stories: list[_Story]) -> list[float]:
+        """The cosine between the item's TF-IDF vector (of norm `q_norm`) and each story's centroid. `q_idf` holds
+        the vector's weights multiplied by IDF once more: the centroid's weights are counts times IDF, so each
+        product carries IDF twice, folded into the item's side once instead of into every candidate's.
 
         The dot products are summed term by term through the postings: a term's posting, intersected in C with
         the candidates, names exactly the candidates whose centroid has the term, so only the products that are
         not zero are computed (a few per item, against a dictionary look-up per term and candidate). Each
         story's products are still added in the order of the item's terms, so the sums are the same to the bit.
         """
-        # q holds the item's TF-IDF weights; the centroid's are counts times IDF, so each product carries
-        # IDF twice: `q_idf` folds the second IDF in once per item instead of once per candidate.
-        q_idf = self._q_idf if self._q_idf_for is q else self._fold_idf(q)
         postings = self._postings
         counts_of = {story.id: story.counts for story in stories}
         candidates = set(counts_of)  # a set: intersecting two sets is twice as fast as a set and a key view
@@ -760,13 +757,6 @@ class StoryClusterer:
             norm = sqrt(sq_norm(story, log_n))
             scores.append(min(1.0, dot / (q_norm * norm)) if norm else 0.0)
         return scores
-
-    def _fold_idf(self, q: dict[str, float]) -> dict[str, float]:
-        table = self._idfs()
-        freq = self._freq
-        self._q_idf = {t: w * table[freq.get(t, 0)] for t, w in q.items()}
-        self._q_idf_for = q
-        return self._q_idf
 
     def _idf_base(self) -> int:
         return self._story_count if self.settings.story_idf else self._docs
