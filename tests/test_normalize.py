@@ -36,6 +36,11 @@ def test_relative_links_resolve_against_the_base() -> None:
     assert canonical_url("../b?x=1", base="https://example.com/feeds/a/rss") == "https://example.com/feeds/b?x=1"
 
 
+def test_a_relative_link_that_cannot_be_joined_is_no_link() -> None:
+    # urljoin raises on a bracket that opens no IPv6 host; a damaged feed must not stop on it.
+    assert canonical_url("//[wire/story", base="https://example.com/feeds/a/rss") is None
+
+
 def test_clean_text_strips_markup_and_controls() -> None:
     assert clean_text("<p>Hello&nbsp;<b>world</b></p><style>p{}</style>\x00\x07 !", 100) == "Hello world !"
     assert clean_text("A &amp; B &lt;C&gt;", 100) == "A & B <C>"

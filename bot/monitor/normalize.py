@@ -128,9 +128,9 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if base and not _ABSOLUTE.match(url):
-        url = urljoin(base, url)
     try:
+        if base and not _ABSOLUTE.match(url):
+            url = urljoin(base, url)
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
