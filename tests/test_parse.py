@@ -105,6 +105,46 @@ def test_relative_links_resolve_against_the_address_the_server_gives(headers: di
     assert [item.link for item in feed.items] == [base + "2024/12/homs", "https://other.example/oil"]
 
 
+@pytest.mark.parametrize(
+    ("body", "guid", "link"),
+    [
+        # A permalink GUID without a scheme is resolved like a link, and so becomes the item's identity.
+        (
+            b'<rss version="2.0"><channel><title>Echo Wire</title><item><title>Minister resigns</title>'
+            b"<guid>2024/12/resigns</guid></item></channel></rss>",
+            "https://echo.example/feeds/2024/12/resigns",
+            "https://echo.example/feeds/2024/12/resigns",
+        ),
+        # feedparser reads an Atom id as a permalink GUID.
+        (
+            b'<feed xmlns="http://www.w3.org/2005/Atom"><title>Desk</title><entry><title>Minister resigns</title>'
+            b'<id>story-17</id><link href="/news/17"/></entry></feed>',
+            "https://echo.example/feeds/story-17",
+            "https://echo.example/news/17",
+        ),
+        # Broken XML: the lenient parser does not see the damaged isPermaLink attribute.
+        (
+            b'<rss version="2.0"><channel><title>Echo Wire</title><item><title>Minister resigns</title>'
+            b'<link>https://echo.example/a</link><guid\\ isPermaLink="false">echo-1</guid></item></channel></rss>',
+            "https://echo.example/feeds/echo-1",
+            "https://echo.example/a",
+        ),
+        # Not a permalink, or with a scheme of its own: left as it is.
+        (
+            b'<rss version="2.0"><channel><title>Echo Wire</title><item><title>Minister resigns</title>'
+            b'<link>a</link><guid isPermaLink="false">echo-1</guid></item><item><title>Talks resume</title>'
+            b"<link>b</link><guid>tag:echo.example,2024:2</guid></item></channel></rss>",
+            "echo-1",
+            "https://echo.example/feeds/a",
+        ),
+    ],
+)
+def test_identifiers_resolve_as_feedparser_resolves_them(body: bytes, guid: str, link: str) -> None:
+    item = parse_feed(body, url="https://echo.example/feeds/rss.xml", scope="feed:1", now=NOW).items[0]
+    assert (item.guid, item.link) == (guid, link)
+    assert item.key.startswith("link:" if guid.startswith("https://") else "guid:")
+
+
 def test_the_outlet_name_can_be_given() -> None:
     assert {item.source for item in parse("rss20.xml", source="LW").items} == {"LW"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import functools
 import logging
 import multiprocessing
@@ -55,6 +56,10 @@ _MAX_ENTITY_DEPTH = 32
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 # An attribute that may set a base URI (feedparser reads both `xml:base` and a plain `base`).
 _BASE_ATTRIBUTE = re.compile(rb"base\s*=", re.IGNORECASE)
+# An RSS <guid> or an Atom <id> (feedparser reads both alike): its attributes and the start of its text.
+_IDENTIFIER = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)\b([^>]*)>\s*(?:<!\[CDATA\[\s*)?([^<\s]*)", re.IGNORECASE)
+_NOT_PERMALINK = re.compile(rb"""(?:^|\s)ispermalink\s*=\s*["']false["']""", re.IGNORECASE)
+_URI_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class NotAFeedError(ValueError):
@@ -127,6 +132,35 @@ def _entity_expansion(data: bytes) -> int:
     return sum(size(use, 0) for use in _ENTITY_USE.findall(body) if use in declared)
 
 
+def _links_resolve_alike(data: bytes) -> bool:
+    """Whether the links of a document (`data` decoded as feedparser decodes it) come out the same when
+    canonical_url resolves them against the document's address as when feedparser does.
+
+    Not when the document sets a base URI of its own, nor when it has a GUID or Atom id without a scheme
+    ("story-17") that is not marked `isPermaLink="false"`: feedparser resolves those too, into the item's
+    identity. Both are rare; then feedparser is given the address as before. Anything unclear (a damaged
+    attribute) counts as a permalink.
+    """
+    if _BASE_ATTRIBUTE.search(data):
+        return False
+    return all(
+        _NOT_PERMALINK.search(attributes) or _URI_SCHEME.match(text) for attributes, text in _IDENTIFIER.findall(data)
+    )
+
+
+def _feedparser_parse(document: bytes, response_headers: dict[str, str]) -> feedparser.FeedParserDict:
+    return feedparser.parse(
+        document, response_headers=response_headers, sanitize_html=False, resolve_relative_uris=False
+    )
+
+
+def _xml_problem(parsed: feedparser.FeedParserDict) -> SAXException | None:
+    """The XML error feedparser met, if any. Only broken XML counts; feedparser's other "bozo" notes (a wrong
+    declared charset, a missing content type) describe documents it read correctly."""
+    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    return problem if isinstance(problem, SAXException) else None
+
+
 def _valid_charref(match: re.Match[bytes]) -> bytes:
     hex_digits, decimal_digits = match.groups()
     digits = (hex_digits or decimal_digits).lstrip(b"0") or b"0"
@@ -169,15 +203,22 @@ def parse_feed(
             raise NotAFeedError(
                 f"refused: the document's XML entities would expand to over {MAX_ENTITY_EXPANSION:,} characters"
             )
-        if "content-location" in response_headers and not _BASE_ATTRIBUTE.search(data):
+        document = _CHARREF.sub(_valid_charref, content)
+        location = response_headers.get("content-location")
+        parsed = None
+        if location and _links_resolve_alike(data):
             # Given the document's address, feedparser joins it with every element's base URI, a third of its
-            # time on a headline feed. Without base attributes in the document, every relative link is relative
-            # to that address alone, and canonical_url resolves it the same way.
-            link_base = urljoin(url or "", response_headers.pop("content-location"))
-        parsed = feedparser.parse(
-            _CHARREF.sub(_valid_charref, content), response_headers=response_headers, sanitize_html=False,
-            resolve_relative_uris=False,
-        )
+            # time on a headline feed; canonical_url resolves the links the same way. The header stays, empty:
+            # whether any header is given changes feedparser's choice of encoding.
+            with contextlib.suppress(ValueError):  # an address urljoin cannot read: leave it all to feedparser
+                link_base = urljoin(url or "", location)
+                parsed = _feedparser_parse(document, response_headers | {"content-location": ""})
+            if parsed is None or _xml_problem(parsed) is not None:
+                # Broken XML goes to feedparser's lenient parser, which reads damaged markup in ways the checks
+                # above cannot foresee: such a document is read as before, feedparser resolving its links.
+                parsed, link_base = None, url
+        if parsed is None:
+            parsed = _feedparser_parse(document, response_headers)
     except NotAFeedError:
         raise
     except ValueError as exc:
@@ -185,11 +226,7 @@ def parse_feed(
         # NUL in it, a bad character reference in UTF-16...): a document we cannot read, not a crash.
         raise NotAFeedError(f"not a feed: the document could not be read ({exc.__class__.__name__})") from None
     version = parsed.get("version") or ""
-    # Only broken XML counts; feedparser's other "bozo" notes (a wrong declared charset, a missing
-    # content type) describe documents it read correctly.
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
-    if not isinstance(problem, SAXException):
-        problem = None
+    problem = _xml_problem(parsed)
     if not version:
         if _looks_like_html(stripped[:2048]):
             raise NotAFeedError("not a feed: got an HTML page", html_page=True)
