@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-import contextlib
 import functools
 import logging
 import multiprocessing
@@ -154,6 +153,31 @@ def _feedparser_parse(document: bytes, response_headers: dict[str, str]) -> feed
     )
 
 
+def _parse_resolving_links_ourselves(
+    document: bytes, data: bytes, url: str | None, response_headers: dict[str, str]
+) -> tuple[feedparser.FeedParserDict, str] | None:
+    """feedparser's reading of the document without its address, and the address its relative links are to be
+    resolved against (by canonical_url); None when the document must be read with the address, as before.
+
+    Given the address (Content-Location), feedparser joins it with every element's base URI, a third of its
+    time on a headline feed. The header is kept, empty: whether any header is given changes feedparser's
+    choice of encoding. `data`: the document decoded as feedparser decodes it.
+    """
+    location = response_headers.get("content-location")
+    if not location or not _links_resolve_alike(data):
+        return None
+    try:
+        link_base = urljoin(url or "", location)
+        parsed = _feedparser_parse(document, response_headers | {"content-location": ""})
+    except ValueError:  # an address urljoin cannot read, or a document feedparser cannot: read it as before
+        return None
+    if _xml_problem(parsed) is not None:
+        # Broken XML goes to feedparser's lenient parser, which reads damaged markup in ways the checks of
+        # `_links_resolve_alike` cannot foresee.
+        return None
+    return parsed, link_base
+
+
 def _xml_problem(parsed: feedparser.FeedParserDict) -> SAXException | None:
     """The XML error feedparser met, if any. Only broken XML counts; feedparser's other "bozo" notes (a wrong
     declared charset, a missing content type) describe documents it read correctly."""
@@ -195,8 +219,6 @@ def parse_feed(
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if url:
         response_headers.setdefault("content-location", url)
-    # The address relative links are resolved against, by canonical_url below.
-    link_base = url
     try:
         data = convert_to_utf8(response_headers, content, {})
         if _entity_expansion(data) > MAX_ENTITY_EXPANSION:
@@ -204,21 +226,8 @@ def parse_feed(
                 f"refused: the document's XML entities would expand to over {MAX_ENTITY_EXPANSION:,} characters"
             )
         document = _CHARREF.sub(_valid_charref, content)
-        location = response_headers.get("content-location")
-        parsed = None
-        if location and _links_resolve_alike(data):
-            # Given the document's address, feedparser joins it with every element's base URI, a third of its
-            # time on a headline feed; canonical_url resolves the links the same way. The header stays, empty:
-            # whether any header is given changes feedparser's choice of encoding.
-            with contextlib.suppress(ValueError):  # an address urljoin cannot read: leave it all to feedparser
-                link_base = urljoin(url or "", location)
-                parsed = _feedparser_parse(document, response_headers | {"content-location": ""})
-            if parsed is None or _xml_problem(parsed) is not None:
-                # Broken XML goes to feedparser's lenient parser, which reads damaged markup in ways the checks
-                # above cannot foresee: such a document is read as before, feedparser resolving its links.
-                parsed, link_base = None, url
-        if parsed is None:
-            parsed = _feedparser_parse(document, response_headers)
+        own = _parse_resolving_links_ourselves(document, data, url, response_headers)
+        parsed, link_base = own if own is not None else (_feedparser_parse(document, response_headers), url)
     except NotAFeedError:
         raise
     except ValueError as exc:
