@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,3 +65,25 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+# A daylight-saving change day (Europe's clocks go forward at 01:00 UTC), in the evening UTC: more than the
+# digest's catch-up window after the default 08:00 digest, so no digest falls due while a test runs, whatever
+# the wall clock says.
+PINNED_NOW = datetime(2024, 3, 31, 20, 30, tzinfo=UTC)
+
+
+class RunningClock:
+    """A clock pinned to a fixed instant that then runs with real elapsed time, for a bot whose timers and
+    pacing need time to pass: the date and the time of day are the test's, never the machine's."""
+
+    def __init__(self, start: datetime = PINNED_NOW) -> None:
+        self._start = start
+        self._started = time.monotonic()
+        self._offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return self._start + self._offset + timedelta(seconds=time.monotonic() - self._started)
+
+    def advance(self, **delta: float) -> None:
+        self._offset += timedelta(**delta)

@@ -8,8 +8,9 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -28,6 +29,7 @@ from bot.logs import configure_logging
 from storage import alerts as alert_store
 from storage import chats as chat_store
 from storage.db import AsyncDatabase
+from tests.conftest import PINNED_NOW, RunningClock
 from tests.fakebotapi import FakeBotAPI, SentMessage
 from tests.feedserver import FeedServer, Route
 from tests.feedserver import rss as feed_rss
@@ -39,7 +41,7 @@ GROUP = -1001
 # Fast limits, so that a test's handful of alerts is not paced over seconds; the pacing itself is tested
 # on a virtual clock in test_pacing.py.
 TEST_LIMITS = Limits(messages_per_second=1000, private_chat_interval=0.001, group_messages_per_minute=1000)
-START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=6)
+START = PINNED_NOW - timedelta(hours=6)
 
 EVACUATION = ("Iran begins evacuating military personnel from Syria", "https://levant.example/evac", 0)
 DENIAL = ("Iran denies evacuating diplomats from Syria", "https://tehran.example/denial", 3)
@@ -57,6 +59,7 @@ class World:
     feeds: FeedServer
     settings: Settings
     db_path: Path
+    clock: RunningClock
 
     def publish(self, path: str, title: str, entries: list[tuple[str, str, float]]) -> None:
         self.feeds.routes[path] = Route(body=rss(title, entries))
@@ -79,13 +82,13 @@ def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[World]:
         feeds=FeedSettings(urls=(feed_server.url("/levant.xml"),), allow_private_addresses=True),
         digest=DigestSettings(),
     )
-    yield World(api, feed_server, settings, tmp_path / "bot.db")
+    yield World(api, feed_server, settings, tmp_path / "bot.db", RunningClock())
     api.stop()
 
 
 @pytest.fixture
 async def bot(world: World) -> AsyncIterator[BotRuntime]:
-    runtime = BotRuntime(world.settings, pacer=Pacer(TEST_LIMITS))
+    runtime = BotRuntime(world.settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await runtime.start()
     yield runtime
     await runtime.stop()
@@ -132,7 +135,7 @@ async def test_follow_then_new_story_alert_then_contradiction_alert(world: World
 async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(world: World) -> None:
     # A first run stores the report and queues the alert, and stops before its sender gets to it.
     adb = AsyncDatabase.open(world.db_path)
-    first = BotRuntime(world.settings, adb=adb, pacer=Pacer(TEST_LIMITS))
+    first = BotRuntime(world.settings, adb=adb, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await adb.run(chat_store.ensure_chat, USER, type="private", title=None, now=START)
     await first.service.follow_topic(USER, "iran")
     await first.service.add_configured_feeds()
@@ -144,7 +147,7 @@ async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(w
     assert world.api.messages(USER) == []
 
     for _ in range(2):  # two restarts: the alert goes out with the first, and never again
-        runtime = BotRuntime(world.settings, pacer=Pacer(TEST_LIMITS))
+        runtime = BotRuntime(world.settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
         await runtime.start()
         await world.wait(lambda: len(world.api.messages(USER)) >= 1, "the queued alert")
         await runtime.sender.drain()
@@ -216,7 +219,7 @@ async def test_server_errors_are_retried_without_losing_the_alert(world: World, 
     await bot.sender.settle()
     [(attempts, error)] = await bot.adb.run(lambda db: db.execute("SELECT attempts, last_error FROM outbox").fetchall())
     assert attempts == 1 and "Internal Server Error" in error
-    bot.sender.clock = lambda: datetime.now(UTC) + timedelta(minutes=5)
+    world.clock.advance(minutes=5)
     await bot.sender.drain()
     messages = world.api.messages(USER)
     assert sum(EVACUATION[0] in m.plain_text for m in messages) == 1
@@ -342,7 +345,9 @@ async def test_digest_and_timezone_settings(world: World, bot: BotRuntime) -> No
     await bot.service.poll(force=True)
     [digest] = await command(world, USER, "/digest")
     assert "Your digest for" in digest.plain_text and EVACUATION[0] in digest.plain_text
-    assert "CET" in digest.plain_text  # times in the chat's zone
+    # Times in the chat's zone, with its abbreviation on the reports' own date (summer time on the pinned day).
+    zone = START.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Z")
+    assert zone == "CEST" and zone in digest.plain_text
 
 
 async def test_user_input_cannot_inject_sql_or_markup(world: World, bot: BotRuntime) -> None:
