@@ -393,6 +393,7 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
 def _item_json(item: StoredItem) -> dict[str, Any]:
     return {
         "id": item.id,
+        "guid": item.guid,
         "title": item.title,
         "link": item.link,
         "source": item.source,

@@ -56,7 +56,8 @@ def store_items(
                     by_key[item.key] = item_id
                     if item.link:
                         by_link[item.link] = item_id
-                    new.append(StoredItem(item_id, item.title, item.link, item.summary, item.source, item.published))
+                    new.append(StoredItem(item_id, item.title, item.link, item.summary, item.source, item.published,
+                                          item.guid))
                 if feed_id is not None:
                     carried.append((item_id, feed_id, seen_at))
             if rows:

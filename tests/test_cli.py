@@ -236,3 +236,29 @@ def test_quality_on_the_shared_data_sets_does_not_regress(tmp_path: Path, name: 
     if report["contradiction"] is not None:
         assert report["contradiction"]["precision"] >= 0.80
         assert report["contradiction"]["f1"] >= 0.70
+
+
+def test_json_output_joins_back_to_the_inputs_by_guid(tmp_path: Path) -> None:
+    """Every item of `stories`, `story` and `contradictions --json` names the source's own identity: the
+    feed's GUID, or the `id` of a JSON Lines line (null where the source gave none)."""
+    lines = [json.loads(line) for line in LABELLED.read_text().splitlines()]
+    for number, record in enumerate(lines):
+        record["id"] = f"wire-{100 - number}"  # not the database's ids, so that a join by id would fail
+    jsonl = tmp_path / "reports.jsonl"
+    jsonl.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    assert storywatch("ingest", str(jsonl), str(FEEDS / "rss20.xml"), cwd=tmp_path).returncode == 0
+
+    inputs = {record["id"]: record["title"] for record in lines}
+    stories = json.loads(storywatch("stories", "--json", "--all", "--limit", "100", cwd=tmp_path).stdout)
+    output = {item["guid"]: item for story in stories for item in story["items"]}
+    assert set(output) == set(inputs) | {"lw-2024-1206-001", "lw-2024-1206-002", None}
+    assert all(output[guid]["title"] == title for guid, title in inputs.items())
+    assert output["lw-2024-1206-001"]["link"] == "https://levantwire.example/2024/12/iran-evacuates?id=7"
+    assert output[None]["link"] == "https://levantwire.example/2024/12/oil-steady"  # the item without a GUID
+
+    [found] = json.loads(storywatch("contradictions", "--json", cwd=tmp_path).stdout)
+    assert inputs[found["earlier"]["guid"]] == "Iran begins evacuating military personnel from Syria"
+    assert inputs[found["later"]["guid"]] == "Iran denies evacuating diplomats from Syria"
+    detail = json.loads(storywatch("story", str(found["story"]), "--json", cwd=tmp_path).stdout)
+    assert all(output[item["guid"]]["id"] == item["id"] for item in detail["items"])
+    assert detail["contradictions"][0]["later"]["guid"] == found["later"]["guid"]

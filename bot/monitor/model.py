@@ -49,7 +49,8 @@ class Item:
 @pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """An item as the database holds it: an `Item` plus its row id."""
+    """An item as the database holds it: an `Item` plus its row id. `guid` is the source's own identity of it
+    (the feed's GUID or Atom id, a JSON Lines line's `id`), so that output can be joined back to the input."""
 
     id: int
     title: str
@@ -57,3 +58,4 @@ class StoredItem:
     summary: str
     source: str
     published: datetime
+    guid: str | None = None
