@@ -230,6 +230,19 @@ def m002_follows_and_topic_words(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_feed_last_read(db: Database) -> None:
+    db.executescript(
+        """
+        -- What the last document read from the feed gave (NULL: none read since this column exists), and
+        -- its entries that gave no item, as a JSON object of reason -> count: a feed whose entries are all
+        -- skipped is not "ok".
+        ALTER TABLE feeds ADD COLUMN last_items INTEGER;
+        ALTER TABLE feeds ADD COLUMN last_skipped TEXT NOT NULL DEFAULT '{}';
+        """
+    )
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

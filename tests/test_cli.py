@@ -37,12 +37,15 @@ def count(db: Path, table: str) -> int:
 def test_ingest_files_in_published_order(tmp_path: Path) -> None:
     result = storywatch("ingest", str(FEEDS / "items.jsonl"), str(FEEDS / "rss20.xml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Ingested 2 files: 6 items, 6 new, 0 already known;")
+    assert result.stdout.startswith(
+        "Ingested 2 files: 6 entries, 6 new, 0 already known, 0 duplicates within the input, 0 skipped;")
     with sqlite3.connect(tmp_path / "sw.db") as conn:
         titles = [row[0] for row in conn.execute("SELECT title FROM items ORDER BY id")]
     assert titles[0] == "Rebels take Aleppo in surprise offensive"  # published first, stored first
     again = storywatch("ingest", str(FEEDS / "items.jsonl"), cwd=tmp_path)
-    assert again.stdout.strip() == "Ingested 1 file: 3 items, 0 new, 3 already known; 0 new stories, 0 contradictions."
+    assert again.stdout.strip() == (
+        "Ingested 1 file: 3 entries, 0 new, 3 already known, 0 duplicates within the input, 0 skipped; "
+        "0 new stories, 0 contradictions.")
 
 
 def test_labels_in_json_lines_are_never_stored(tmp_path: Path) -> None:
@@ -129,7 +132,8 @@ def test_poll_once_reports_and_feeds_list_shows_health(
     assert first.returncode == 0, first.stderr
     assert f"     3 new      {good}" in first.stdout
     assert f"  failed        {bad}: HTTP 404" in first.stdout
-    assert "Polled 2 feeds" in first.stdout and "3 new items, 0 not modified, 1 failed." in first.stdout
+    assert "Polled 2 feeds" in first.stdout
+    assert "3 new items, 0 entries skipped, 0 not modified, 1 failed." in first.stdout
 
     again = storywatch("poll", "--once", "--force", "--json", cwd=tmp_path, config=loopback_config)
     statuses = {entry["url"]: entry["status"] for entry in json.loads(again.stdout)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -59,3 +60,21 @@ class StoredItem:
     source: str
     published: datetime
     guid: str | None = None
+
+
+def skipped_note(reasons: Mapping[str, int]) -> str:
+    """How many entries gave no item and why, as every report of it words it: "0 skipped",
+    "3 skipped: no title", "7 skipped: 2 no title, 5 over the 1,000-entry limit"."""
+    total = sum(reasons.values())
+    if not total:
+        return "0 skipped"
+    counted = [(reason, count) for reason, count in reasons.items() if count]
+    if len(counted) == 1:
+        return f"{total} skipped: {counted[0][0]}"
+    return f"{total} skipped: " + ", ".join(f"{count:,} {reason}" for reason, count in counted)
+
+
+def add_counts(into: dict[str, int], more: Mapping[str, int]) -> dict[str, int]:
+    for reason, count in more.items():
+        into[reason] = into.get(reason, 0) + count
+    return into
