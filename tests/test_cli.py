@@ -266,3 +266,65 @@ def test_json_output_joins_back_to_the_inputs_by_guid(tmp_path: Path) -> None:
     detail = json.loads(storywatch("story", str(found["story"]), "--json", cwd=tmp_path).stdout)
     assert all(output[item["guid"]]["id"] == item["id"] for item in detail["items"])
     assert detail["contradictions"][0]["later"]["guid"] == found["later"]["guid"]
+
+
+def entries_rss(*entries: tuple[str | None, str]) -> str:
+    """An RSS document of (title or None, guid) entries; the GUID doubles as the link's path."""
+    items = "".join(
+        f"<item>{f'<title>{title}</title>' if title else ''}<link>https://wire.example/{guid}</link>"
+        f'<guid isPermaLink="false">{guid}</guid><pubDate>Fri, 06 Dec 2024 09:30:00 +0000</pubDate></item>'
+        for title, guid in entries
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'
+
+
+def test_ingest_says_what_was_skipped_and_which_items_repeat_within_the_input(tmp_path: Path) -> None:
+    feed = tmp_path / "wire.xml"
+    feed.write_text(entries_rss(("Port reopens after storm", "g1"), (None, "g2"), ("Port reopens after storm", "g1"),
+                                (None, "g3"), ("Rail strike called off", "g4")))
+    first = storywatch("ingest", str(feed), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        "Ingested 1 file: 5 entries, 2 new, 0 already known, 1 duplicate within the input, 2 skipped: no title")
+    assert first.stderr.startswith(f"Warning: {feed}: ")  # the parser's own words, for this file
+    again = storywatch("ingest", str(feed), cwd=tmp_path)
+    assert again.stdout.startswith(
+        "Ingested 1 file: 5 entries, 0 new, 3 already known, 0 duplicates within the input, 2 skipped: no title")
+
+    lines = tmp_path / "reports.jsonl"
+    lines.write_text('{"id": "x1", "title": "Dam holds"}\n{"id": "x1", "title": "Dam holds"}\n')
+    repeated = storywatch("ingest", str(lines), cwd=tmp_path)
+    assert repeated.stdout.startswith(
+        "Ingested 1 file: 2 entries, 1 new, 0 already known, 1 duplicate within the input, 0 skipped;")
+    assert repeated.stderr == ""
+
+
+def test_poll_and_feeds_list_say_what_was_skipped(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    untitled = feed_server.route("/micro", entries_rss((None, "m1"), (None, "m2"), (None, "m3")).encode(),
+                                 etag='"m"')
+    mixed = feed_server.route("/wire", entries_rss(("Port reopens after storm", "w1"), (None, "w2")).encode())
+    empty = feed_server.route("/quiet", entries_rss().encode())
+    loopback_config.write_text(
+        f'[feeds]\nallow_private_addresses = true\nurls = ["{untitled}", "{mixed}", "{empty}"]\n'
+        "[polling]\ntimeout_seconds = 2\n"
+    )
+    polled = storywatch("poll", "--once", cwd=tmp_path, config=loopback_config)
+    assert polled.returncode == 0, polled.stderr
+    assert f"     0 new      {untitled} (3 skipped: no title" in polled.stdout
+    assert f"     1 new      {mixed} (1 skipped: no title" in polled.stdout
+    assert empty not in polled.stdout  # read, nothing in it, nothing skipped: nothing to say
+    assert "1 new items, 4 entries skipped, 0 not modified, 0 failed." in polled.stdout
+
+    again = json.loads(storywatch("poll", "--once", "--force", "--json", cwd=tmp_path, config=loopback_config).stdout)
+    assert {entry["url"]: entry["status"] for entry in again}[untitled] == "not-modified"
+
+    listed = storywatch("feeds", "list", cwd=tmp_path, config=loopback_config).stdout.splitlines()
+    assert listed[0].startswith("   1  all skipped       0 items")
+    assert "last read 3 skipped: no title" in listed[1]  # still so after the 304
+    assert listed[2].startswith("   2  ok                1 items") and "last read 1 skipped: no title" in listed[3]
+    assert listed[4].startswith("   3  empty             0 items")
+    as_json = json.loads(storywatch("feeds", "list", "--json", cwd=tmp_path, config=loopback_config).stdout)
+    assert [(feed["status"], feed["last_items"], sum(feed["skipped"].values())) for feed in as_json] == [
+        ("all skipped", 0, 3), ("ok", 1, 1), ("empty", 0, 0)]
