@@ -76,16 +76,19 @@ class Skins:
 
     # The bot, as an admin uses it in Telegram
 
-    async def bot_session(self, *commands: str) -> list[str]:
-        """Start the bot (which adds the configured feeds and polls), send the commands as the admin, stop it;
-        the bot's answers. Its clock is pinned: nothing in it depends on the time of day."""
+    async def bot_session(self, *commands: str | bytes) -> list[str]:
+        """Start the bot (which adds the configured feeds and polls), send the commands (or OPML files) as the
+        admin, stop it; the bot's answers. Its clock is pinned: nothing in it depends on the time of day."""
         runtime = BotRuntime(self.settings(), pacer=Pacer(TEST_LIMITS), clock=Clock())
         await runtime.start()
         try:
             answers = []
             for text in commands:
                 before = len(self.api.messages(ADMIN))
-                self.api.send_message(ADMIN, text)
+                if isinstance(text, bytes):  # a file sent to the bot
+                    self.api.send_document(ADMIN, "feeds.opml", text, user_id=ADMIN)
+                else:
+                    self.api.send_message(ADMIN, text)
                 [answer] = (await asyncio.to_thread(self.api.wait_for_messages, ADMIN, before + 1, 10.0))[before:]
                 answers.append(answer.plain_text)
             return answers
@@ -140,3 +143,24 @@ async def test_adding_and_removing_feeds_gives_the_same_pool_both_ways(skins: Sk
     assert other.startswith("added feed 2: quiet wire")
     assert removed.startswith("removed feed 2:")
     assert pool(skins.db_path) == [a]
+
+
+@pytest.mark.parametrize("skin", ["cli", "bot"])
+async def test_an_opml_import_gives_the_same_pool_both_ways(skins: Skins, skin: str) -> None:
+    known = skins.feeds.url("/known.xml")
+    listed = [known + "?utm_campaign=x", "http://Wire.Example/rss?utm_source=opml", "http://wire.example/rss"]
+    opml = ('<?xml version="1.0"?><opml version="2.0"><body>'
+            + "".join(f'<outline text="x" xmlUrl="{url.replace("&", "&amp;")}"/>' for url in listed)
+            + "</body></opml>").encode()
+    skins.feeds.routes["/known.xml"] = Route(body=EMPTY_FEED)
+    skins.configured = (known,)
+    if skin == "cli":
+        path = skins.tmp_path / "feeds.opml"
+        path.write_bytes(opml)
+        await asyncio.to_thread(skins.cli_start)
+        [answer] = [await asyncio.to_thread(skins.cli, "import-opml", str(path))]
+        assert answer.startswith("Imported 1 feeds from ") and answer.endswith("; 1 were already there.\n")
+    else:
+        [answer] = await skins.bot_session(opml)
+        assert answer == "Imported 1 new feeds (1 were already in the pool)."
+    assert pool(skins.db_path) == [known, "http://wire.example/rss"]
