@@ -1,4 +1,5 @@
-"""The `storywatch` command line: a thin skin over the Python API in bot/ and storage/."""
+"""The `storywatch` command line: a thin skin over the service the bot runs on (bot/service.py), as the bot's
+Telegram handlers are: it parses arguments, calls the service and prints the answer."""
 
 from __future__ import annotations
 
