@@ -26,7 +26,7 @@ from bot.monitor.files import BadInputError
 from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.pipeline import tune_garbage_collector
 from bot.monitor.poll import FeedPoll
-from bot.service import Ingested, StoryWatch, UserError
+from bot.service import Ingested, StoryWatch, UserError, read_files
 from storage.db import AsyncDatabase, open_database, utcnow
 from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story, StoryTimeline
@@ -355,11 +355,12 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
     give no item (an RSS item without a title) are counted as skipped, with the reason.
     """
 
+    files = read_files(paths, utcnow())
+    for file in files:
+        for warning in file.warnings:
+            click.echo(f"Warning: {file.path}: {warning}.", err=True)
+
     async def work(service: StoryWatch) -> Ingested:
-        files = await service.read_files(paths)
-        for file in files:
-            for warning in file.warnings:
-                click.echo(f"Warning: {file.path}: {warning}.", err=True)
         items = sum(len(file.items) for file in files)
         if items >= PROGRESS_THRESHOLD and sys.stderr.isatty():
             with click.progressbar(length=items, label="Ingesting", file=sys.stderr) as bar:

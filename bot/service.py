@@ -167,12 +167,6 @@ class StoryWatch:
 
     # Files
 
-    async def read_files(self, paths: Sequence[Path]) -> list[InputFile]:
-        """Every file read and checked whole, before anything is stored: raises BadInputError naming the
-        first bad one."""
-        now = self.clock()
-        return [await asyncio.to_thread(read_file, path, now) for path in paths]
-
     async def ingest(self, files: Sequence[InputFile], *, progress: Callable[[int], object] | None = None) -> Ingested:
         """The files' items, exactly as if polled, in published-time order, in one transaction."""
         items = [item for file in files for item in file.items]
@@ -318,6 +312,12 @@ class StoryWatch:
     async def contradictions(self, *, limit: int | None = None) -> list[StoredContradiction]:
         """Contradictions found, newest first."""
         return await self.adb.run(story_store.list_contradictions, limit=limit)
+
+
+def read_files(paths: Sequence[Path], now: datetime) -> list[InputFile]:
+    """Every file read and checked whole, for `StoryWatch.ingest`: raises BadInputError naming the first bad one.
+    No database is needed, so that a bad file leaves none behind."""
+    return [read_file(path, now) for path in paths]
 
 
 def _known_zone(name: str) -> str | None:

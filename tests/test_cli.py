@@ -328,3 +328,10 @@ def test_poll_and_feeds_list_say_what_was_skipped(
     as_json = json.loads(storywatch("feeds", "list", "--json", cwd=tmp_path, config=loopback_config).stdout)
     assert [(feed["status"], feed["last_items"], sum(feed["skipped"].values())) for feed in as_json] == [
         ("all skipped", 0, 3), ("ok", 1, 1), ("empty", 0, 0)]
+
+
+def test_a_bad_file_leaves_no_database_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": ')
+    assert storywatch("ingest", str(FEEDS / "rss20.xml"), str(bad), cwd=tmp_path).returncode == 2
+    assert not (tmp_path / "sw.db").exists()
