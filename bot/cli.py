@@ -264,13 +264,13 @@ def _poll_line(result: FeedPoll) -> str:
     if result.status == "not-modified":
         return f"  not modified  {result.url}"
     moved = " (moved from an old address)" if result.moved_to else ""
-    skipped = f" ({skipped_note(result.skipped)})" if any(result.skipped.values()) else ""
+    skipped = f" ({skipped_note(result.skipped_reasons)})" if any(result.skipped_reasons.values()) else ""
     return f"  {len(result.new_items):>4} new      {result.url}{moved}{skipped}"
 
 
 def _poll_summary(results: list[FeedPoll], seconds: float) -> str:
     new = sum(len(r.new_items) for r in results)
-    skipped = sum(sum(r.skipped.values()) for r in results)
+    skipped = sum(sum(r.skipped_reasons.values()) for r in results)
     failed = sum(1 for r in results if r.status == "failed")
     not_modified = sum(1 for r in results if r.status == "not-modified")
     return (
@@ -294,7 +294,7 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
             _echo_json([_poll_json(r) for r in results])
         elif results:
             for result in results:
-                if result.status != "unchanged" or any(result.skipped.values()):
+                if result.status != "unchanged" or any(result.skipped_reasons.values()):
                     click.echo(_poll_line(result))
             click.echo(_poll_summary(results, time.perf_counter() - started))
         return results
@@ -323,7 +323,7 @@ def _poll_json(result: FeedPoll) -> dict[str, Any]:
         "url": result.url,
         "status": result.status,
         "new_items": [{"id": i.id, "guid": i.guid, "title": i.title, "link": i.link} for i in result.new_items],
-        "skipped": result.skipped,
+        "skipped": result.skipped_reasons,
         "error": result.error,
         "moved_to": result.moved_to,
         "warnings": result.warnings,
@@ -340,7 +340,7 @@ def _ingest_summary(done: Ingested) -> str:
     return (
         f"Ingested {len(done.files)} {files}: {_count(done.entries, 'entry', 'entries')}, {len(report.new_items)} new, "
         f"{report.already_known} already known, {_count(report.repeated, 'duplicate')} within the input, "
-        f"{skipped_note(done.skipped)}; {len(report.new_stories)} new stories, "
+        f"{skipped_note(done.skipped_reasons)}; {len(report.new_stories)} new stories, "
         f"{len(report.contradictions)} contradictions."
     )
 
@@ -357,8 +357,9 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
 
     files = read_files(paths, utcnow())
     for file in files:
-        for warning in file.warnings:
-            click.echo(f"Warning: {file.path}: {warning}.", err=True)
+        notes = [*file.warnings, *([skipped_note(file.skipped_reasons)] if file.skipped_reasons else [])]
+        for note in notes:
+            click.echo(f"Warning: {file.path}: {note}.", err=True)
 
     async def work(service: StoryWatch) -> Ingested:
         items = sum(len(file.items) for file in files)

@@ -61,10 +61,10 @@ class Ingested:
         return sum(file.entries for file in self.files)
 
     @property
-    def skipped(self) -> dict[str, int]:
+    def skipped_reasons(self) -> dict[str, int]:
         total: dict[str, int] = {}
         for file in self.files:
-            add_counts(total, file.skipped)
+            add_counts(total, file.skipped_reasons)
         return total
 
 

@@ -79,12 +79,12 @@ class InputFile:
 
     path: Path
     items: list[Item]
-    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def entries(self) -> int:
-        return len(self.items) + sum(self.skipped.values())
+        return len(self.items) + sum(self.skipped_reasons.values())
 
 
 def read_items(path: Path, now: datetime) -> list[Item]:

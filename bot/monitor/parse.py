@@ -292,7 +292,6 @@ def parse_feed(
             )
         )
     if skipped:
-        warnings.append(f"skipped {skipped} entries without a title")
         skipped_reasons["no title"] = skipped
     return ParsedFeed(feed_title, site_url, version, items, skipped, warnings, skipped_reasons)
 

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from bot.config import PollingSettings
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
-from bot.monitor.model import StoredItem
+from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, parse_feed
 from bot.monitor.pipeline import Pipeline, Prepared, PreparedFeed, TextKey, parse_and_prepare
 from storage import feeds as feed_store
@@ -35,7 +35,7 @@ class FeedPoll:
     warnings: list[str] = field(default_factory=list)
     next_poll_at: datetime | None = None
     # The document's entries that gave no item, reason -> count (see `ParsedFeed.skipped_reasons`).
-    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def backoff_delay(failures: int, settings: PollingSettings, retry_after: float | None = None) -> timedelta:
@@ -107,6 +107,8 @@ async def poll_feed(
             log.info("feed %s moved permanently to %s", feed.url, moved)
         for warning in parsed.warnings if parsed else []:
             log.warning("feed %s: %s", feed.url, warning)
+        if parsed and parsed.skipped_reasons:
+            log.warning("feed %s: %s", feed.url, skipped_note(parsed.skipped_reasons))
         status = "not-modified" if parsed is None else ("new" if new else "unchanged")
         return FeedPoll(feed.id, moved or feed.url, status, new, None, moved,
                         parsed.warnings if parsed else [], next_poll_at,
