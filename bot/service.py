@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,6 @@ from bot.delivery.render import Rendered
 from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
 from bot.monitor.fetch import Fetcher
 from bot.monitor.files import InputFile, read_file
-from bot.monitor.model import add_counts
 from bot.monitor.pipeline import IngestReport, Pipeline
 from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import alerts as alert_store
@@ -62,10 +62,7 @@ class Ingested:
 
     @property
     def skipped_reasons(self) -> dict[str, int]:
-        total: dict[str, int] = {}
-        for file in self.files:
-            add_counts(total, file.skipped_reasons)
-        return total
+        return dict(sum((Counter(file.skipped_reasons) for file in self.files), Counter()))
 
 
 @dataclass(frozen=True)

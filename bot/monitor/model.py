@@ -70,11 +70,5 @@ def skipped_note(reasons: Mapping[str, int]) -> str:
         return "0 skipped"
     counted = [(reason, count) for reason, count in reasons.items() if count]
     if len(counted) == 1:
-        return f"{total} skipped: {counted[0][0]}"
-    return f"{total} skipped: " + ", ".join(f"{count:,} {reason}" for reason, count in counted)
-
-
-def add_counts(into: dict[str, int], more: Mapping[str, int]) -> dict[str, int]:
-    for reason, count in more.items():
-        into[reason] = into.get(reason, 0) + count
-    return into
+        return f"{total:,} skipped: {counted[0][0]}"
+    return f"{total:,} skipped: " + ", ".join(f"{count:,} {reason}" for reason, count in counted)
