@@ -308,7 +308,7 @@ def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
                            "storywatch feeds add URL")
             return
         while True:
-            due = await service.next_poll_at()
+            due = await service.next_poll_due()
             if due is None:
                 raise InputProblem("there are no feeds to poll: add one with storywatch feeds add URL")
             await asyncio.sleep(max(1.0, (due - utcnow()).total_seconds()))

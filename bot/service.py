@@ -129,8 +129,8 @@ class StoryWatch:
             self.on_alerts()
         return polls
 
-    async def next_poll_at(self) -> datetime | None:
-        """When the next feed is due; None when the pool is empty."""
+    async def next_poll_due(self) -> datetime | None:
+        """When the next feed is due (None: no feeds)."""
         feeds = await self.feeds()
         return min((feed.next_poll_at for feed in feeds), default=None)
 
