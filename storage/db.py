@@ -232,15 +232,11 @@ def m002_follows_and_topic_words(db: Database) -> None:
 
 @migrations()
 def m003_feed_last_read(db: Database) -> None:
-    db.executescript(
-        """
-        -- What the last document read from the feed gave (NULL: none read since this column exists), and
-        -- its entries that gave no item, as a JSON object of reason -> count: a feed whose entries are all
-        -- skipped is not "ok".
-        ALTER TABLE feeds ADD COLUMN last_items INTEGER;
-        ALTER TABLE feeds ADD COLUMN last_skipped TEXT NOT NULL DEFAULT '{}';
-        """
-    )
+    """What the last document read from each feed gave (NULL: none read since this column exists), and its
+    entries that gave no item, as a JSON object of reason -> count: a feed whose entries are all skipped is not
+    "ok". Statement by statement, not `executescript`, which would commit the migration's transaction first."""
+    db.execute("ALTER TABLE feeds ADD COLUMN last_items INTEGER")
+    db.execute("ALTER TABLE feeds ADD COLUMN last_skipped TEXT NOT NULL DEFAULT '{}'")
 
 
 class _Database(Database):
