@@ -1,15 +1,15 @@
-"""The `storywatch` command line: a thin skin over the Python API in bot/ and storage/."""
+"""The `storywatch` command line: a thin skin over the service the bot runs on (bot/service.py), as the bot's
+Telegram handlers are: it parses arguments, calls the service and prints the answer."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sqlite3
 import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,16 +22,14 @@ from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import evaluate
 from bot.logs import SecretFilter, configure_logging
-from bot.monitor.fetch import Fetcher
-from bot.monitor.files import BadInputError, read_items
-from bot.monitor.model import StoredItem
-from bot.monitor.pipeline import Pipeline, tune_garbage_collector
-from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
-from storage import feeds as feed_store
-from storage import stories as story_store
+from bot.monitor.files import BadInputError
+from bot.monitor.model import StoredItem, skipped_note
+from bot.monitor.pipeline import tune_garbage_collector
+from bot.monitor.poll import FeedPoll
+from bot.service import Ingested, StoryWatch, UserError, read_files
 from storage.db import AsyncDatabase, open_database, utcnow
 from storage.feeds import Feed
-from storage.stories import Member, StoredContradiction, Story
+from storage.stories import Member, StoredContradiction, Story, StoryTimeline
 
 T = TypeVar("T")
 
@@ -63,14 +61,6 @@ class CliState:
     def open_async_db(self) -> AsyncDatabase:
         return AsyncDatabase(self.open_db())
 
-    @contextlib.contextmanager
-    def database(self) -> Iterator[Database]:
-        db = self.open_db()
-        try:
-            yield db
-        finally:
-            db.close()
-
     def open_db(self) -> Database:
         path = self.settings.storage.path
         try:
@@ -79,10 +69,6 @@ class CliState:
             raise InputProblem(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise InputProblem(f"{path} is not a storywatch database ({exc})") from None
-
-    def fetcher(self) -> Fetcher:
-        settings = self.settings
-        return Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -94,22 +80,25 @@ def _echo_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+def _count(number: int, noun: str, plural: str | None = None) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
 
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
-def _run(coro_fn: Callable[[AsyncDatabase], Coroutine[Any, Any, T]], state: CliState) -> T:
-    """Run an async operation against the database, closing it whatever happens."""
+def _run(work: Callable[[StoryWatch], Coroutine[Any, Any, T]], state: CliState) -> T:
+    """Run `work` on the service the bot runs on (bot/service.py), closing it and the database whatever
+    happens: every command is a call on it, so that the command line and the bot cannot do one thing two ways."""
 
     async def runner() -> T:
         adb = state.open_async_db()
+        service = StoryWatch(state.settings, adb)
         try:
-            return await coro_fn(adb)
+            return await work(service)
         finally:
+            await service.close()
             adb.close()
 
     return asyncio.run(runner())
@@ -143,21 +132,15 @@ def feeds() -> None:
     """Manage the shared pool of feeds."""
 
 
-def _feed_status(feed: Feed) -> str:
-    if feed.last_polled_at is None:
-        return "new"
-    if feed.healthy:
-        return "ok"
-    return f"failing ×{feed.consecutive_failures}"
-
-
 def _feed_json(feed: Feed) -> dict[str, Any]:
     return {
         "id": feed.id,
         "url": feed.url,
         "title": feed.title,
-        "status": _feed_status(feed),
+        "status": feed.status,
         "items": feed.items_seen,
+        "last_items": feed.last_items,
+        "skipped": feed.last_skipped,
         "consecutive_failures": feed.consecutive_failures,
         "last_error": feed.last_error,
         "last_success": feed.last_success_at.isoformat() if feed.last_success_at else None,
@@ -170,9 +153,12 @@ def _feed_json(feed: Feed) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def feeds_list(state: CliState, as_json: bool) -> None:
-    """List the feeds with their health: last success, failures, last error, next poll."""
-    with state.database() as db:
-        pool = feed_store.list_feeds(db)
+    """List the feeds with their health: last success, entries skipped, failures, last error, next poll."""
+
+    async def work(service: StoryWatch) -> list[Feed]:
+        return await service.feeds()
+
+    pool = _run(work, state)
     if as_json:
         _echo_json([_feed_json(feed) for feed in pool])
         return
@@ -180,9 +166,11 @@ def feeds_list(state: CliState, as_json: bool) -> None:
         click.echo("No feeds yet. Add one with: storywatch feeds add URL")
         return
     for feed in pool:
-        click.echo(f"{feed.id:>4}  {_feed_status(feed):<12} {feed.items_seen:>6} items  {feed.url}")
+        click.echo(f"{feed.id:>4}  {feed.status:<12} {feed.items_seen:>6} items  {feed.url}")
         details = [feed.title] if feed.title else []
         details.append(f"last success {_when(feed.last_success_at)}")
+        if any(feed.last_skipped.values()):
+            details.append(f"last read {skipped_note(feed.last_skipped)}")
         if not feed.healthy:
             details.append(f"error: {feed.last_error}")
             details.append(f"next try {_when(feed.next_poll_at)}")
@@ -197,24 +185,22 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
     """Add feeds. Each is fetched once first to make sure it is a feed; a web page that announces its
     feed is followed to it."""
 
-    async def work(adb: AsyncDatabase) -> list[str]:
+    async def work(service: StoryWatch) -> list[str]:
         problems = []
-        async with state.fetcher() as fetcher:
-            for url in urls:
-                try:
-                    if no_check:
-                        feed = await feedpool.add_unchecked_feed(adb, url, utcnow())
-                        click.echo(f"Added feed {feed.id}: {feed.url}")
-                        continue
-                    added = await feedpool.add_checked_feed(adb, fetcher, url, utcnow())
-                except feedpool.FeedPoolError as exc:
-                    problems.append(str(exc))
-                    continue
-                found = f" (found on {added.discovered_from})" if added.discovered_from else ""
-                click.echo(
-                    f"Added feed {added.feed.id}: {added.feed.name} <{added.feed.url}>{found}, "
-                    f"{added.items_available} items available"
-                )
+        for url in urls:
+            try:
+                added = await service.add_feed(url, check=not no_check)
+            except UserError as exc:
+                problems.append(exc.reason)
+                continue
+            if no_check:
+                click.echo(f"Added feed {added.feed.id}: {added.feed.url}")
+                continue
+            found = f" (found on {added.discovered_from})" if added.discovered_from else ""
+            click.echo(
+                f"Added feed {added.feed.id}: {added.feed.name} <{added.feed.url}>{found}, "
+                f"{added.items_available} items available"
+            )
         return problems
 
     problems = _run(work, state)
@@ -230,9 +216,9 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
 def feeds_remove(state: CliState, feeds_to_remove: tuple[str, ...]) -> None:
     """Remove feeds by number or address. Items already stored stay."""
 
-    async def work(adb: AsyncDatabase) -> None:
+    async def work(service: StoryWatch) -> None:
         for which in feeds_to_remove:
-            feed = await feedpool.remove_feed(adb, which)
+            feed = await service.remove_feed(which)
             click.echo(f"Removed feed {feed.id}: {feed.url}")
 
     _run(work, state)
@@ -245,8 +231,8 @@ def feeds_import_opml(state: CliState, path: Path) -> None:
     """Add every feed listed in an OPML file (as exported by feed readers)."""
     content = path.read_bytes()
 
-    async def work(adb: AsyncDatabase) -> feedpool.OpmlImport:
-        return await feedpool.import_opml(adb, content, utcnow())
+    async def work(service: StoryWatch) -> feedpool.OpmlImport:
+        return await service.import_opml(content)
 
     result = _run(work, state)
     click.echo(f"Imported {len(result.added)} feeds from {path}; {len(result.already_present)} were already there.")
@@ -258,8 +244,8 @@ def feeds_import_opml(state: CliState, path: Path) -> None:
 def feeds_export_opml(state: CliState, path: Path | None) -> None:
     """Write the pool as OPML to PATH, or to standard output."""
 
-    async def work(adb: AsyncDatabase) -> str:
-        return await feedpool.export_opml(adb, utcnow())
+    async def work(service: StoryWatch) -> str:
+        return await service.export_opml()
 
     document = _run(work, state)
     if path is None:
@@ -278,16 +264,18 @@ def _poll_line(result: FeedPoll) -> str:
     if result.status == "not-modified":
         return f"  not modified  {result.url}"
     moved = " (moved from an old address)" if result.moved_to else ""
-    return f"  {len(result.new_items):>4} new      {result.url}{moved}"
+    skipped = f" ({skipped_note(result.skipped_reasons)})" if any(result.skipped_reasons.values()) else ""
+    return f"  {len(result.new_items):>4} new      {result.url}{moved}{skipped}"
 
 
 def _poll_summary(results: list[FeedPoll], seconds: float) -> str:
     new = sum(len(r.new_items) for r in results)
+    skipped = sum(sum(r.skipped_reasons.values()) for r in results)
     failed = sum(1 for r in results if r.status == "failed")
     not_modified = sum(1 for r in results if r.status == "not-modified")
     return (
         f"Polled {len(results)} feeds in {seconds:.1f} s: {new} new items, "
-        f"{not_modified} not modified, {failed} failed."
+        f"{_count(skipped, 'entry', 'entries')} skipped, {not_modified} not modified, {failed} failed."
     )
 
 
@@ -298,48 +286,33 @@ def _poll_summary(results: list[FeedPoll], seconds: float) -> str:
 @click.pass_obj
 def poll(state: CliState, once: bool, force: bool, as_json: bool) -> None:
     """Poll the feeds without Telegram and report what changed. Configured feeds.urls join the pool."""
-    settings = state.settings
 
-    pipeline = Pipeline(settings.stories.cluster_settings())
-    parser = parse_pool(settings.polling)
-
-    async def one_cycle(adb: AsyncDatabase, fetcher: Fetcher, force_now: bool) -> list[FeedPoll]:
+    async def one_cycle(service: StoryWatch, force_now: bool) -> list[FeedPoll]:
         started = time.perf_counter()
-        results = await poll_cycle(adb, fetcher, pipeline, settings.polling, force=force_now, pool=parser)
+        results = await service.poll(force=force_now)
         if as_json:
             _echo_json([_poll_json(r) for r in results])
         elif results:
             for result in results:
-                if result.status != "unchanged":
+                if result.status != "unchanged" or any(result.skipped_reasons.values()):
                     click.echo(_poll_line(result))
             click.echo(_poll_summary(results, time.perf_counter() - started))
         return results
 
-    async def work(adb: AsyncDatabase) -> None:
-        await adb.run(
-            feed_store.add_missing_feeds, [(url, None) for url in settings.feeds.urls], utcnow()
-        )
-        async with state.fetcher() as fetcher:
-            try:
-                await poll_forever(adb, fetcher)
-            finally:
-                if parser is not None:
-                    await asyncio.to_thread(parser.close)
-
-    async def poll_forever(adb: AsyncDatabase, fetcher: Fetcher) -> None:
-        results = await one_cycle(adb, fetcher, force)
+    async def work(service: StoryWatch) -> None:
+        await service.add_configured_feeds()
+        results = await one_cycle(service, force)
         if once:
             if not results and not as_json:
                 click.echo("No feed is due. Use --force to poll them all now, or add one with: "
                            "storywatch feeds add URL")
             return
         while True:
-            feeds = await adb.run(feed_store.list_feeds)
-            if not feeds:
+            due = await service.next_poll_due()
+            if due is None:
                 raise InputProblem("there are no feeds to poll: add one with storywatch feeds add URL")
-            wait = max(1.0, min((f.next_poll_at - utcnow()).total_seconds() for f in feeds))
-            await asyncio.sleep(wait)
-            await one_cycle(adb, fetcher, False)
+            await asyncio.sleep(max(1.0, (due - utcnow()).total_seconds()))
+            await one_cycle(service, False)
 
     _run(work, state)
 
@@ -349,7 +322,8 @@ def _poll_json(result: FeedPoll) -> dict[str, Any]:
         "feed": result.feed_id,
         "url": result.url,
         "status": result.status,
-        "new_items": [{"id": i.id, "title": i.title, "link": i.link} for i in result.new_items],
+        "new_items": [{"id": i.id, "guid": i.guid, "title": i.title, "link": i.link} for i in result.new_items],
+        "skipped": result.skipped_reasons,
         "error": result.error,
         "moved_to": result.moved_to,
         "warnings": result.warnings,
@@ -360,31 +334,41 @@ def _poll_json(result: FeedPoll) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- ingest
 
 
+def _ingest_summary(done: Ingested) -> str:
+    report = done.report
+    files = "file" if len(done.files) == 1 else "files"
+    return (
+        f"Ingested {len(done.files)} {files}: {_count(done.entries, 'entry', 'entries')}, {len(report.new_items)} new, "
+        f"{report.already_known} already known, {_count(report.repeated, 'duplicate')} within the input, "
+        f"{skipped_note(done.skipped_reasons)}; {len(report.new_stories)} new stories, "
+        f"{len(report.contradictions)} contradictions."
+    )
+
+
 @cli.command()
 @click.argument("paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
     """Ingest RSS/Atom files or JSON Lines files of items, as if polled, in published-time order.
 
-    Every file is read and checked before anything is stored: a bad file changes nothing.
+    Every file is read and checked before anything is stored: a bad file changes nothing. Entries that
+    give no item (an RSS item without a title) are counted as skipped, with the reason.
     """
-    now = utcnow()
-    items = []
-    for path in paths:
-        items.extend(read_items(path, now))
-    with state.database() as db:
-        if len(items) >= PROGRESS_THRESHOLD and sys.stderr.isatty():
-            with click.progressbar(length=len(items), label="Ingesting", file=sys.stderr) as bar:
-                report = Pipeline(state.settings.stories.cluster_settings()).process(
-                    db, items, now=now, progress=bar.update)
-        else:
-            report = Pipeline(state.settings.stories.cluster_settings()).process(db, items, now=now)
-    files = "file" if len(paths) == 1 else "files"
-    click.echo(
-        f"Ingested {len(paths)} {files}: {report.received} items, {len(report.new_items)} new, "
-        f"{report.duplicates} already known; {len(report.new_stories)} new stories, "
-        f"{len(report.contradictions)} contradictions."
-    )
+
+    files = read_files(paths, utcnow())
+    for file in files:
+        notes = [*file.warnings, *([skipped_note(file.skipped_reasons)] if file.skipped_reasons else [])]
+        for note in notes:
+            click.echo(f"Warning: {file.path}: {note}.", err=True)
+
+    async def work(service: StoryWatch) -> Ingested:
+        items = sum(len(file.items) for file in files)
+        if items >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+            with click.progressbar(length=items, label="Ingesting", file=sys.stderr) as bar:
+                return await service.ingest(files, progress=bar.update)
+        return await service.ingest(files)
+
+    click.echo(_ingest_summary(_run(work, state)))
 
 
 # -------------------------------------------------------------------------------------------- stories
@@ -393,6 +377,7 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
 def _item_json(item: StoredItem) -> dict[str, Any]:
     return {
         "id": item.id,
+        "guid": item.guid,
         "title": item.title,
         "link": item.link,
         "source": item.source,
@@ -442,9 +427,12 @@ def _contradiction_lines(found: StoredContradiction) -> list[str]:
 @click.pass_obj
 def stories_command(state: CliState, as_json: bool, include_closed: bool, query: str | None, limit: int) -> None:
     """Stories, most recently active first."""
-    with state.database() as db:
-        found = story_store.list_stories(db, query=query, include_closed=include_closed, limit=limit)
-        members = story_store.story_members(db, [story.id for story in found])
+
+    async def work(service: StoryWatch) -> tuple[list[Story], dict[int, list[Member]]]:
+        found = await service.latest_stories(query, include_closed=include_closed, limit=limit)
+        return found, await service.story_members([story.id for story in found])
+
+    found, members = _run(work, state)
     if as_json:
         _echo_json([_story_json(s, members[s.id]) for s in found])
         return
@@ -467,11 +455,14 @@ def stories_command(state: CliState, as_json: bool, include_closed: bool, query:
 @click.pass_obj
 def story_command(state: CliState, story_id: int, as_json: bool) -> None:
     """One story's timeline: every report, why it joined, and the contradictions."""
-    with state.database() as db:
+
+    async def work(service: StoryWatch) -> StoryTimeline:
         try:
-            timeline = story_store.get_story(db, story_id)
-        except story_store.StoryNotFoundError as exc:
-            raise InputProblem(f"{exc} (see storywatch stories)") from None
+            return await service.story(story_id)
+        except UserError as exc:
+            raise InputProblem(f"{exc.reason} (see storywatch stories)") from None
+
+    timeline = _run(work, state)
     if as_json:
         document = _story_json(timeline.story, timeline.members)
         for entry, member in zip(document["items"], timeline.members, strict=True):
@@ -508,8 +499,11 @@ def story_command(state: CliState, story_id: int, as_json: bool) -> None:
 @click.pass_obj
 def contradictions_command(state: CliState, as_json: bool, limit: int) -> None:
     """Contradictions found, newest first."""
-    with state.database() as db:
-        found = story_store.list_contradictions(db, limit=limit)
+
+    async def work(service: StoryWatch) -> list[StoredContradiction]:
+        return await service.contradictions(limit=limit)
+
+    found = _run(work, state)
     if as_json:
         _echo_json([_contradiction_json(c) for c in found])
         return
@@ -599,6 +593,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except UserError as exc:
+        _fail(exc.reason, EXIT_USAGE)
     except (ConfigError, BadInputError, feedpool.FeedPoolError, InputProblem) as exc:
         _fail(str(exc), EXIT_USAGE)
     except sqlite3.Error as exc:

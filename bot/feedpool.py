@@ -141,8 +141,12 @@ async def import_opml(adb: AsyncDatabase, content: bytes, now: datetime) -> Opml
     if not listed:
         raise FeedPoolError("the OPML file lists no feeds (no <outline xmlUrl=…>)")
 
-    entries = [(canonical_url(entry.url) or entry.url, entry.title) for entry in listed]
-    added, present = await adb.run(feed_store.add_missing_feeds, entries, now)
+    # Normalised as every other way into the pool is, so that one feed is one row whichever way it came; two
+    # listed addresses of one feed are one entry, not one added and one "already there".
+    entries: dict[str, str | None] = {}
+    for entry in listed:
+        entries.setdefault(normalise_feed_url(entry.url), entry.title)
+    added, present = await adb.run(feed_store.add_missing_feeds, list(entries.items()), now)
     return OpmlImport(added, present)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import available_timezones
 
 from bot import feedpool
@@ -16,7 +18,8 @@ from bot.delivery.digest import compose as compose_digest
 from bot.delivery.render import Rendered
 from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
 from bot.monitor.fetch import Fetcher
-from bot.monitor.pipeline import Pipeline
+from bot.monitor.files import InputFile, read_file
+from bot.monitor.pipeline import IngestReport, Pipeline
 from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import alerts as alert_store
 from storage import chats as chat_store
@@ -26,7 +29,7 @@ from storage import stories as story_store
 from storage.chats import Chat, Subscription
 from storage.db import AsyncDatabase, utcnow
 from storage.feeds import Feed
-from storage.stories import Story, StoryTimeline
+from storage.stories import Member, StoredContradiction, Story, StoryTimeline
 
 MAX_TOPIC_CHARS = 100
 # A topic followed now also follows the open stories it matches that moved this recently.
@@ -34,7 +37,32 @@ RECENT_STORIES = timedelta(days=3)
 
 
 class UserError(ValueError):
-    """A request that cannot be done; the message says why and what to send instead."""
+    """A request that cannot be done; the message says why and what to send instead. `reason` is the plain
+    reason alone, for a skin that words its own hint (the command line)."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
+def _refused(exc: feedpool.FeedPoolError) -> UserError:
+    return UserError(_sentence(str(exc)), reason=str(exc))
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What `StoryWatch.ingest` did with some files: what each gave and what the pipeline made of it."""
+
+    files: list[InputFile]
+    report: IngestReport
+
+    @property
+    def entries(self) -> int:
+        return sum(file.entries for file in self.files)
+
+    @property
+    def skipped_reasons(self) -> dict[str, int]:
+        return dict(sum((Counter(file.skipped_reasons) for file in self.files), Counter()))
 
 
 @dataclass(frozen=True)
@@ -52,11 +80,16 @@ class StoryFollowed:
 
 
 class StoryWatch:
+    """Every operation of storywatch, for both of its skins: the Telegram handlers and the command line.
+
+    Without a `fetcher` it makes its own, as configured, and closes it in `close`.
+    """
+
     def __init__(
         self,
         settings: Settings,
         adb: AsyncDatabase,
-        fetcher: Fetcher,
+        fetcher: Fetcher | None = None,
         pipeline: Pipeline | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
@@ -64,16 +97,21 @@ class StoryWatch:
     ) -> None:
         self.settings = settings
         self.adb = adb
-        self.fetcher = fetcher
+        self._owns_fetcher = fetcher is None
+        self.fetcher = fetcher or Fetcher(
+            settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses
+        )
         self.pipeline = pipeline or Pipeline(settings.stories.cluster_settings())
         self.clock = clock
         self.on_alerts = on_alerts
         self.parse_pool = parse_pool(settings.polling)
 
     async def close(self) -> None:
-        """Stop the parser processes, after the parse under way."""
+        """Stop the parser processes, after the parse under way (and the fetcher this made)."""
         if self.parse_pool is not None:
             await asyncio.to_thread(self.parse_pool.close)
+        if self._owns_fetcher:
+            await self.fetcher.aclose()
 
     # Feeds and polling
 
@@ -91,26 +129,48 @@ class StoryWatch:
             self.on_alerts()
         return polls
 
+    async def next_poll_due(self) -> datetime | None:
+        """When the next feed is due (None: no feeds)."""
+        feeds = await self.feeds()
+        return min((feed.next_poll_at for feed in feeds), default=None)
+
     async def feeds(self) -> list[Feed]:
         return await self.adb.run(feed_store.list_feeds)
 
-    async def add_feed(self, url: str) -> feedpool.AddedFeed:
+    async def add_feed(self, url: str, *, check: bool = True) -> feedpool.AddedFeed:
+        """Add a feed after fetching it once to make sure it is one (see `feedpool.add_checked_feed`); with
+        `check=False` without fetching it (then `items_available` is 0: the next poll reads it)."""
         try:
+            if not check:
+                return feedpool.AddedFeed(await feedpool.add_unchecked_feed(self.adb, url, self.clock()), 0)
             return await feedpool.add_checked_feed(self.adb, self.fetcher, url, self.clock())
         except feedpool.FeedPoolError as exc:
-            raise UserError(_sentence(str(exc))) from None
+            raise _refused(exc) from None
 
-    async def remove_feed(self, number: str) -> Feed:
+    async def remove_feed(self, number_or_url: str) -> Feed:
         try:
-            return await feedpool.remove_feed(self.adb, number)
+            return await feedpool.remove_feed(self.adb, number_or_url)
         except feedpool.FeedPoolError as exc:
-            raise UserError(_sentence(str(exc))) from None
+            raise _refused(exc) from None
 
     async def import_opml(self, content: bytes) -> feedpool.OpmlImport:
         try:
             return await feedpool.import_opml(self.adb, content, self.clock())
         except feedpool.FeedPoolError as exc:
-            raise UserError(_sentence(str(exc))) from None
+            raise _refused(exc) from None
+
+    async def export_opml(self) -> str:
+        return await feedpool.export_opml(self.adb, self.clock())
+
+    # Files
+
+    async def ingest(self, files: Sequence[InputFile], *, progress: Callable[[int], object] | None = None) -> Ingested:
+        """The files' items, exactly as if polled, in published-time order, in one transaction."""
+        items = [item for file in files for item in file.items]
+        report = await self.adb.run(self.pipeline.process, items, now=self.clock(), progress=progress)
+        if report.alerts_queued:
+            self.on_alerts()
+        return Ingested(list(files), report)
 
     # Chats
 
@@ -228,11 +288,33 @@ class StoryWatch:
             raise UserError(f"Send at most {MAX_TOPIC_CHARS} characters of search words.")
         return await self.adb.run(story_store.most_active_stories, query=query or None, limit=limit)
 
+    async def latest_stories(
+        self, query: str | None = None, *, include_closed: bool = False, limit: int = 20
+    ) -> list[Story]:
+        """Stories, most recently active first (`stories` ranks the open ones by how much they grow)."""
+        if query is not None and len(query) > MAX_TOPIC_CHARS:
+            raise UserError(f"Send at most {MAX_TOPIC_CHARS} characters of search words.")
+        return await self.adb.run(story_store.list_stories, query=query or None, include_closed=include_closed,
+                                  limit=limit)
+
+    async def story_members(self, story_ids: Sequence[int]) -> dict[int, list[Member]]:
+        return await self.adb.run(story_store.story_members, story_ids)
+
     async def story(self, story_id: int) -> StoryTimeline:
         try:
             return await self.adb.run(story_store.get_story, story_id)
-        except story_store.StoryNotFoundError:
-            raise UserError(f"There is no story {story_id}: /stories lists them.") from None
+        except story_store.StoryNotFoundError as exc:
+            raise UserError(f"There is no story {story_id}: /stories lists them.", reason=str(exc)) from None
+
+    async def contradictions(self, *, limit: int | None = None) -> list[StoredContradiction]:
+        """Contradictions found, newest first."""
+        return await self.adb.run(story_store.list_contradictions, limit=limit)
+
+
+def read_files(paths: Sequence[Path], now: datetime) -> list[InputFile]:
+    """Every file read and checked whole, for `StoryWatch.ingest`: raises BadInputError naming the first bad one.
+    No database is needed, so that a bad file leaves none behind."""
+    return [read_file(path, now) for path in paths]
 
 
 def _known_zone(name: str) -> str | None:

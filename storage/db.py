@@ -230,6 +230,15 @@ def m002_follows_and_topic_words(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_feed_last_read(db: Database) -> None:
+    """What the last document read from each feed gave (NULL: none read since this column exists), and its
+    entries that gave no item, as a JSON object of reason -> count: a feed whose entries are all skipped is not
+    "ok". Statement by statement, not `executescript`, which would commit the migration's transaction first."""
+    db.execute("ALTER TABLE feeds ADD COLUMN last_items INTEGER")
+    db.execute("ALTER TABLE feeds ADD COLUMN last_skipped TEXT NOT NULL DEFAULT '{}'")
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

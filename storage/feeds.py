@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -35,10 +36,25 @@ class Feed:
     next_poll_at: datetime
     last_error: str | None
     items_seen: int
+    # What the last document read gave: its items (None: not known) and its entries skipped, reason -> count.
+    last_items: int | None = None
+    last_skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
         return self.consecutive_failures == 0
+
+    @property
+    def status(self) -> str:
+        """"new" (never polled), "failing ×N", or for a feed that answers: "ok" when its last document gave
+        items, "all skipped" when it had entries and none gave an item, "empty" when it had no entries."""
+        if not self.healthy:
+            return f"failing ×{self.consecutive_failures}"
+        if self.last_polled_at is None:
+            return "new"
+        if self.last_items == 0:
+            return "all skipped" if any(self.last_skipped.values()) else "empty"
+        return "ok"
 
     @property
     def name(self) -> str:
@@ -63,6 +79,8 @@ def _feed(row: dict) -> Feed:
         next_poll_at=from_text(row["next_poll_at"]),
         last_error=row["last_error"],
         items_seen=row["items_seen"],
+        last_items=row["last_items"],
+        last_skipped=json.loads(row["last_skipped"]),
     )
 
 
@@ -135,16 +153,20 @@ def record_success(
     title: str | None = None,
     site_url: str | None = None,
     new_items: int = 0,
+    items: int | None = None,
+    skipped: Mapping[str, int] | None = None,
 ) -> None:
-    """A poll that reached the feed (200 or 304): clear the failure count and schedule the next poll."""
+    """A poll that reached the feed (200 or 304): clear the failure count and schedule the next poll.
+    `items` and `skipped`: what the document read gave (None for a 304, which leaves the last ones)."""
     db.execute(
         """UPDATE feeds SET etag = ?, last_modified = ?, title = coalesce(?, title),
                site_url = coalesce(?, site_url), last_polled_at = ?, last_success_at = ?,
                consecutive_failures = 0, last_error = NULL, next_poll_at = ?,
-               items_seen = items_seen + ?
+               items_seen = items_seen + ?, last_items = coalesce(?, last_items),
+               last_skipped = coalesce(?, last_skipped)
            WHERE id = ?""",
         [etag, last_modified, title, site_url, to_text(now), to_text(now), to_text(next_poll_at),
-         new_items, feed_id],
+         new_items, items, None if skipped is None else json.dumps(dict(skipped)), feed_id],
     )
 
 

@@ -23,12 +23,15 @@ def _known_ids(db: Database, column: str, values: Sequence[str]) -> dict[str, in
 
 
 def store_items(
-    db: Database, items: Iterable[Item], *, now: datetime, feed_id: int | None = None
+    db: Database, items: Iterable[Item], *, now: datetime, feed_id: int | None = None,
+    known_ids: list[int] | None = None,
 ) -> list[StoredItem]:
     """Store the items not seen before, in one transaction; return the new ones in the order given.
 
     An item is already known when its deduplication key or its canonical link is (an item given earlier in the
-    same call included); then only the fact that this feed carries it too is recorded.
+    same call included); then only the fact that this feed carries it too is recorded, and the id of the
+    stored item it matched is appended to `known_ids` if given (so that the caller can tell a duplicate
+    within its input from an item stored before).
 
     Written a chunk at a time: one lookup of the chunk's keys, one of its links and one insert per table, rather
     than four statements per item. The new rows get their ids explicitly, the ones SQLite would have chosen
@@ -56,7 +59,10 @@ def store_items(
                     by_key[item.key] = item_id
                     if item.link:
                         by_link[item.link] = item_id
-                    new.append(StoredItem(item_id, item.title, item.link, item.summary, item.source, item.published))
+                    new.append(StoredItem(item_id, item.title, item.link, item.summary, item.source, item.published,
+                                          item.guid))
+                elif known_ids is not None:
+                    known_ids.append(item_id)
                 if feed_id is not None:
                     carried.append((item_id, feed_id, seen_at))
             if rows:

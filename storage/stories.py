@@ -80,6 +80,7 @@ def item_from_row(row: dict, prefix: str = "") -> StoredItem:
         summary=row[f"{prefix}summary"],
         source=row[f"{prefix}source"],
         published=from_text(row[f"{prefix}published"]),
+        guid=row[f"{prefix}guid"],
     )
 
 
@@ -275,9 +276,9 @@ def story_members(db: Database, story_ids: Sequence[int]) -> dict[int, list[Memb
 _CONTRADICTION_SQL = """
     SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at,
            e.id AS e_id, e.title AS e_title, e.link AS e_link, e.summary AS e_summary,
-           e.source AS e_source, e.published AS e_published,
+           e.source AS e_source, e.published AS e_published, e.guid AS e_guid,
            l.id AS l_id, l.title AS l_title, l.link AS l_link, l.summary AS l_summary,
-           l.source AS l_source, l.published AS l_published
+           l.source AS l_source, l.published AS l_published, l.guid AS l_guid
     FROM contradictions c JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id"""
 
 

@@ -37,12 +37,15 @@ def count(db: Path, table: str) -> int:
 def test_ingest_files_in_published_order(tmp_path: Path) -> None:
     result = storywatch("ingest", str(FEEDS / "items.jsonl"), str(FEEDS / "rss20.xml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Ingested 2 files: 6 items, 6 new, 0 already known;")
+    assert result.stdout.startswith(
+        "Ingested 2 files: 6 entries, 6 new, 0 already known, 0 duplicates within the input, 0 skipped;")
     with sqlite3.connect(tmp_path / "sw.db") as conn:
         titles = [row[0] for row in conn.execute("SELECT title FROM items ORDER BY id")]
     assert titles[0] == "Rebels take Aleppo in surprise offensive"  # published first, stored first
     again = storywatch("ingest", str(FEEDS / "items.jsonl"), cwd=tmp_path)
-    assert again.stdout.strip() == "Ingested 1 file: 3 items, 0 new, 3 already known; 0 new stories, 0 contradictions."
+    assert again.stdout.strip() == (
+        "Ingested 1 file: 3 entries, 0 new, 3 already known, 0 duplicates within the input, 0 skipped; "
+        "0 new stories, 0 contradictions.")
 
 
 def test_labels_in_json_lines_are_never_stored(tmp_path: Path) -> None:
@@ -129,7 +132,8 @@ def test_poll_once_reports_and_feeds_list_shows_health(
     assert first.returncode == 0, first.stderr
     assert f"     3 new      {good}" in first.stdout
     assert f"  failed        {bad}: HTTP 404" in first.stdout
-    assert "Polled 2 feeds" in first.stdout and "3 new items, 0 not modified, 1 failed." in first.stdout
+    assert "Polled 2 feeds" in first.stdout
+    assert "3 new items, 0 entries skipped, 0 not modified, 1 failed." in first.stdout
 
     again = storywatch("poll", "--once", "--force", "--json", cwd=tmp_path, config=loopback_config)
     statuses = {entry["url"]: entry["status"] for entry in json.loads(again.stdout)}
@@ -236,3 +240,98 @@ def test_quality_on_the_shared_data_sets_does_not_regress(tmp_path: Path, name: 
     if report["contradiction"] is not None:
         assert report["contradiction"]["precision"] >= 0.80
         assert report["contradiction"]["f1"] >= 0.70
+
+
+def test_json_output_joins_back_to_the_inputs_by_guid(tmp_path: Path) -> None:
+    """Every item of `stories`, `story` and `contradictions --json` names the source's own identity: the
+    feed's GUID, or the `id` of a JSON Lines line (null where the source gave none)."""
+    lines = [json.loads(line) for line in LABELLED.read_text().splitlines()]
+    for number, record in enumerate(lines):
+        record["id"] = f"wire-{100 - number}"  # not the database's ids, so that a join by id would fail
+    jsonl = tmp_path / "reports.jsonl"
+    jsonl.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    assert storywatch("ingest", str(jsonl), str(FEEDS / "rss20.xml"), cwd=tmp_path).returncode == 0
+
+    inputs = {record["id"]: record["title"] for record in lines}
+    stories = json.loads(storywatch("stories", "--json", "--all", "--limit", "100", cwd=tmp_path).stdout)
+    output = {item["guid"]: item for story in stories for item in story["items"]}
+    assert set(output) == set(inputs) | {"lw-2024-1206-001", "lw-2024-1206-002", None}
+    assert all(output[guid]["title"] == title for guid, title in inputs.items())
+    assert output["lw-2024-1206-001"]["link"] == "https://levantwire.example/2024/12/iran-evacuates?id=7"
+    assert output[None]["link"] == "https://levantwire.example/2024/12/oil-steady"  # the item without a GUID
+
+    [found] = json.loads(storywatch("contradictions", "--json", cwd=tmp_path).stdout)
+    assert inputs[found["earlier"]["guid"]] == "Iran begins evacuating military personnel from Syria"
+    assert inputs[found["later"]["guid"]] == "Iran denies evacuating diplomats from Syria"
+    detail = json.loads(storywatch("story", str(found["story"]), "--json", cwd=tmp_path).stdout)
+    assert all(output[item["guid"]]["id"] == item["id"] for item in detail["items"])
+    assert detail["contradictions"][0]["later"]["guid"] == found["later"]["guid"]
+
+
+def entries_rss(*entries: tuple[str | None, str]) -> str:
+    """An RSS document of (title or None, guid) entries; the GUID doubles as the link's path."""
+    items = "".join(
+        f"<item>{f'<title>{title}</title>' if title else ''}<link>https://wire.example/{guid}</link>"
+        f'<guid isPermaLink="false">{guid}</guid><pubDate>Fri, 06 Dec 2024 09:30:00 +0000</pubDate></item>'
+        for title, guid in entries
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'
+
+
+def test_ingest_says_what_was_skipped_and_which_items_repeat_within_the_input(tmp_path: Path) -> None:
+    feed = tmp_path / "wire.xml"
+    feed.write_text(entries_rss(("Port reopens after storm", "g1"), (None, "g2"), ("Port reopens after storm", "g1"),
+                                (None, "g3"), ("Rail strike called off", "g4")))
+    first = storywatch("ingest", str(feed), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(
+        "Ingested 1 file: 5 entries, 2 new, 0 already known, 1 duplicate within the input, 2 skipped: no title")
+    assert first.stderr.startswith(f"Warning: {feed}: ")  # the parser's own words, for this file
+    again = storywatch("ingest", str(feed), cwd=tmp_path)
+    assert again.stdout.startswith(
+        "Ingested 1 file: 5 entries, 0 new, 3 already known, 0 duplicates within the input, 2 skipped: no title")
+
+    lines = tmp_path / "reports.jsonl"
+    lines.write_text('{"id": "x1", "title": "Dam holds"}\n{"id": "x1", "title": "Dam holds"}\n')
+    repeated = storywatch("ingest", str(lines), cwd=tmp_path)
+    assert repeated.stdout.startswith(
+        "Ingested 1 file: 2 entries, 1 new, 0 already known, 1 duplicate within the input, 0 skipped;")
+    assert repeated.stderr == ""
+
+
+def test_poll_and_feeds_list_say_what_was_skipped(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    untitled = feed_server.route("/micro", entries_rss((None, "m1"), (None, "m2"), (None, "m3")).encode(),
+                                 etag='"m"')
+    mixed = feed_server.route("/wire", entries_rss(("Port reopens after storm", "w1"), (None, "w2")).encode())
+    empty = feed_server.route("/quiet", entries_rss().encode())
+    loopback_config.write_text(
+        f'[feeds]\nallow_private_addresses = true\nurls = ["{untitled}", "{mixed}", "{empty}"]\n'
+        "[polling]\ntimeout_seconds = 2\n"
+    )
+    polled = storywatch("poll", "--once", cwd=tmp_path, config=loopback_config)
+    assert polled.returncode == 0, polled.stderr
+    assert f"     0 new      {untitled} (3 skipped: no title" in polled.stdout
+    assert f"     1 new      {mixed} (1 skipped: no title" in polled.stdout
+    assert empty not in polled.stdout  # read, nothing in it, nothing skipped: nothing to say
+    assert "1 new items, 4 entries skipped, 0 not modified, 0 failed." in polled.stdout
+
+    again = json.loads(storywatch("poll", "--once", "--force", "--json", cwd=tmp_path, config=loopback_config).stdout)
+    assert {entry["url"]: entry["status"] for entry in again}[untitled] == "not-modified"
+
+    listed = storywatch("feeds", "list", cwd=tmp_path, config=loopback_config).stdout.splitlines()
+    assert listed[0].startswith("   1  all skipped       0 items")
+    assert "last read 3 skipped: no title" in listed[1]  # still so after the 304
+    assert listed[2].startswith("   2  ok                1 items") and "last read 1 skipped: no title" in listed[3]
+    assert listed[4].startswith("   3  empty             0 items")
+    as_json = json.loads(storywatch("feeds", "list", "--json", cwd=tmp_path, config=loopback_config).stdout)
+    assert [(feed["status"], feed["last_items"], sum(feed["skipped"].values())) for feed in as_json] == [
+        ("all skipped", 0, 3), ("ok", 1, 1), ("empty", 0, 0)]
+
+
+def test_a_bad_file_leaves_no_database_behind(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": ')
+    assert storywatch("ingest", str(FEEDS / "rss20.xml"), str(bad), cwd=tmp_path).returncode == 2
+    assert not (tmp_path / "sw.db").exists()

@@ -498,7 +498,7 @@ def test_ingest_waits_for_a_database_another_process_has_locked(tmp_path: Path, 
 
     out, _ = ingest.communicate(timeout=30)
     assert ingest.returncode == 0, log.read_text()
-    assert out.startswith("Ingested 1 file: 3 items, 3 new"), out
+    assert out.startswith("Ingested 1 file: 3 entries, 3 new"), out
     assert query(db, "SELECT count(*) FROM items") == [(3,)]
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
 

@@ -194,7 +194,7 @@ def test_entries_without_title_are_skipped_and_counted() -> None:
     )
     assert [item.title for item in feed.items] == ["Kept"]
     assert feed.skipped == 2
-    assert "skipped 2 entries without a title" in feed.warnings
+    assert feed.skipped_reasons == {"no title": 2}
 
 
 @pytest.mark.parametrize(

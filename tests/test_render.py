@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot.delivery.render import MAX_MESSAGE_CHARS, Rendered, fit, render_alert, render_batch
+from bot.delivery.render import MAX_MESSAGE_CHARS, Rendered, fit, render_alert, render_batch, render_feeds
 from bot.monitor.model import StoredItem
+from storage import feeds as feed_store
 from storage.alerts import PendingAlert
+from storage.db import open_database
 
 WHEN = datetime(2024, 12, 6, 9, 30, tzinfo=UTC)
 
@@ -45,3 +49,21 @@ def test_fit_drops_whole_blocks_and_counts_them() -> None:
     assert text.endswith("… and 6 more")
     assert text.count("<b>") == text.count("</b>") == 4
     assert Rendered(text).plain.count("block") == 4
+
+
+def test_the_feed_list_says_which_feeds_gave_nothing_and_why(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    untitled = feed_store.add_feed(db, "https://micro.example/rss", WHEN)
+    read = feed_store.add_feed(db, "https://wire.example/rss", WHEN)
+    feed_store.add_feed(db, "https://new.example/rss", WHEN)
+    feed_store.record_success(db, untitled.id, now=WHEN, next_poll_at=WHEN, etag=None, last_modified=None,
+                              items=0, skipped={"no title": 3})
+    feed_store.record_success(db, read.id, now=WHEN, next_poll_at=WHEN, etag=None, last_modified=None, items=2,
+                              skipped={"no title": 1})
+    # A 304 afterwards leaves what the last document read gave.
+    feed_store.record_success(db, untitled.id, now=WHEN, next_poll_at=WHEN, etag=None, last_modified=None)
+    lines = render_feeds(feed_store.list_feeds(db), ZoneInfo("UTC")).plain.splitlines()
+    db.close()
+    assert "1. micro.example · all skipped (3 skipped: no title) · last read" in lines[1]
+    assert "2. wire.example · ok (1 skipped: no title) · last read" in lines[3]
+    assert "3. new.example · not read yet · last read never" in lines[5]

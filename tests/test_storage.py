@@ -112,3 +112,22 @@ def test_a_second_process_sees_committed_data_while_the_first_is_open(db_path: P
     assert [f.url for f in feed_store.list_feeds(reader)] == ["https://a.example/rss"]
     writer.close()
     reader.close()
+
+
+def test_feeds_polled_before_the_last_read_columns_existed_stay_ok(db_path: Path) -> None:
+    from sqlite_utils import Database
+
+    old = Database(sqlite3.connect(db_path))
+    migrations.apply(old, stop_before="m003_feed_last_read")
+    old.execute(
+        """INSERT INTO feeds (url, added_at, next_poll_at, last_polled_at, last_success_at, items_seen)
+           VALUES ('https://a.example/rss', ?, ?, ?, ?, 7)""", [to_text(NOW)] * 4)
+    old.conn.commit()
+    old.close()
+    db = open_database(db_path)
+    [feed] = feed_store.list_feeds(db)
+    assert (feed.status, feed.last_items, feed.last_skipped) == ("ok", None, {})
+    feed_store.record_success(db, feed.id, now=NOW, next_poll_at=NOW, etag=None, last_modified=None, items=0,
+                              skipped={"no title": 4})
+    assert feed_store.get_feed(db, feed.id).status == "all skipped"
+    db.close()

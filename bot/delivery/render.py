@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.monitor.model import StoredItem
+from bot.monitor.model import StoredItem, skipped_note
 from storage.alerts import PendingAlert
 from storage.chats import Subscription
 from storage.feeds import Feed
@@ -223,9 +223,11 @@ def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo) -> Rendered:
     lines = [f"<b>{len(feeds)} feeds</b>"]
     for feed in feeds:
         if feed.healthy:
-            health = "ok" if feed.last_success_at else "not read yet"
+            health = "not read yet" if feed.status == "new" else feed.status
+            if any(feed.last_skipped.values()):
+                health += f" ({esc(skipped_note(feed.last_skipped))})"
         else:
-            health = f"failing ×{feed.consecutive_failures}: {esc(clip(feed.last_error or '', 120))}"
+            health = f"{feed.status}: {esc(clip(feed.last_error or '', 120))}"
         last = when(feed.last_success_at, tz) if feed.last_success_at else "never"
         lines.append(f"{feed.id}. {esc(clip(feed.name, 80))} · {health} · last read {last}\n"
                      f"    {esc(clip(feed.url, 200))}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -71,8 +72,29 @@ def _jsonl_items(path: Path, text: str, now: datetime) -> Iterator[Item]:
         )
 
 
+@dataclass(frozen=True)
+class InputFile:
+    """What one file gave: its items, the entries that gave none and why (see `ParsedFeed.skipped_reasons`),
+    and the parser's warnings (such as broken XML whose readable entries were kept)."""
+
+    path: Path
+    items: list[Item]
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def entries(self) -> int:
+        return len(self.items) + sum(self.skipped_reasons.values())
+
+
 def read_items(path: Path, now: datetime) -> list[Item]:
-    """All items of one file. JSON Lines is recognised by a .jsonl/.ndjson name or a leading '{'.
+    """All items of one file (see `read_file`)."""
+    return read_file(path, now).items
+
+
+def read_file(path: Path, now: datetime) -> InputFile:
+    """All items of one file, and what was skipped. JSON Lines is recognised by a .jsonl/.ndjson name or a
+    leading '{'; its lines are all items or the file is refused.
 
     Raises BadInputError naming the file and what is wrong with it.
     """
@@ -89,10 +111,10 @@ def read_items(path: Path, now: datetime) -> list[Item]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-        return list(_jsonl_items(path, text, now))
+        return InputFile(path, list(_jsonl_items(path, text, now)))
     try:
         # A file the user chose to ingest is read whole; only polled feeds are capped.
         parsed = parse_feed(content, url=None, scope=None, now=now, max_items=None)
     except NotAFeedError as exc:
         raise BadInputError(f"{path}: {exc}") from None
-    return parsed.items
+    return InputFile(path, parsed.items, dict(parsed.skipped_reasons), list(parsed.warnings))

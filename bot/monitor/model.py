@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -49,7 +50,8 @@ class Item:
 @pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class StoredItem:
-    """An item as the database holds it: an `Item` plus its row id."""
+    """An item as the database holds it: an `Item` plus its row id. `guid` is the source's own identity of it
+    (the feed's GUID or Atom id, a JSON Lines line's `id`), so that output can be joined back to the input."""
 
     id: int
     title: str
@@ -57,3 +59,16 @@ class StoredItem:
     summary: str
     source: str
     published: datetime
+    guid: str | None = None
+
+
+def skipped_note(reasons: Mapping[str, int]) -> str:
+    """How many entries gave no item and why, as every report of it words it: "0 skipped",
+    "3 skipped: no title", "7 skipped: 2 no title, 5 over the 1,000-entry limit"."""
+    total = sum(reasons.values())
+    if not total:
+        return "0 skipped"
+    counted = [(reason, count) for reason, count in reasons.items() if count]
+    if len(counted) == 1:
+        return f"{total:,} skipped: {counted[0][0]}"
+    return f"{total:,} skipped: " + ", ".join(f"{count:,} {reason}" for reason, count in counted)

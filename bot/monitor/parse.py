@@ -78,6 +78,9 @@ class ParsedFeed:
     items: list[Item]
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Why entries of the document gave no item, reason -> how many: {"no title": 3}, and the entries left
+    # out beyond `max_items`. What `ingest`, `poll` and `feeds list` report as skipped.
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def _xml_error(exc: BaseException) -> str:
@@ -255,6 +258,7 @@ def parse_feed(
     scope = scope or f"site:{site_url or feed_title or outlet}"
 
     entries = parsed.entries
+    skipped_reasons: dict[str, int] = {}
     if max_items is not None and len(entries) > max_items:
         # Stable, so entries of one time (undated ones: now) keep the document's order, usually newest first.
         newest = sorted(
@@ -262,6 +266,7 @@ def parse_feed(
         )
         entries = [entries[i] for i in sorted(newest[:max_items])]
         warnings.append(f"kept the newest {max_items:,} of {len(parsed.entries):,} entries")
+        skipped_reasons[f"over the {max_items:,}-entry limit"] = len(parsed.entries) - max_items
 
     items: list[Item] = []
     skipped = 0
@@ -287,8 +292,8 @@ def parse_feed(
             )
         )
     if skipped:
-        warnings.append(f"skipped {skipped} entries without a title")
-    return ParsedFeed(feed_title, site_url, version, items, skipped, warnings)
+        skipped_reasons["no title"] = skipped
+    return ParsedFeed(feed_title, site_url, version, items, skipped, warnings, skipped_reasons)
 
 
 class ParsePool(Generic[T]):

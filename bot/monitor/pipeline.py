@@ -83,10 +83,13 @@ class IngestReport:
     new_stories: list[int] = field(default_factory=list)
     contradictions: list[int] = field(default_factory=list)
     alerts_queued: int = 0
+    # Items that repeat an earlier item of the same input (its GUID, or its link): not new, not known before.
+    repeated: int = 0
 
     @property
-    def duplicates(self) -> int:
-        return self.received - len(self.new_items)
+    def already_known(self) -> int:
+        """Items that were stored before this input."""
+        return self.received - len(self.new_items) - self.repeated
 
 
 class Pipeline:
@@ -176,6 +179,7 @@ class Pipeline:
         new_stories: list[int] = []
         contradictions: list[int] = []
         alerts_queued = 0
+        known_ids: list[int] = []
         clusterer = self._load(db)
         self._ready = prepared or {}
         try:
@@ -184,7 +188,7 @@ class Pipeline:
                 for start in range(0, len(ordered), PROGRESS_STEP):
                     batch = ordered[start : start + PROGRESS_STEP]
                     placements = []
-                    for item in item_store.store_items(db, batch, now=now, feed_id=feed_id):
+                    for item in item_store.store_items(db, batch, now=now, feed_id=feed_id, known_ids=known_ids):
                         new_items.append(item)
                         story_id, is_new, new_source = self._place(db, clusterer, item, now, members)
                         found = [] if is_new else self._detect(db, story_id, item, now, members)
@@ -205,7 +209,9 @@ class Pipeline:
             raise
         finally:
             self._ready = {}
-        return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued)
+        new_ids = {item.id for item in new_items}
+        repeated = sum(1 for item_id in known_ids if item_id in new_ids)
+        return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued, repeated)
 
     def _place(
         self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime,

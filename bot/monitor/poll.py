@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from bot.config import PollingSettings
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
-from bot.monitor.model import StoredItem
+from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, parse_feed
 from bot.monitor.pipeline import Pipeline, Prepared, PreparedFeed, TextKey, parse_and_prepare
 from storage import feeds as feed_store
@@ -34,6 +34,8 @@ class FeedPoll:
     moved_to: str | None = None
     warnings: list[str] = field(default_factory=list)
     next_poll_at: datetime | None = None
+    # The document's entries that gave no item, reason -> count (see `ParsedFeed.skipped_reasons`).
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def backoff_delay(failures: int, settings: PollingSettings, retry_after: float | None = None) -> timedelta:
@@ -78,6 +80,7 @@ def _store_success(
             db, feed.id, now=now, next_poll_at=next_poll_at, etag=result.etag,
             last_modified=result.last_modified, title=parsed.title if parsed else None,
             site_url=parsed.site_url if parsed else None, new_items=len(new),
+            items=len(parsed.items) if parsed else None, skipped=parsed.skipped_reasons if parsed else None,
         )
     return new, moved
 
@@ -104,9 +107,12 @@ async def poll_feed(
             log.info("feed %s moved permanently to %s", feed.url, moved)
         for warning in parsed.warnings if parsed else []:
             log.warning("feed %s: %s", feed.url, warning)
+        if parsed and parsed.skipped_reasons:
+            log.warning("feed %s: %s", feed.url, skipped_note(parsed.skipped_reasons))
         status = "not-modified" if parsed is None else ("new" if new else "unchanged")
         return FeedPoll(feed.id, moved or feed.url, status, new, None, moved,
-                        parsed.warnings if parsed else [], next_poll_at)
+                        parsed.warnings if parsed else [], next_poll_at,
+                        dict(parsed.skipped_reasons) if parsed else {})
 
     now = clock()
     reason = str(error)
