@@ -8,7 +8,7 @@ import functools
 import logging
 import multiprocessing
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,8 +55,10 @@ _MAX_ENTITY_DEPTH = 32
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 # An attribute that may set a base URI (feedparser reads both `xml:base` and a plain `base`).
 _BASE_ATTRIBUTE = re.compile(rb"base\s*=", re.IGNORECASE)
-# An RSS <guid> or an Atom <id> (feedparser reads both alike): its attributes and the start of its text.
-_IDENTIFIER = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)\b([^>]*)>\s*(?:<!\[CDATA\[\s*)?([^<\s]*)", re.IGNORECASE)
+# An RSS <guid> or an Atom <id> (feedparser reads both alike): the start of its tag, and after the tag's ">" the
+# start of its text. Two expressions joined by a search for the ">" (see `_identifiers`), not one.
+_IDENTIFIER_TAG = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)\b", re.IGNORECASE)
+_IDENTIFIER_TEXT = re.compile(rb"\s*(?:<!\[CDATA\[\s*)?([^<\s]*)", re.IGNORECASE)
 _NOT_PERMALINK = re.compile(rb"""(?:^|\s)ispermalink\s*=\s*["']false["']""", re.IGNORECASE)
 _URI_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -142,9 +144,26 @@ def _links_resolve_alike(data: bytes) -> bool:
     """
     if _BASE_ATTRIBUTE.search(data):
         return False
-    return all(
-        _NOT_PERMALINK.search(attributes) or _URI_SCHEME.match(text) for attributes, text in _IDENTIFIER.findall(data)
-    )
+    return all(_NOT_PERMALINK.search(attributes) or _URI_SCHEME.match(text) for attributes, text in _identifiers(data))
+
+
+def _identifiers(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    r"""The attributes and the start of the text of every RSS <guid> and Atom <id> in `data`, in order.
+
+    What the one expression `<(?:[\w.-]+:)?(?:guid|id)\b([^>]*)>\s*(?:<!\[CDATA\[\s*)?([^<\s]*)` finds, in
+    time linear in the document: that expression, on a tag that never closes, ran `[^>]*` to the end of the
+    document from every later "<id" too, so a feed of "<id " repeated took 136 s at 512 kB. Once no ">" is left,
+    no tag can close, and the search stops.
+    """
+    position = 0
+    while (tag := _IDENTIFIER_TAG.search(data, position)) is not None:
+        close = data.find(b">", tag.end())
+        if close < 0:
+            return
+        text = _IDENTIFIER_TEXT.match(data, close + 1)
+        assert text is not None  # every part of it may be empty
+        yield data[tag.end() : close], text.group(1)
+        position = text.end()
 
 
 def _feedparser_parse(document: bytes, response_headers: dict[str, str]) -> feedparser.FeedParserDict:
