@@ -76,6 +76,9 @@ class PollingSettings:
     # clusters: feedparser holds the GIL, so parsing on a thread takes the very core clustering needs. 0 parses
     # on a thread of the bot's own process.
     parse_workers: int = 1
+    # The most one fetched document may take to parse: a document still parsing then fails its feed, and its
+    # worker process is replaced (with parse_workers = 0, the thread cannot be stopped: it runs on).
+    parse_timeout_seconds: float = 30.0
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch)"
 
 
@@ -138,6 +141,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "polling.max_redirects": (lambda v: 0 <= v <= 20, "between 0 and 20"),
     "polling.backoff_max_seconds": (lambda v: v >= 60, "at least 60"),
     "polling.parse_workers": (lambda v: 0 <= v <= 64, "between 0 and 64"),
+    "polling.parse_timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),
     "storage.path": (lambda v: bool(v.strip()), "a non-empty path"),
     "telegram.base_url": (

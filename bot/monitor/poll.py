@@ -48,16 +48,23 @@ def backoff_delay(failures: int, settings: PollingSettings, retry_after: float |
 def parse_pool(settings: PollingSettings) -> ParsePool[PreparedFeed] | None:
     """The worker processes that parse for `poll_cycle`, as configured (None: parse on a thread). The caller
     owns the pool and closes it."""
-    return ParsePool(settings.parse_workers, parse_and_prepare) if settings.parse_workers > 0 else None
+    if settings.parse_workers == 0:
+        return None
+    return ParsePool(settings.parse_workers, parse_and_prepare, timeout_seconds=settings.parse_timeout_seconds)
 
 
 async def _parse(
-    pool: ParsePool[PreparedFeed] | None, result: FetchResult, feed: Feed, now: datetime
+    pool: ParsePool[PreparedFeed] | None, result: FetchResult, feed: Feed, now: datetime, settings: PollingSettings
 ) -> tuple[ParsedFeed, Mapping[TextKey, Prepared] | None]:
     kwargs = {"url": result.url, "headers": result.headers, "scope": f"feed:{feed.id}", "now": now,
               "source": feed.title}
     if pool is None:
-        return await asyncio.to_thread(parse_feed, result.content, **kwargs), None
+        limit = settings.parse_timeout_seconds
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(parse_feed, result.content, **kwargs), limit), None
+        except TimeoutError:
+            # A thread cannot be stopped: it parses on, but the feed fails now and the cycle goes on.
+            raise NotAFeedError(f"parsing took longer than {limit:g} s") from None
     ready = await pool.parse(result.content, **kwargs)
     return ready.feed, ready.prepared
 
@@ -93,7 +100,7 @@ async def poll_feed(
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         parsed, prepared = None, None
         if result.status == 200:
-            parsed, prepared = await _parse(pool, result, feed, clock())
+            parsed, prepared = await _parse(pool, result, feed, clock(), settings)
     except (FetchError, NotAFeedError) as exc:
         error = exc
     else:

@@ -1,0 +1,82 @@
+"""The running bot against what should not stop it: a feed whose parsing never ends, beside a good one.
+
+The real bot (BotRuntime: PTB, the poll job, the parse worker, the sender) against the fake Bot API server and
+loopback feeds; waits are on what the fake Telegram receives, each with a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotRuntime
+from bot.config import FeedSettings, PollingSettings, Secret, Settings, StorageSettings, TelegramSettings
+from bot.delivery.pacing import Limits, Pacer
+from bot.monitor.alerts import topic_words
+from storage import chats as chat_store
+from storage.db import open_database, utcnow
+from tests.fakebotapi import FakeBotAPI
+from tests.feedserver import FeedServer, Route, rss
+
+TOKEN = "4242:RELIABILITY-secret"
+USER = 777
+FAST = Limits(messages_per_second=1000, private_chat_interval=0.001, group_messages_per_minute=1000)
+# A document of "<id " repeated: the expression that looked for GUIDs took 136 s on 512 kB of it, and feedparser's
+# own lenient parser still takes seconds a megabyte.
+QUADRATIC_DOCUMENT = b"<id " * 256_000
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    server = FakeBotAPI(token=TOKEN).start()
+    yield server
+    server.stop()
+
+
+def bot_settings(tmp_path: Path, api: FakeBotAPI, urls: list[str], **polling: object) -> Settings:
+    return Settings(
+        telegram=TelegramSettings(token=Secret(TOKEN), base_url=api.base_url),
+        storage=StorageSettings(path=str(tmp_path / "bot.db")),
+        polling=dataclasses.replace(PollingSettings(), timeout_seconds=5.0, **polling),
+        feeds=FeedSettings(urls=tuple(urls), allow_private_addresses=True),
+    )
+
+
+def follow(db_path: str, chat_id: int, topic: str) -> None:
+    db = open_database(db_path)
+    try:
+        chat_store.ensure_chat(db, chat_id, type="private", title=None, now=utcnow())
+        chat_store.add_topic(db, chat_id, topic, topic_words(topic), utcnow())
+        db.execute("UPDATE chats SET digest_enabled = 0")
+    finally:
+        db.close()
+
+
+async def test_a_feed_that_takes_too_long_to_parse_fails_alone_and_the_good_feed_alerts(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer
+) -> None:
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    hostile = feed_server.route("/hostile.xml", QUADRATIC_DOCUMENT)
+    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", [
+        ("Iran begins evacuating military personnel from Syria", "https://levant.example/evac", published)]))
+    good = feed_server.url("/levant.xml")
+    settings = bot_settings(tmp_path, api, [hostile, good], parse_timeout_seconds=1.0)
+    follow(settings.storage.path, USER, "iran syria")
+
+    runtime = BotRuntime(settings, pacer=Pacer(FAST))
+    await runtime.start()
+    try:
+        # The first poll cycle ends, within its own limits, and the good feed's report is alerted.
+        await asyncio.wait_for(runtime.polls_done.wait(), 60)
+        [alert] = await api.await_messages(USER, 1, timeout=30)
+        assert "Iran begins evacuating military personnel from Syria" in alert.plain_text
+        feeds = {feed.url: feed for feed in await runtime.service.feeds()}
+        assert feeds[good].consecutive_failures == 0 and feeds[good].last_error is None
+        assert feeds[hostile].consecutive_failures == 1
+        assert feeds[hostile].last_error == "parsing took longer than 1 s"
+    finally:
+        await runtime.stop()
