@@ -542,3 +542,57 @@ def test_the_bots_poll_waits_for_a_database_another_process_has_locked(
     bot.send_signal(signal.SIGTERM)
     assert bot.wait(timeout=15) == 0, log.read_text()
     assert "locked" not in log.read_text()
+
+
+# --------------------------------------------------------------------------------- orphaned processes
+
+
+def children_of(pid: int) -> set[int]:
+    """The live processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("command", [["run"], ["poll"]])
+def test_a_killed_bot_leaves_no_process_behind(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes, command: list[str]
+) -> None:
+    if not Path(f"/proc/{os.getpid()}/stat").is_file():
+        pytest.skip("needs /proc to see the bot's processes")
+    newsroom = Newsroom(feed_server, random.Random(3))
+    newsroom.publish(1)
+    db = tmp_path / "bot.db"
+    config = write_config(tmp_path / "config.toml", api, db, [feed_server.url(path) for path, _ in FEEDS])
+    log = tmp_path / "bot.log"
+    bot = processes.storywatch(config, log, *command)
+    # The parse worker starts with the first feed to parse, beside multiprocessing's resource tracker. No event
+    # tells when both run: the bot's children are looked at every 20 ms, within a deadline.
+    deadline = time.monotonic() + 20
+    while len(children := children_of(bot.pid)) < 2 or not query_ok(db):
+        assert bot.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"the bot never started its parse worker: {children}\n{log.read_text()}"
+        time.sleep(0.02)
+    kill(bot)
+    deadline = time.monotonic() + 15
+    while left := {pid for pid in children if alive(pid)}:
+        assert time.monotonic() < deadline, f"processes {left} outlived the killed bot"
+        time.sleep(0.02)
+
+
+def query_ok(db: Path) -> bool:
+    """Whether the bot has stored the first report, so that its worker has parsed."""
+    with contextlib.suppress(sqlite3.Error):
+        return bool(query(db, "SELECT count(*) FROM items")[0][0])
+    return False
