@@ -21,7 +21,7 @@ from bot.delivery.sender import Sender
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
 from bot.service import StoryWatch
-from storage.db import AsyncDatabase, utcnow
+from storage.db import AsyncDatabase, InstanceLock, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -93,9 +93,12 @@ class BotRuntime:
         self.application.bot_data["service"] = self.service
         handlers.register(self.application)
         self._sender_task: asyncio.Task[None] | None = None
+        self._instance_lock: InstanceLock | None = None
         self.polls_done = asyncio.Event()
 
     async def start(self) -> None:
+        # Before anything is polled or sent: a second bot on this database would deliver every alert again.
+        self._instance_lock = InstanceLock(self.settings.storage.path)
         await self.service.add_configured_feeds()
         application = self.application
         await application.initialize()  # getMe: a refused token fails here
@@ -132,6 +135,8 @@ class BotRuntime:
         await self.fetcher.aclose()
         if self._owns_db:
             self.adb.close()
+        if self._instance_lock is not None:
+            self._instance_lock.release()
 
     async def serve(self) -> None:
         """Run until SIGINT or SIGTERM."""

@@ -549,6 +549,7 @@ def run(state: CliState) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import BotRuntime, MissingTokenError, require_token
+    from storage.db import DatabaseInUseError
 
     settings = state.settings
     try:
@@ -571,6 +572,8 @@ def run(state: CliState) -> None:
         asyncio.run(serve())
     except InvalidToken:
         raise InputProblem("Telegram refused the bot token (401 Unauthorized): check telegram.token") from None
+    except DatabaseInUseError as exc:
+        raise InputProblem(str(exc)) from None
     except NetworkError as exc:
         _fail(f"could not reach Telegram at {settings.telegram.base_url}: {exc.message}", EXIT_RUNTIME)
 

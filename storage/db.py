@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -278,6 +279,34 @@ def open_database(path: str | Path) -> Database:
         db.execute("PRAGMA synchronous = NORMAL")
     migrations.apply(db)
     return db
+
+
+class DatabaseInUseError(RuntimeError):
+    """Another running bot holds the database."""
+
+
+class InstanceLock:
+    """An OS lock on a file beside the database (`<database>.lock`) that one running bot holds: two bots on
+    one database would both deliver every alert. The kernel releases it when the process ends, however it
+    ends, so a crashed or killed bot never leaves it behind. Other commands (`poll`, `ingest`) take no part.
+    """
+
+    def __init__(self, database_path: str | Path) -> None:
+        self.path = Path(f"{database_path}.lock")
+        self._file = open(self.path, "a+b")  # noqa: SIM115 - held for the bot's lifetime
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise DatabaseInUseError(
+                f"another storywatch bot is already running on the database {database_path} "
+                f"(it holds {self.path}); stop it first"
+            ) from None
+
+    def release(self) -> None:
+        if not self._file.closed:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
 
 
 class AsyncDatabase:

@@ -596,3 +596,43 @@ def query_ok(db: Path) -> bool:
     with contextlib.suppress(sqlite3.Error):
         return bool(query(db, "SELECT count(*) FROM items")[0][0])
     return False
+
+
+# ------------------------------------------------------------------------------- one bot per database
+
+
+def test_a_second_bot_on_the_same_database_is_refused_and_a_crash_releases_it(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes
+) -> None:
+    newsroom = Newsroom(feed_server, random.Random(5))
+    newsroom.publish(2)
+    db = tmp_path / "bot.db"
+    config = write_config(tmp_path / "config.toml", api, db, [feed_server.url(path) for path, _ in FEEDS])
+    log = tmp_path / "bot.log"
+    first = processes.storywatch(config, log, "run")
+    with explained(log, "the first bot"):
+        api.wait_until(lambda: bool(api.requests_for("getUpdates")), 20, "the first bot polling Telegram")
+
+    second_log = tmp_path / "second.log"
+    second = processes.storywatch(config, second_log, "run")
+    assert second.wait(timeout=30) == 2
+    refusal = second_log.read_text()
+    assert refusal == (f"Error: another storywatch bot is already running on the database {db} "
+                       f"(it holds {db}.lock); stop it first.\n")
+    assert first.poll() is None
+
+    # The other commands work beside the running bot.
+    for args in (["ingest", str(REPO / "tests" / "data" / "feeds" / "rss20.xml")], ["poll", "--once", "--force"]):
+        command = processes.storywatch(config, tmp_path / "command.log", *args)
+        assert command.wait(timeout=60) == 0, (tmp_path / "command.log").read_text()
+    assert query(db, "SELECT count(*) FROM items")[0][0] == 3 + len(newsroom.published)
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+
+    # A killed bot holds nothing: the next one starts.
+    kill(first)
+    polls_before = len(api.requests_for("getUpdates"))
+    third = processes.storywatch(config, log, "run")
+    with explained(log, "the bot after the kill"):
+        api.wait_until(lambda: len(api.requests_for("getUpdates")) > polls_before, 20, "the next bot polling")
+    third.send_signal(signal.SIGTERM)
+    assert third.wait(timeout=20) == 0, log.read_text()
