@@ -60,6 +60,10 @@ def build_application(settings: Settings) -> Application:
         # A slow command (/addfeed fetches the feed) must not hold up everyone else's.
         .concurrent_updates(CONCURRENT_UPDATES)
         .get_updates_read_timeout(UPDATES_TIMEOUT_SECONDS + 10)
+        # PTB's default of 5 s gave up on messages Telegram accepted and answered later: the retry sent them
+        # again. A send that does time out is taken as possibly delivered (see Sender).
+        .read_timeout(settings.telegram.send_timeout_seconds)
+        .write_timeout(settings.telegram.send_timeout_seconds)
         .build()
     )
 

@@ -56,6 +56,10 @@ class TelegramSettings:
     token: Secret = field(default_factory=lambda: Secret(""))
     base_url: str = "https://api.telegram.org/bot"
     admins: tuple[int, ...] = ()
+    # How long a request to Telegram (a message sent) may wait for its answer. Telegram sometimes answers a
+    # message it has accepted only after several seconds; a request given up on then is sent again, and the
+    # chat gets the message twice. Only answers slower than this can cause that.
+    send_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "polling.parse_timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),
     "storage.path": (lambda v: bool(v.strip()), "a non-empty path"),
+    "telegram.send_timeout_seconds": (lambda v: 1 <= v <= 300, "between 1 and 300"),
     "telegram.base_url": (
         lambda v: v.startswith(("http://", "https://")) and not v.endswith("/"),
         "an http(s) URL without a trailing slash, such as https://api.telegram.org/bot",

@@ -118,10 +118,10 @@ class FeedRequests:
             return self.cond.wait_for(lambda: self.count >= count, timeout)
 
 
-def write_config(path: Path, api: FakeBotAPI, db: Path, feed_urls: list[str]) -> Path:
+def write_config(path: Path, api: FakeBotAPI, db: Path, feed_urls: list[str], telegram: str = "") -> Path:
     urls = ", ".join(f'"{url}"' for url in feed_urls)
     path.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
         f'[storage]\npath = "{db}"\n'
         "[polling]\ninterval_seconds = 600\ntimeout_seconds = 5\n"
         f"[feeds]\nurls = [{urls}]\nallow_private_addresses = true\n"
@@ -410,10 +410,12 @@ def test_killed_at_random_moments_and_restarted_it_delivers_every_alert_once(
           f"before the kill. Runs (+ = an alert delivered again): {report}")
 
 
-def wait_until_done(db: Path, newsroom: Newsroom, process: subprocess.Popen[str], log: Path) -> None:
+def wait_until_done(
+    db: Path, newsroom: Newsroom, process: subprocess.Popen[str], log: Path, within: float = 15
+) -> None:
     """The clean run has stored every report and sent every alert. The bot is another process with no
     event to wait on here, so its database is looked at every 20 ms, within a deadline."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + within
     want = Counter(newsroom.published)
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
@@ -422,7 +424,7 @@ def wait_until_done(db: Path, newsroom: Newsroom, process: subprocess.Popen[str]
         if stored == want and pending == 0:
             return
         time.sleep(0.02)
-    raise AssertionError(f"the last run did not finish its work within 15 s:\n{log.read_text()[-3000:]}")
+    raise AssertionError(f"the last run did not finish its work within {within} s:\n{log.read_text()[-3000:]}")
 
 
 # ------------------------------------------------------------------------------------- a locked database
@@ -636,3 +638,48 @@ def test_a_second_bot_on_the_same_database_is_refused_and_a_crash_releases_it(
         api.wait_until(lambda: len(api.requests_for("getUpdates")) > polls_before, 20, "the next bot polling")
     third.send_signal(signal.SIGTERM)
     assert third.wait(timeout=20) == 0, log.read_text()
+
+
+# ------------------------------------------------------------------------------------ a slow Telegram
+
+
+def slow_telegram_run(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes, *, answer_after: float,
+    send_timeout: float | None = None,
+) -> tuple[Counter[tuple[int, str]], str]:
+    """One story's alerts through a Telegram that accepts each message at once and answers `answer_after`
+    seconds later; returns how often each (chat, report) was delivered, and the bot's log."""
+    newsroom = Newsroom(feed_server, random.Random(7))
+    newsroom.publish(1)
+    db = tmp_path / "bot.db"
+    telegram = "" if send_timeout is None else f"send_timeout_seconds = {send_timeout}\n"
+    config = write_config(tmp_path / "config.toml", api, db, [feed_server.url(path) for path, _ in FEEDS], telegram)
+    log = tmp_path / "bot.log"
+    follow_topics(db)
+    followers = sum(1 for topics in FOLLOWS.values() if STORIES[0][0] in topics)  # the first story's
+    api.delay("sendMessage", answer_after, times=followers)  # each chat's first message is answered late
+    bot = processes.storywatch(config, log, "run")
+    wait_until_done(db, newsroom, bot, log, within=60)
+    bot.send_signal(signal.SIGTERM)
+    assert bot.wait(timeout=20) == 0, log.read_text()
+    return Counter((chat, link) for chat, link, _, _ in deliveries(api)), log.read_text()
+
+
+def test_a_message_telegram_answers_slowly_is_delivered_once(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes
+) -> None:
+    # Slower than PTB's default read timeout (5 s), which gave up and sent the message again.
+    delivered, log = slow_telegram_run(tmp_path, api, feed_server, processes, answer_after=6.0)
+    assert delivered and set(delivered.values()) == {1}, delivered
+    assert "timed out" not in log
+
+
+def test_only_an_answer_slower_than_the_send_timeout_can_deliver_twice(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes
+) -> None:
+    # The remaining window: an answer later than telegram.send_timeout_seconds. The send is taken as possibly
+    # delivered, sent again after a pause, and counted in the log.
+    delivered, log = slow_telegram_run(tmp_path, api, feed_server, processes, answer_after=3.0, send_timeout=1)
+    assert delivered and set(delivered.values()) == {2}, delivered
+    assert "Telegram may have delivered it; sending it again in 10 s" in log
+    assert f"({len(delivered)} timed-out sends since start)" in log

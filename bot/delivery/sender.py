@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.delivery.pacing import Pacer
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # Network trouble and 5xx: try again after 5 s, doubling up to 10 minutes, for as long as it takes.
 RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 600.0
+# A send that timed out may have been delivered; the next try waits at least this long.
+TIMED_OUT_PAUSE_SECONDS = 10.0
 # Checked at least this often even when nothing wakes the sender, so a retry falls due on time.
 IDLE_CHECK_SECONDS = 60.0
 
@@ -111,6 +113,7 @@ class Sender:
         # One drain at a time: two would both read the same pending rows and send them twice.
         self._draining = asyncio.Lock()
         self.sent_messages = 0
+        self.timed_out_sends = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -190,6 +193,18 @@ class Sender:
             log.error("Telegram refused alert %s for chat %s: %s; it will not be retried", message.ids, chat_id, exc)
             await self.adb.run(alert_store.give_up, message.ids, f"refused by Telegram: {exc.message}")
             return True
+        except TimedOut as exc:
+            # Telegram may have accepted the message and not answered in time: sending it again may deliver it
+            # twice, not sending it may lose it. It is sent again, after a pause that gives Telegram time.
+            self.timed_out_sends += 1
+            attempts = max(alert.attempts for alert in message.alerts)
+            delay = min(RETRY_MAX_SECONDS, max(TIMED_OUT_PAUSE_SECONDS, RETRY_FIRST_SECONDS * 2**attempts))
+            log.warning(
+                "Sending alert %s to chat %s timed out (%s); Telegram may have delivered it; sending it again in "
+                "%.0f s (%d timed-out sends since start)", message.ids, chat_id, exc, delay, self.timed_out_sends,
+            )
+            await self._retry(message, f"timed out, may have been delivered: {exc}", delay)
+            return False
         except (NetworkError, TelegramError, OSError) as exc:
             attempts = max(alert.attempts for alert in message.alerts)
             delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2**attempts)
