@@ -16,7 +16,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 import handlers
 from bot.config import Settings
 from bot.delivery.digest_job import DigestScheduler
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, PacingRateLimiter
 from bot.delivery.sender import Sender
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
@@ -48,7 +48,8 @@ def require_token(settings: Settings) -> str:
     return token
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings, pacer: Pacer) -> Application:
+    """The PTB application; every message it sends is paced by `pacer`, the one the alerts use."""
     token = require_token(settings)
     base = settings.telegram.base_url.rstrip("/")
     file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
@@ -59,6 +60,7 @@ def build_application(settings: Settings) -> Application:
         .base_file_url(file_base)
         # A slow command (/addfeed fetches the feed) must not hold up everyone else's.
         .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(PacingRateLimiter(pacer))
         .get_updates_read_timeout(UPDATES_TIMEOUT_SECONDS + 10)
         # PTB's default of 5 s gave up on messages Telegram accepted and answered later: the retry sent them
         # again. A send that does time out is taken as possibly delivered (see Sender).
@@ -82,15 +84,15 @@ class BotRuntime:
         poll_tick_seconds: float = POLL_TICK_SECONDS,
     ) -> None:
         self.settings = settings
-        self.application = build_application(settings)
+        self.pacer = pacer or Pacer()
+        self.application = build_application(settings, self.pacer)
         self.adb = adb or AsyncDatabase.open(settings.storage.path)
         self._owns_db = adb is None
         self.clock = clock
-        self.pacer = pacer
         self.poll_tick_seconds = poll_tick_seconds
         self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
-        self.sender = Sender(self.adb, self.application.bot, pacer=pacer, clock=clock)
-        self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.sender.pacer,
+        self.sender = Sender(self.adb, self.application.bot, pacer=self.pacer, clock=clock)
+        self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.pacer,
                                        clock=clock)
         pipeline = Pipeline(settings.stories.cluster_settings())
         self.service = StoryWatch(settings, self.adb, self.fetcher, pipeline, clock=clock, on_alerts=self.sender.wake)
@@ -121,6 +123,7 @@ class BotRuntime:
             # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
             # PTB recommends; stop() waits for it.
             application.create_task(job.run(application), name=f"storywatch-first-{name}")
+        await self.sender.remember_recent_sends()
         self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
         log.info("storywatch is running as @%s", application.bot.username)
 

@@ -80,3 +80,68 @@ async def test_a_feed_that_takes_too_long_to_parse_fails_alone_and_the_good_feed
         assert feeds[hostile].last_error == "parsing took longer than 1 s"
     finally:
         await runtime.stop()
+
+
+# ------------------------------------------------------------------------------------- one pacer for all
+
+OTHER_USER = 778
+EVACUATION = "Iran begins evacuating military personnel from Syria"
+
+
+@pytest.fixture
+async def paced_bot(tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, request: pytest.FixtureRequest):
+    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
+    settings = bot_settings(tmp_path, api, [feed_server.url("/levant.xml")])
+    for chat_id in (USER, OTHER_USER):
+        follow(settings.storage.path, chat_id, "iran syria")
+    runtime = BotRuntime(settings, pacer=Pacer(request.param))
+    await runtime.start()
+    await asyncio.wait_for(runtime.polls_done.wait(), 30)
+    yield runtime
+    await runtime.stop()
+
+
+def publish_evacuation(feed_server: FeedServer) -> None:
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", [
+        (EVACUATION, "https://levant.example/evac", published)]))
+
+
+ONE_A_SECOND = Limits(messages_per_second=1000, private_chat_interval=1.0, group_messages_per_minute=1000)
+
+
+@pytest.mark.parametrize("paced_bot", [ONE_A_SECOND], indirect=True)
+async def test_command_replies_and_alerts_share_one_pacer(
+    paced_bot: BotRuntime, api: FakeBotAPI, feed_server: FeedServer
+) -> None:
+    for _ in range(4):
+        api.send_message(USER, "/help")
+    replies = await api.await_messages(USER, 4, timeout=20)
+    # Arrival times can only lag the slots the pacer gave (by the network's delay), never lead them.
+    assert replies[-1].at - replies[0].at >= 3 * 1.0 - 0.3, [m.at for m in replies]
+
+    # The alert after them keeps its distance from the replies: the alerts' pacer knows what replies used.
+    publish_evacuation(feed_server)
+    await paced_bot.service.poll(force=True)
+    alert = (await api.await_messages(USER, 5, timeout=20))[4]
+    assert EVACUATION in alert.plain_text
+    assert alert.at - replies[-1].at >= 1.0 - 0.3
+
+
+THREE_A_SECOND = Limits(messages_per_second=3, private_chat_interval=0.001, group_messages_per_minute=1000)
+
+
+@pytest.mark.parametrize("paced_bot", [THREE_A_SECOND], indirect=True)
+async def test_a_flood_wait_holds_back_every_send_already_scheduled(
+    paced_bot: BotRuntime, api: FakeBotAPI, feed_server: FeedServer
+) -> None:
+    api.rate_limit(None, retry_after=2)  # the first message, whichever chat it is for, is refused for 2 s
+    publish_evacuation(feed_server)
+    await paced_bot.service.poll(force=True)
+    await api.await_until(lambda: all(len(api.messages(chat)) == 1 for chat in (USER, OTHER_USER)), 20,
+                          "both alerts")
+    [refusal] = [error for error in api.errors if error.status == 429]
+    # The other chat's alert had its slot a third of a second after the refused one: it waited out the 2 s too.
+    other = USER if refusal.params["chat_id"] == OTHER_USER else OTHER_USER
+    [alert] = api.messages(other)
+    assert alert.at >= refusal.at + 2.0

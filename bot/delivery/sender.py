@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,9 +13,8 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.warnings import PTBDeprecationWarning
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, retry_seconds
 from bot.delivery.render import Rendered, render_alert, render_batch
 from storage import alerts as alert_store
 from storage import chats as chat_store
@@ -38,14 +36,6 @@ def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
     if not rendered.buttons:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in rendered.buttons]])
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """`retry_after` is an int today and a timedelta in PTB's next major version; read either, quietly."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def is_parse_error(exc: BadRequest) -> bool:
@@ -115,6 +105,14 @@ class Sender:
         self.sent_messages = 0
         self.timed_out_sends = 0
 
+    async def remember_recent_sends(self) -> None:
+        """Start pacing from the outbox's last sends, so that a restarted bot keeps its distance from the
+        messages its previous run sent just before it stopped."""
+        now = self.clock()
+        since = now - timedelta(seconds=self.pacer.limits.group_window_seconds)
+        for (chat_id, is_group), moments in (await self.adb.run(alert_store.recent_sends, since)).items():
+            self.pacer.seed(chat_id, is_group=is_group, seconds_ago=[(now - at).total_seconds() for at in moments])
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -169,9 +167,9 @@ class Sender:
 
     async def _deliver(self, chat_id: int, is_group: bool, message: Outgoing) -> bool:
         """Send one message and record the outcome; returns whether the chat's next message may follow."""
-        await self.pacer.wait_turn(chat_id, is_group=is_group)
         try:
-            sent = await send_rendered(self.bot, chat_id, message.rendered, reply_to=message.reply_to)
+            async with self.pacer.turn(chat_id, is_group=is_group):
+                sent = await send_rendered(self.bot, chat_id, message.rendered, reply_to=message.reply_to)
         except ChatMigrated as exc:
             log.info("Chat %s became supergroup %s; its follows and alerts move there", chat_id, exc.new_chat_id)
             await self.adb.run(chat_store.migrate_chat, chat_id, int(exc.new_chat_id))
