@@ -236,3 +236,13 @@ def test_quality_on_the_shared_data_sets_does_not_regress(tmp_path: Path, name: 
     if report["contradiction"] is not None:
         assert report["contradiction"]["precision"] >= 0.80
         assert report["contradiction"]["f1"] >= 0.70
+
+
+def test_feeds_add_of_a_feed_redirecting_to_a_broken_address_is_one_sentence(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    url = feed_server.route("/moved", status=302, headers={"Location": "http:\\\\127.0.0.1:1/rss"})
+    refused = storywatch("feeds", "add", url, cwd=tmp_path, config=loopback_config)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"Error: could not fetch {url}: not a valid URL: For absolute URLs, path must be "
+                              "empty or begin with '/'.\n")

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,30 @@ async def test_a_parse_past_the_time_limit_fails_its_feed_and_the_others_go_on(
         [next_poll] = await poll_cycle(adb, fetcher, pipeline, polling, clock=clock, pool=pool)
         assert next_poll.url == fine and next_poll.status == "new", next_poll
         assert len(multiprocessing.active_children()) == 1
+
+
+BUG_MARKER = b"<!-- parser bug -->"
+
+
+def parse_with_a_bug(content: bytes, **kwargs: object) -> PreparedFeed:
+    """A bug of ours that one document sets off: an exception that is not the document's NotAFeedError."""
+    if BUG_MARKER in content:
+        raise RuntimeError("a bug")
+    return parse_and_prepare(content, **kwargs)
+
+
+async def test_a_bug_while_polling_one_feed_is_recorded_as_its_failure_with_a_backoff(
+    feed_server: FeedServer, fetcher: Fetcher, adb: AsyncDatabase, polling: PollingSettings, clock: Clock,
+) -> None:
+    buggy = feed_server.route("/buggy", feed_file("rss20.xml").replace(b"<channel>", b"<channel>" + BUG_MARKER))
+    fine = feed_server.route("/fine", feed_file("atom10.xml"))
+    with ParsePool(1, parse_with_a_bug) as pool:
+        await adb.run(feed_store.add_missing_feeds, [(buggy, None), (fine, None)], clock())
+        results = {p.url: p for p in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock, pool=pool)}
+    assert (results[buggy].status, results[buggy].error) == ("failed", "internal error: RuntimeError")
+    assert results[fine].status == "new"
+    feed = {f.url: f for f in await adb.run(feed_store.list_feeds)}[buggy]
+    assert (feed.consecutive_failures, feed.last_error) == (1, "internal error: RuntimeError")
+    # It waits out a backoff like any failing feed, instead of being fetched again every cycle.
+    assert feed.next_poll_at > clock() + timedelta(seconds=polling.interval_seconds)
+    assert [p.url for p in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)] == []

@@ -145,10 +145,19 @@ async def _poll_guarded(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
     clock: Callable[[], datetime], pool: ParsePool[PreparedFeed] | None,
 ) -> FeedPoll:
-    """A bug or a database fault while polling one feed is logged with the feed's URL and reported as
-    that feed's failure, so that the rest of the cycle still completes."""
+    """A bug or a database fault while polling one feed is logged with the feed's URL and recorded as that
+    feed's failure, with its backoff, so that the rest of the cycle still completes and the feed is not
+    fetched again every cycle."""
     try:
         return await poll_feed(adb, fetcher, pipeline, feed, settings, clock, pool)
     except Exception as exc:
         log.exception("polling feed %s failed unexpectedly", feed.url)
-        return FeedPoll(feed.id, feed.url, "failed", error=f"internal error: {exc.__class__.__name__}")
+        reason = f"internal error: {exc.__class__.__name__}"
+        now = clock()
+        next_poll_at = now + backoff_delay(feed.consecutive_failures + 1, settings)
+        try:
+            await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=next_poll_at)
+        except Exception:  # the database itself may be what failed: the next cycle tries the feed again
+            log.exception("recording the failure of feed %s failed too", feed.url)
+            next_poll_at = None
+        return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=next_poll_at)
