@@ -137,13 +137,17 @@ class Settings:
 
 # Per-key checks beyond the type: (predicate, what the value must be).
 _RULES: dict[str, tuple[Any, str]] = {
-    "polling.interval_seconds": (lambda v: v >= 10, "at least 10"),
+    # Every duration has a ceiling too (a week, 30 days, a year, ten years): beyond it a value is a mistake,
+    # and 2^63 seconds overflowed at poll time.
+    "polling.interval_seconds": (lambda v: 10 <= v <= 7 * 86400, "between 10 and 604800 seconds"),
     "polling.timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.max_concurrency": (lambda v: 1 <= v <= 1000, "between 1 and 1000"),
     "polling.per_host_concurrency": (lambda v: 1 <= v <= 100, "between 1 and 100"),
     "polling.max_response_bytes": (lambda v: 1024 <= v <= 500_000_000, "between 1024 and 500000000"),
     "polling.max_redirects": (lambda v: 0 <= v <= 20, "between 0 and 20"),
-    "polling.backoff_max_seconds": (lambda v: v >= 60, "at least 60"),
+    "polling.backoff_max_seconds": (lambda v: 60 <= v <= 30 * 86400, "between 60 and 2592000 seconds"),
+    "stories.time_window_hours": (lambda v: 0 < v <= 24 * 365, "between 0 and 8760 hours"),
+    "stories.close_after_hours": (lambda v: 0 < v <= 24 * 3650, "between 0 and 87600 hours"),
     "polling.parse_workers": (lambda v: 0 <= v <= 64, "between 0 and 64"),
     "polling.parse_timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),
@@ -286,6 +290,8 @@ def load_settings(
             raise ConfigError(f"config file {source} cannot be read (permission denied)") from None
         except IsADirectoryError:
             raise ConfigError(f"config file {source} is a directory") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {source} is not UTF-8 text (at byte {exc.start:,})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {source} is not valid TOML: {exc}") from None
     settings = settings_from_dict(raw, environ)
