@@ -21,7 +21,7 @@ from bot.delivery.sender import Sender
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
 from bot.service import StoryWatch
-from storage.db import AsyncDatabase, InstanceLock, utcnow
+from storage.db import AsyncDatabase, InstanceLock, check_integrity, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class BotRuntime:
     async def start(self) -> None:
         # Before anything is polled or sent: a second bot on this database would deliver every alert again.
         self._instance_lock = InstanceLock(self.settings.storage.path)
+        await self.adb.run(check_integrity, self.settings.storage.path)
         await self.service.add_configured_feeds()
         application = self.application
         await application.initialize()  # getMe: a refused token fails here

@@ -29,7 +29,7 @@ from bot.monitor.pipeline import Pipeline, tune_garbage_collector
 from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import feeds as feed_store
 from storage import stories as story_store
-from storage.db import AsyncDatabase, open_database, utcnow
+from storage.db import AsyncDatabase, DatabaseInUseError, DatabaseRefusedError, open_database, utcnow
 from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story
 
@@ -75,7 +75,7 @@ class CliState:
         path = self.settings.storage.path
         try:
             return open_database(path)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, DatabaseRefusedError) as exc:
             raise InputProblem(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise InputProblem(f"{path} is not a storywatch database ({exc})") from None
@@ -549,7 +549,6 @@ def run(state: CliState) -> None:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import BotRuntime, MissingTokenError, require_token
-    from storage.db import DatabaseInUseError
 
     settings = state.settings
     try:
@@ -572,7 +571,7 @@ def run(state: CliState) -> None:
         asyncio.run(serve())
     except InvalidToken:
         raise InputProblem("Telegram refused the bot token (401 Unauthorized): check telegram.token") from None
-    except DatabaseInUseError as exc:
+    except (DatabaseInUseError, DatabaseRefusedError) as exc:
         raise InputProblem(str(exc)) from None
     except NetworkError as exc:
         _fail(f"could not reach Telegram at {settings.telegram.base_url}: {exc.message}", EXIT_RUNTIME)

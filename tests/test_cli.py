@@ -246,3 +246,27 @@ def test_feeds_add_of_a_feed_redirecting_to_a_broken_address_is_one_sentence(
     assert refused.returncode == 2
     assert refused.stderr == (f"Error: could not fetch {url}: not a valid URL: For absolute URLs, path must be "
                               "empty or begin with '/'.\n")
+
+
+def test_a_database_of_a_newer_storywatch_is_refused(tmp_path: Path) -> None:
+    assert storywatch("stories", cwd=tmp_path).returncode == 0  # creates sw.db
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                     "VALUES ('storywatch', 'm999_from_the_future', '2030-01-01 00:00:00')")
+    refused = storywatch("stories", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"Error: this database was written by a newer storywatch ({tmp_path / 'sw.db'} has "
+                              "migrations this version does not know: m999_from_the_future); upgrade storywatch to "
+                              "use it.\n")
+
+
+def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    refused = storywatch("ingest", str(FEEDS / "rss20.xml"), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"Error: {tmp_path / 'sw.db'} is not a storywatch database (it holds other tables: "
+                              "customers); give another path.\n")
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        assert [name for (name,) in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)

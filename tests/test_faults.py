@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 
 from bot.monitor.alerts import topic_words
+from bot.monitor.model import Item
+from bot.monitor.pipeline import Pipeline
 from storage import chats as chat_store
 from storage.db import open_database, utcnow
 from tests.fakebotapi import FakeBotAPI, SentMessage
@@ -683,3 +685,35 @@ def test_only_an_answer_slower_than_the_send_timeout_can_deliver_twice(
     assert delivered and set(delivered.values()) == {2}, delivered
     assert "Telegram may have delivered it; sending it again in 10 s" in log
     assert f"({len(delivered)} timed-out sends since start)" in log
+
+
+# ----------------------------------------------------------------------------------- a damaged database
+
+
+def test_the_bot_refuses_a_damaged_database_saying_how_to_recover(
+    tmp_path: Path, api: FakeBotAPI, processes: Processes
+) -> None:
+    db = tmp_path / "bot.db"
+    database = open_database(db)
+    published = datetime(2024, 12, 6, 10, 0, tzinfo=UTC)
+    items = [Item(key=f"link:{n}", title=f"Report {n} on subject {n % 97} in place {n % 31}",
+                  link=f"https://wire.example/{n}", summary="", source="Wire", published=published)
+             for n in range(2000)]
+    Pipeline().process(database, items, now=published)
+    database.close()
+    # A page near the end of the file (items and their indexes) overwritten, as a failing disk might.
+    data = bytearray(db.read_bytes())
+    page = len(data) // 4096 - 5
+    data[page * 4096 + 20 : page * 4096 + 600] = b"\x5a" * 580
+    db.write_bytes(bytes(data))
+
+    config = write_config(tmp_path / "config.toml", api, db, [])
+    log = tmp_path / "bot.log"
+    bot = processes.storywatch(config, log, "run")
+    assert bot.wait(timeout=60) == 2, log.read_text()
+    refusal = log.read_text()
+    assert refusal.startswith(f"Error: the database {db} is damaged (SQLite says: On tree page "), refusal
+    assert refusal.endswith(f"restore a copy of it, or save what can still be read into a new file with: "
+                            f"sqlite3 {db} .recover | sqlite3 recovered.db.\n")
+    assert refusal.count("\n") == 1
+    assert api.requests_for("sendMessage") == []
