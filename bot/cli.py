@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import evaluate
-from bot.logs import SecretFilter, configure_logging
+from bot.logs import SecretFilter, configure_logging, mask_credentials
 from bot.monitor.fetch import Fetcher
 from bot.monitor.files import BadInputError, read_items
 from bot.monitor.model import StoredItem
@@ -86,7 +86,7 @@ class CliState:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {(message or 'unknown error').rstrip('.')}.", err=True)
+    click.echo(f"Error: {mask_credentials(message or 'unknown error').rstrip('.')}.", err=True)
     sys.exit(code)
 
 
@@ -180,7 +180,7 @@ def feeds_list(state: CliState, as_json: bool) -> None:
         click.echo("No feeds yet. Add one with: storywatch feeds add URL")
         return
     for feed in pool:
-        click.echo(f"{feed.id:>4}  {_feed_status(feed):<12} {feed.items_seen:>6} items  {feed.url}")
+        click.echo(f"{feed.id:>4}  {_feed_status(feed):<12} {feed.items_seen:>6} items  {mask_credentials(feed.url)}")
         details = [feed.title] if feed.title else []
         details.append(f"last success {_when(feed.last_success_at)}")
         if not feed.healthy:
@@ -204,7 +204,7 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
                 try:
                     if no_check:
                         feed = await feedpool.add_unchecked_feed(adb, url, utcnow())
-                        click.echo(f"Added feed {feed.id}: {feed.url}")
+                        click.echo(f"Added feed {feed.id}: {mask_credentials(feed.url)}")
                         continue
                     added = await feedpool.add_checked_feed(adb, fetcher, url, utcnow())
                 except feedpool.FeedPoolError as exc:
@@ -212,7 +212,7 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
                     continue
                 found = f" (found on {added.discovered_from})" if added.discovered_from else ""
                 click.echo(
-                    f"Added feed {added.feed.id}: {added.feed.name} <{added.feed.url}>{found}, "
+                    f"Added feed {added.feed.id}: {added.feed.name} <{mask_credentials(added.feed.url)}>{found}, "
                     f"{added.items_available} items available"
                 )
         return problems
@@ -220,7 +220,7 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
     problems = _run(work, state)
     if problems:
         for problem in problems[:-1]:
-            click.echo(f"Error: {problem}.", err=True)
+            click.echo(f"Error: {mask_credentials(problem)}.", err=True)
         _fail(problems[-1], EXIT_USAGE)
 
 
@@ -233,7 +233,7 @@ def feeds_remove(state: CliState, feeds_to_remove: tuple[str, ...]) -> None:
     async def work(adb: AsyncDatabase) -> None:
         for which in feeds_to_remove:
             feed = await feedpool.remove_feed(adb, which)
-            click.echo(f"Removed feed {feed.id}: {feed.url}")
+            click.echo(f"Removed feed {feed.id}: {mask_credentials(feed.url)}")
 
     _run(work, state)
 
@@ -273,6 +273,10 @@ def feeds_export_opml(state: CliState, path: Path | None) -> None:
 
 
 def _poll_line(result: FeedPoll) -> str:
+    return mask_credentials(_poll_text(result))
+
+
+def _poll_text(result: FeedPoll) -> str:
     if result.status == "failed":
         return f"  failed        {result.url}: {result.error} (next try {_when(result.next_poll_at)})"
     if result.status == "not-modified":

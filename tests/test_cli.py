@@ -270,3 +270,22 @@ def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path) -> 
     with sqlite3.connect(tmp_path / "sw.db") as conn:
         assert [name for (name,) in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+def test_url_credentials_are_masked_in_every_line_the_commands_print(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    missing = feed_server.url("/missing").replace("http://", "http://reader:s3cret-pass@")
+    refused = storywatch("feeds", "add", missing, cwd=tmp_path, config=loopback_config)
+    assert refused.returncode == 2
+    assert refused.stderr == f"Error: could not fetch {missing.replace('reader:s3cret-pass', '***')}: HTTP 404.\n"
+
+    assert storywatch("feeds", "add", "--no-check", missing, cwd=tmp_path, config=loopback_config).returncode == 0
+    outputs = [storywatch(*args, cwd=tmp_path, config=loopback_config)
+               for args in (["feeds", "list"], ["-v", "poll", "--once", "--force"], ["feeds", "list"])]
+    for result in outputs:
+        assert "***@127.0.0.1" in result.stdout, result.stdout
+        assert "s3cret" not in result.stdout + result.stderr
+    # The feed keeps its address, credentials and all, to be fetched with them.
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        assert conn.execute("SELECT url FROM feeds").fetchall() == [(missing,)]

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.logs import mask_credentials
 from bot.monitor.cluster import item_words
 from bot.monitor.contradict import analyze_text
 from bot.monitor.normalize import canonical_url
@@ -73,11 +74,12 @@ TEXT_FUNCTIONS: dict[str, Callable[[str], object]] = {
     "item_words": lambda text: item_words(text, text, text[:200]),
     "analyze_text": lambda text: analyze_text(text, text),
     "canonical_url": lambda text: canonical_url("https://x.example/" + text + "?" + text.replace(" ", "&")),
+    "mask_credentials": lambda text: mask_credentials(text + "@"),
 }
 
 
 @pytest.mark.parametrize("name", list(TEXT_FUNCTIONS))
-@pytest.mark.parametrize("unit", ["(", "- ", " -A", "U.S.", "1.1.", "...", "'s ", "a.b."])
+@pytest.mark.parametrize("unit", ["(", "- ", " -A", "U.S.", "1.1.", "...", "'s ", "a.b.", "a://", "http://u:p"])
 def test_reading_hostile_text_grows_linearly(name: str, unit: str) -> None:
     ratio = growth(TEXT_FUNCTIONS[name], lambda size: unit * (size // len(unit)), 500)
     assert ratio < MAX_RATIO, f"{name} of {unit!r} repeated: {ratio:.1f} times the time for {GROWTH} times the text"

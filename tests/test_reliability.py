@@ -177,3 +177,21 @@ async def test_every_button_press_is_answered_whatever_it_carries(
     [absent] = (await api.await_messages(USER, 2, timeout=20))[1:]
     assert absent.plain_text == "There is no story 99999: /stories lists them."
     assert "Traceback" not in caplog.text and "failed" not in caplog.text
+
+
+async def test_url_credentials_never_reach_a_chat_or_the_log(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = dataclasses.replace(bot_settings(tmp_path, api, []), telegram=TelegramSettings(
+        token=Secret(TOKEN), base_url=api.base_url, admins=(USER,)))
+    runtime = BotRuntime(settings, pacer=Pacer(FAST))
+    await runtime.start()
+    try:
+        missing = feed_server.url("/missing").replace("http://", "http://reader:s3cret-pass@")
+        api.send_message(USER, f"/addfeed {missing}")
+        [answer] = await api.await_messages(USER, 1, timeout=20)
+    finally:
+        await runtime.stop()
+    assert "http://***@127.0.0.1" in answer.plain_text and "HTTP 404" in answer.plain_text
+    assert "s3cret" not in answer.text
+    assert "s3cret" not in caplog.text

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
@@ -16,6 +16,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.delivery.pacing import Pacer, retry_seconds
 from bot.delivery.render import Rendered, render_alert, render_batch
+from bot.logs import mask_credentials
 from storage import alerts as alert_store
 from storage import chats as chat_store
 from storage.alerts import PendingAlert
@@ -43,7 +44,9 @@ def is_parse_error(exc: BadRequest) -> bool:
 
 
 async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered, *, reply_to: int | None = None) -> Message:
-    """Send one message as HTML; when Telegram refuses the markup, send the same words as plain text."""
+    """Send one message as HTML; when Telegram refuses the markup, send the same words as plain text. The
+    credentials of any URL in it (a feed's address, a report's link) are masked: chats never see them."""
+    rendered = replace(rendered, html=mask_credentials(rendered.html))
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     options = {"reply_markup": markup(rendered), "reply_parameters": reply,
                "link_preview_options": LinkPreviewOptions(is_disabled=True)}

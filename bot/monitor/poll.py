@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from bot.config import PollingSettings
+from bot.logs import mask_credentials
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
 from bot.monitor.model import StoredItem
 from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, parse_feed
@@ -116,7 +117,7 @@ async def poll_feed(
                         parsed.warnings if parsed else [], next_poll_at)
 
     now = clock()
-    reason = str(error)
+    reason = mask_credentials(str(error))  # a redirect's target may hold credentials
     delay = backoff_delay(feed.consecutive_failures + 1, settings, getattr(error, "retry_after", None))
     await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=now + delay)
     log.warning("feed %s failed (%s); next try in %s", feed.url, reason, delay)
