@@ -289,3 +289,11 @@ def test_url_credentials_are_masked_in_every_line_the_commands_print(
     # The feed keeps its address, credentials and all, to be fetched with them.
     with sqlite3.connect(tmp_path / "sw.db") as conn:
         assert conn.execute("SELECT url FROM feeds").fetchall() == [(missing,)]
+
+
+def test_a_json_lines_number_too_long_for_python_is_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"title": "A", "id": ' + "9" * 5000 + "}\n")
+    refused = storywatch("ingest", str(path), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == f"Error: {path}, line 1: a number in it is too long.\n"
