@@ -136,10 +136,12 @@ class BotRuntime:
         application = self.application
         if application.updater.running:
             await application.updater.stop()
+        # Before the application, which waits for a poll job under way: a feed still parsing gets a few
+        # seconds, then its worker is stopped, instead of holding the bot for as long as the parse takes.
+        await self.service.close()
         if application.running:
             await application.stop()
         await application.shutdown()
-        await self.service.close()
         await self.fetcher.aclose()
         if self._owns_db:
             self.adb.close()

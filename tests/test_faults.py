@@ -120,12 +120,14 @@ class FeedRequests:
             return self.cond.wait_for(lambda: self.count >= count, timeout)
 
 
-def write_config(path: Path, api: FakeBotAPI, db: Path, feed_urls: list[str], telegram: str = "") -> Path:
+def write_config(
+    path: Path, api: FakeBotAPI, db: Path, feed_urls: list[str], telegram: str = "", polling: str = ""
+) -> Path:
     urls = ", ".join(f'"{url}"' for url in feed_urls)
     path.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
         f'[storage]\npath = "{db}"\n'
-        "[polling]\ninterval_seconds = 600\ntimeout_seconds = 5\n"
+        f"[polling]\ninterval_seconds = 600\ntimeout_seconds = 5\n{polling}"
         f"[feeds]\nurls = [{urls}]\nallow_private_addresses = true\n"
     )
     return path
@@ -719,3 +721,28 @@ def test_the_bot_refuses_a_damaged_database_saying_how_to_recover(
                             f"sqlite3 {db} .recover | sqlite3 recovered.db.\n")
     assert refusal.count("\n") == 1
     assert api.requests_for("sendMessage") == []
+
+
+def test_sigterm_stops_the_bot_while_a_feed_is_still_parsing(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes
+) -> None:
+    if not Path(f"/proc/{os.getpid()}/stat").is_file():
+        pytest.skip("needs /proc to see the bot's processes")
+    # Five megabytes of "<id ": feedparser's own lenient parser takes about 20 s on it, within a time limit of
+    # ten minutes. Stopping used to wait for the parse to end.
+    feed_server.routes["/slow.xml"] = Route(body=b"<id " * 1_250_000)
+    db = tmp_path / "bot.db"
+    config = write_config(tmp_path / "config.toml", api, db, [feed_server.url("/slow.xml")],
+                          polling="parse_timeout_seconds = 600\n")
+    log = tmp_path / "bot.log"
+    bot = processes.storywatch(config, log, "run")
+    with explained(log, "the bot"):
+        api.wait_until(lambda: bool(api.requests_for("getUpdates")), 20, "the bot polling Telegram")
+    deadline = time.monotonic() + 20
+    while not (feed_server.requests_to("/slow.xml") and len(children_of(bot.pid)) >= 2):
+        assert time.monotonic() < deadline, f"the feed was never fetched and handed to a worker:\n{log.read_text()}"
+        time.sleep(0.02)
+    bot.send_signal(signal.SIGTERM)
+    assert bot.wait(timeout=15) == 0, log.read_text()
+    # Not the feed's fault: nothing is recorded against it, and it is polled again at the next start.
+    assert query(db, "SELECT consecutive_failures, last_error, last_polled_at FROM feeds") == [(0, None, None)]

@@ -319,6 +319,10 @@ def parse_feed(
     return ParsedFeed(feed_title, site_url, version, items, skipped, warnings)
 
 
+class ParserClosedError(RuntimeError):
+    """The pool was closed (the bot is stopping) before or while parsing the document: no fault of the feed's."""
+
+
 class ParsePool(Generic[T]):
     """`parse_feed` (or `function`, which takes `parse_feed`'s arguments) in worker processes, so that parsing
     runs on another core while the caller's thread stores and clusters what was parsed before.
@@ -348,6 +352,7 @@ class ParsePool(Generic[T]):
         # Executors stopped because another document overran its time: their other documents were not at fault.
         self._stopped_for_time: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
         self._warm: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # their workers have started
+        self._closed = False
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -369,11 +374,16 @@ class ParsePool(Generic[T]):
         on. Documents parsed alongside it in the same executor fail the same way, once. Documents parsed
         alongside one that overran its time are parsed again by the new workers."""
         async with self._idle_workers:
-            await self._started(self._executor)
             try:
-                return await self._parse_once(content, kwargs)
-            except BrokenProcessPool:
-                return await self._parse_once(content, kwargs, again=True)
+                await self._started(self._executor)
+                try:
+                    return await self._parse_once(content, kwargs)
+                except BrokenProcessPool:
+                    return await self._parse_once(content, kwargs, again=True)
+            except (BrokenProcessPool, NotAFeedError, RuntimeError) as exc:
+                if self._closed:
+                    raise ParserClosedError("the parser was stopped while reading this document") from None
+                raise exc from None
 
     async def _started(self, executor: ProcessPoolExecutor) -> None:
         """Start `executor`'s workers and have them import `function`'s module, outside any document's time:
@@ -415,7 +425,9 @@ class ParsePool(Generic[T]):
         executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self, grace_seconds: float = 5.0) -> None:
-        """Stop the workers: a parse under way gets `grace_seconds` to finish, then it is killed."""
+        """Stop the workers: a parse under way gets `grace_seconds` to finish, then it is killed; it and any
+        later `parse` raise ParserClosedError."""
+        self._closed = True
         executor = self._executor
         executor.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + grace_seconds

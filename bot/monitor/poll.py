@@ -14,7 +14,7 @@ from bot.config import PollingSettings
 from bot.logs import mask_credentials
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
 from bot.monitor.model import StoredItem
-from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, parse_feed
+from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, ParserClosedError, parse_feed
 from bot.monitor.pipeline import Pipeline, Prepared, PreparedFeed, TextKey, parse_and_prepare
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase, utcnow
@@ -151,6 +151,8 @@ async def _poll_guarded(
     fetched again every cycle."""
     try:
         return await poll_feed(adb, fetcher, pipeline, feed, settings, clock, pool)
+    except ParserClosedError as exc:  # the bot is stopping: the feed is polled as due when it starts again
+        return FeedPoll(feed.id, feed.url, "failed", error=str(exc))
     except Exception as exc:
         log.exception("polling feed %s failed unexpectedly", feed.url)
         reason = f"internal error: {exc.__class__.__name__}"
