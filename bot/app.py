@@ -16,12 +16,12 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 import handlers
 from bot.config import Settings
 from bot.delivery.digest_job import DigestScheduler
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, PacingRateLimiter
 from bot.delivery.sender import Sender
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
 from bot.service import StoryWatch
-from storage.db import AsyncDatabase, utcnow
+from storage.db import AsyncDatabase, InstanceLock, check_integrity, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ def require_token(settings: Settings) -> str:
     return token
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(settings: Settings, pacer: Pacer) -> Application:
+    """The PTB application; every message it sends is paced by `pacer`, the one the alerts use."""
     token = require_token(settings)
     base = settings.telegram.base_url.rstrip("/")
     file_base = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
@@ -59,7 +60,12 @@ def build_application(settings: Settings) -> Application:
         .base_file_url(file_base)
         # A slow command (/addfeed fetches the feed) must not hold up everyone else's.
         .concurrent_updates(CONCURRENT_UPDATES)
+        .rate_limiter(PacingRateLimiter(pacer))
         .get_updates_read_timeout(UPDATES_TIMEOUT_SECONDS + 10)
+        # PTB's default of 5 s gave up on messages Telegram accepted and answered later: the retry sent them
+        # again. A send that does time out is taken as possibly delivered (see Sender).
+        .read_timeout(settings.telegram.send_timeout_seconds)
+        .write_timeout(settings.telegram.send_timeout_seconds)
         .build()
     )
 
@@ -78,24 +84,28 @@ class BotRuntime:
         poll_tick_seconds: float = POLL_TICK_SECONDS,
     ) -> None:
         self.settings = settings
-        self.application = build_application(settings)
+        self.pacer = pacer or Pacer()
+        self.application = build_application(settings, self.pacer)
         self.adb = adb or AsyncDatabase.open(settings.storage.path)
         self._owns_db = adb is None
         self.clock = clock
-        self.pacer = pacer
         self.poll_tick_seconds = poll_tick_seconds
         self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
-        self.sender = Sender(self.adb, self.application.bot, pacer=pacer, clock=clock)
-        self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.sender.pacer,
+        self.sender = Sender(self.adb, self.application.bot, pacer=self.pacer, clock=clock)
+        self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.pacer,
                                        clock=clock)
         pipeline = Pipeline(settings.stories.cluster_settings())
         self.service = StoryWatch(settings, self.adb, self.fetcher, pipeline, clock=clock, on_alerts=self.sender.wake)
         self.application.bot_data["service"] = self.service
         handlers.register(self.application)
         self._sender_task: asyncio.Task[None] | None = None
+        self._instance_lock: InstanceLock | None = None
         self.polls_done = asyncio.Event()
 
     async def start(self) -> None:
+        # Before anything is polled or sent: a second bot on this database would deliver every alert again.
+        self._instance_lock = InstanceLock(self.settings.storage.path)
+        await self.adb.run(check_integrity, self.settings.storage.path)
         await self.service.add_configured_feeds()
         application = self.application
         await application.initialize()  # getMe: a refused token fails here
@@ -114,6 +124,7 @@ class BotRuntime:
             # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
             # PTB recommends; stop() waits for it.
             application.create_task(job.run(application), name=f"storywatch-first-{name}")
+        await self.sender.remember_recent_sends()
         self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
         log.info("storywatch is running as @%s", application.bot.username)
 
@@ -125,13 +136,17 @@ class BotRuntime:
         application = self.application
         if application.updater.running:
             await application.updater.stop()
+        # Before the application, which waits for a poll job under way: a feed still parsing gets a few
+        # seconds, then its worker is stopped, instead of holding the bot for as long as the parse takes.
+        await self.service.close()
         if application.running:
             await application.stop()
         await application.shutdown()
-        await self.service.close()
         await self.fetcher.aclose()
         if self._owns_db:
             self.adb.close()
+        if self._instance_lock is not None:
+            self._instance_lock.release()
 
     async def serve(self) -> None:
         """Run until SIGINT or SIGTERM."""

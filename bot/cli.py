@@ -21,13 +21,13 @@ from sqlite_utils import Database
 from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import evaluate
-from bot.logs import SecretFilter, configure_logging
+from bot.logs import SecretFilter, configure_logging, mask_credentials
 from bot.monitor.files import BadInputError
 from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.pipeline import tune_garbage_collector
 from bot.monitor.poll import FeedPoll
 from bot.service import Ingested, StoryWatch, UserError, read_files
-from storage.db import AsyncDatabase, open_database, utcnow
+from storage.db import AsyncDatabase, DatabaseInUseError, DatabaseRefusedError, open_database, utcnow
 from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story, StoryTimeline
 
@@ -65,14 +65,14 @@ class CliState:
         path = self.settings.storage.path
         try:
             return open_database(path)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, DatabaseRefusedError) as exc:
             raise InputProblem(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             raise InputProblem(f"{path} is not a storywatch database ({exc})") from None
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {(message or 'unknown error').rstrip('.')}.", err=True)
+    click.echo(f"Error: {mask_credentials(message or 'unknown error').rstrip('.')}.", err=True)
     sys.exit(code)
 
 
@@ -166,7 +166,7 @@ def feeds_list(state: CliState, as_json: bool) -> None:
         click.echo("No feeds yet. Add one with: storywatch feeds add URL")
         return
     for feed in pool:
-        click.echo(f"{feed.id:>4}  {feed.status:<12} {feed.items_seen:>6} items  {feed.url}")
+        click.echo(f"{feed.id:>4}  {feed.status:<12} {feed.items_seen:>6} items  {mask_credentials(feed.url)}")
         details = [feed.title] if feed.title else []
         details.append(f"last success {_when(feed.last_success_at)}")
         if any(feed.last_skipped.values()):
@@ -194,11 +194,11 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
                 problems.append(exc.reason)
                 continue
             if no_check:
-                click.echo(f"Added feed {added.feed.id}: {added.feed.url}")
+                click.echo(f"Added feed {added.feed.id}: {mask_credentials(added.feed.url)}")
                 continue
             found = f" (found on {added.discovered_from})" if added.discovered_from else ""
             click.echo(
-                f"Added feed {added.feed.id}: {added.feed.name} <{added.feed.url}>{found}, "
+                f"Added feed {added.feed.id}: {added.feed.name} <{mask_credentials(added.feed.url)}>{found}, "
                 f"{added.items_available} items available"
             )
         return problems
@@ -206,7 +206,7 @@ def feeds_add(state: CliState, urls: tuple[str, ...], no_check: bool) -> None:
     problems = _run(work, state)
     if problems:
         for problem in problems[:-1]:
-            click.echo(f"Error: {problem}.", err=True)
+            click.echo(f"Error: {mask_credentials(problem)}.", err=True)
         _fail(problems[-1], EXIT_USAGE)
 
 
@@ -219,7 +219,7 @@ def feeds_remove(state: CliState, feeds_to_remove: tuple[str, ...]) -> None:
     async def work(service: StoryWatch) -> None:
         for which in feeds_to_remove:
             feed = await service.remove_feed(which)
-            click.echo(f"Removed feed {feed.id}: {feed.url}")
+            click.echo(f"Removed feed {feed.id}: {mask_credentials(feed.url)}")
 
     _run(work, state)
 
@@ -259,6 +259,10 @@ def feeds_export_opml(state: CliState, path: Path | None) -> None:
 
 
 def _poll_line(result: FeedPoll) -> str:
+    return mask_credentials(_poll_text(result))
+
+
+def _poll_text(result: FeedPoll) -> str:
     if result.status == "failed":
         return f"  failed        {result.url}: {result.error} (next try {_when(result.next_poll_at)})"
     if result.status == "not-modified":
@@ -565,6 +569,8 @@ def run(state: CliState) -> None:
         asyncio.run(serve())
     except InvalidToken:
         raise InputProblem("Telegram refused the bot token (401 Unauthorized): check telegram.token") from None
+    except (DatabaseInUseError, DatabaseRefusedError) as exc:
+        raise InputProblem(str(exc)) from None
     except NetworkError as exc:
         _fail(f"could not reach Telegram at {settings.telegram.base_url}: {exc.message}", EXIT_RUNTIME)
 

@@ -56,6 +56,10 @@ class TelegramSettings:
     token: Secret = field(default_factory=lambda: Secret(""))
     base_url: str = "https://api.telegram.org/bot"
     admins: tuple[int, ...] = ()
+    # How long a request to Telegram (a message sent) may wait for its answer. Telegram sometimes answers a
+    # message it has accepted only after several seconds; a request given up on then is sent again, and the
+    # chat gets the message twice. Only answers slower than this can cause that.
+    send_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class PollingSettings:
     # clusters: feedparser holds the GIL, so parsing on a thread takes the very core clustering needs. 0 parses
     # on a thread of the bot's own process.
     parse_workers: int = 1
+    # The most one fetched document may take to parse: a document still parsing then fails its feed, and its
+    # worker process is replaced (with parse_workers = 0, the thread cannot be stopped: it runs on).
+    parse_timeout_seconds: float = 30.0
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch)"
 
 
@@ -130,16 +137,22 @@ class Settings:
 
 # Per-key checks beyond the type: (predicate, what the value must be).
 _RULES: dict[str, tuple[Any, str]] = {
-    "polling.interval_seconds": (lambda v: v >= 10, "at least 10"),
+    # Every duration has a ceiling too (a week, 30 days, a year, ten years): beyond it a value is a mistake,
+    # and 2^63 seconds overflowed at poll time.
+    "polling.interval_seconds": (lambda v: 10 <= v <= 7 * 86400, "between 10 and 604800 seconds"),
     "polling.timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.max_concurrency": (lambda v: 1 <= v <= 1000, "between 1 and 1000"),
     "polling.per_host_concurrency": (lambda v: 1 <= v <= 100, "between 1 and 100"),
     "polling.max_response_bytes": (lambda v: 1024 <= v <= 500_000_000, "between 1024 and 500000000"),
     "polling.max_redirects": (lambda v: 0 <= v <= 20, "between 0 and 20"),
-    "polling.backoff_max_seconds": (lambda v: v >= 60, "at least 60"),
+    "polling.backoff_max_seconds": (lambda v: 60 <= v <= 30 * 86400, "between 60 and 2592000 seconds"),
+    "stories.time_window_hours": (lambda v: 0 < v <= 24 * 365, "between 0 and 8760 hours"),
+    "stories.close_after_hours": (lambda v: 0 < v <= 24 * 3650, "between 0 and 87600 hours"),
     "polling.parse_workers": (lambda v: 0 <= v <= 64, "between 0 and 64"),
+    "polling.parse_timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),
     "storage.path": (lambda v: bool(v.strip()), "a non-empty path"),
+    "telegram.send_timeout_seconds": (lambda v: 1 <= v <= 300, "between 1 and 300"),
     "telegram.base_url": (
         lambda v: v.startswith(("http://", "https://")) and not v.endswith("/"),
         "an http(s) URL without a trailing slash, such as https://api.telegram.org/bot",
@@ -277,6 +290,8 @@ def load_settings(
             raise ConfigError(f"config file {source} cannot be read (permission denied)") from None
         except IsADirectoryError:
             raise ConfigError(f"config file {source} is a directory") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"config file {source} is not UTF-8 text (at byte {exc.start:,})") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {source} is not valid TOML: {exc}") from None
     settings = settings_from_dict(raw, environ)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 
 REDACTED = "[REDACTED]"
+# The userinfo of a URL ("http://user:secret@host/"): credentials, shown nowhere. Each "//" is looked at once,
+# and the user name and password end at the first "/", white space or "@", so the work is linear in the text.
+_URL_USERINFO = re.compile(r"(?<![\w+.-])([A-Za-z][\w+.-]*://)[^/\s@<>\"']*@")
+MASK = "***"
+
+
+def mask_credentials(text: str) -> str:
+    """`text` with the user name and password of every URL in it masked: "http://***@host/feed"."""
+    return _URL_USERINFO.sub(rf"\1{MASK}@", text) if "@" in text else text
 
 
 class SecretFilter(logging.Filter):
-    """Replaces secret strings (the bot token) in log messages and their arguments.
+    """Replaces secret strings (the bot token) and URL credentials in log messages and their arguments.
 
     httpx logs every request URL at INFO, and the Bot API puts the token in the URL: without this filter
     the token would land in the log of every run.
@@ -25,11 +35,9 @@ class SecretFilter(logging.Filter):
     def _scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return mask_credentials(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

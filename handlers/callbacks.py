@@ -1,25 +1,37 @@
-"""The buttons under alerts and timelines: Timeline, Follow, Mute."""
+"""The buttons under alerts and timelines: Timeline, Follow, Mute. Every press is answered, whatever it holds."""
 
 from __future__ import annotations
+
+import re
 
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.service import UserError
-from handlers.common import ensure_chat, may_change_settings, service
+from handlers.common import ensure_chat, may_change_settings, reply, service
 from handlers.stories import send_timeline
+
+# What our buttons carry. A story id is an SQLite integer: 18 digits always fit, and anything longer (a forged
+# "mute:99999999999999999999") would overflow it.
+_BUTTON_DATA = re.compile(r"(timeline|follow|mute):([0-9]{1,18})")
 
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    action, _, number = (query.data or "").partition(":")
-    if action not in ("timeline", "follow", "mute") or not number.isdigit():
+    pressed = _BUTTON_DATA.fullmatch(query.data or "")
+    if pressed is None:
         await query.answer("This button is from an older version of the bot.")
         return
-    story_id = int(number)
+    if update.effective_chat is None:  # a button on a message sent inline, through another chat
+        await query.answer("This button works only under the bot's own messages, in the chat they were sent to.")
+        return
+    action, story_id = pressed.group(1), int(pressed.group(2))
     if action == "timeline":
         await query.answer()
-        await send_timeline(update, context, story_id)
+        try:
+            await send_timeline(update, context, story_id)
+        except UserError as exc:
+            await reply(update, context, str(exc))
         return
     if not await may_change_settings(update, context):
         return

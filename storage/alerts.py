@@ -180,6 +180,19 @@ def mark_sent(db: Database, outbox_ids: Sequence[int], message_id: int, now: dat
     )
 
 
+def recent_sends(db: Database, since: datetime) -> dict[tuple[int, bool], list[datetime]]:
+    """When each chat was sent its alert messages from `since` on, by (chat, whether it is a group)."""
+    rows = db.execute(
+        """SELECT DISTINCT o.chat_id, c.type, o.message_id, o.sent_at FROM outbox o JOIN chats c ON c.id = o.chat_id
+           WHERE o.status = 'sent' AND o.sent_at >= ?""",
+        [to_text(since)],
+    ).fetchall()
+    sends: dict[tuple[int, bool], list[datetime]] = {}
+    for chat_id, chat_type, _message_id, sent_at in rows:
+        sends.setdefault((chat_id, chat_type in ("group", "supergroup")), []).append(from_text(sent_at))
+    return sends
+
+
 def retry_later(db: Database, outbox_ids: Sequence[int], next_attempt_at: datetime, error: str) -> None:
     db.execute(
         f"""UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?

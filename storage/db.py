@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -270,8 +271,49 @@ class _Database(Database):
                 raise
 
 
+class DatabaseRefusedError(ValueError):
+    """A database file storywatch must not use: written by a newer version, another program's, or damaged.
+    The message is one sentence that says what to do."""
+
+
+def _damaged(path: str | Path, problem: str) -> DatabaseRefusedError:
+    return DatabaseRefusedError(
+        f"the database {path} is damaged (SQLite says: {problem}); restore a copy of it, or save what can "
+        f"still be read into a new file with: sqlite3 {path} .recover | sqlite3 recovered.db"
+    )
+
+
+def check_integrity(db: Database, path: str | Path) -> None:
+    """Refuse a damaged database (PRAGMA quick_check: every page and index entry readable and consistent, in
+    time linear in its size), before the bot starts to work on it."""
+    problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+    if problems != ["ok"]:
+        details = [line for problem in problems for line in problem.splitlines() if not line.startswith("***")]
+        raise _damaged(path, details[0] if details else "quick_check failed")
+
+
+def _refuse_unknown(db: Database, path: str | Path) -> None:
+    """A database of a newer storywatch (migrations this version does not know), or of another program (tables,
+    and no storywatch migration): using either would go wrong later in ways hard to tell apart."""
+    applied = {migration.name for migration in migrations.applied(db)}
+    known = {migration.name for migration in migrations._migrations}  # sqlite-utils has no public list
+    if applied - known:
+        raise DatabaseRefusedError(
+            f"this database was written by a newer storywatch ({path} has migrations this version does not "
+            f"know: {', '.join(sorted(applied - known))}); upgrade storywatch to use it"
+        )
+    if not applied:
+        tables = [name for name in db.table_names() if not name.startswith(("sqlite_", Migrations.migrations_table))]
+        if tables:
+            shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+            raise DatabaseRefusedError(
+                f"{path} is not a storywatch database (it holds other tables: {shown}); give another path"
+            )
+
+
 def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) and migrate the database at `path`.
+    """Open (creating if needed) and migrate the database at `path`. Raises DatabaseRefusedError for a database
+    of a newer storywatch, of another program, or one found damaged.
 
     The connection may be used from any one thread at a time (`check_same_thread=False`): the asyncio side
     confines it to a single worker thread through `AsyncDatabase`.
@@ -281,12 +323,50 @@ def open_database(path: str | Path) -> Database:
         raise FileNotFoundError(f"the folder {path.parent} for the database does not exist")
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS)
     db = _Database(conn)
-    db.execute("PRAGMA foreign_keys = ON")
-    if str(path) != ":memory:":
-        db.enable_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
-    migrations.apply(db)
+    try:
+        db.execute("PRAGMA foreign_keys = ON")
+        _refuse_unknown(db, path)
+        if str(path) != ":memory:":
+            db.enable_wal()
+            db.execute("PRAGMA synchronous = NORMAL")
+        migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if "malformed" in str(exc):
+            raise _damaged(path, str(exc)) from None
+        raise
+    except DatabaseRefusedError:
+        db.close()
+        raise
     return db
+
+
+class DatabaseInUseError(RuntimeError):
+    """Another running bot holds the database."""
+
+
+class InstanceLock:
+    """An OS lock on a file beside the database (`<database>.lock`) that one running bot holds: two bots on
+    one database would both deliver every alert. The kernel releases it when the process ends, however it
+    ends, so a crashed or killed bot never leaves it behind. Other commands (`poll`, `ingest`) take no part.
+    """
+
+    def __init__(self, database_path: str | Path) -> None:
+        self.path = Path(f"{database_path}.lock")
+        self._file = open(self.path, "a+b")  # noqa: SIM115 - held for the bot's lifetime
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise DatabaseInUseError(
+                f"another storywatch bot is already running on the database {database_path} "
+                f"(it holds {self.path}); stop it first"
+            ) from None
+
+    def release(self) -> None:
+        if not self._file.closed:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
 
 
 class AsyncDatabase:

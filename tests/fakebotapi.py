@@ -813,6 +813,23 @@ class FakeBotAPI:
             query = {"id": query_id, "from": user, "message": message, "chat_instance": str(-chat_id), "data": data}
             return self._queue_update("callback_query", query)
 
+    def press_forged_button(
+        self, data: str, *, chat_id: int | None = None, message_id: int | None = None, user_id: int = 1
+    ) -> int:
+        """A callback query that no button of ours offered: any `data` (a client can send what it likes), under
+        one of the bot's messages, or with no message at all (a button on a message sent in inline mode)."""
+        with self._cond:
+            if chat_id is None:
+                user = self._user(user_id)
+                extra: JSON = {"inline_message_id": f"inline-{user_id}", "chat_instance": "inline"}
+            else:
+                chat = self._chats[chat_id]
+                user = self._sender(chat_id, chat.type, None if chat.type == "private" else user_id, None)
+                extra = {"message": chat.messages[message_id], "chat_instance": str(-chat_id)}
+            query_id = str(next(self._query_ids))
+            self._open_queries.add(query_id)
+            return self._queue_update("callback_query", {"id": query_id, "from": user, "data": data, **extra})
+
     def send_document(
         self,
         chat_id: int,

@@ -28,6 +28,7 @@ from bot.delivery.pacing import Limits, Pacer
 from bot.logs import configure_logging
 from storage import alerts as alert_store
 from storage import chats as chat_store
+from storage import digests as digest_store
 from storage.db import AsyncDatabase
 from tests.conftest import PINNED_NOW, RunningClock
 from tests.fakebotapi import FakeBotAPI, SentMessage
@@ -137,6 +138,8 @@ async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(w
     adb = AsyncDatabase.open(world.db_path)
     first = BotRuntime(world.settings, adb=adb, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await adb.run(chat_store.ensure_chat, USER, type="private", title=None, now=START)
+    # Alerts only: after 08:00 UTC the chat's first digest would fall due too, and be one more message.
+    await adb.run(digest_store.set_digest, USER, enabled=False)
     await first.service.follow_topic(USER, "iran")
     await first.service.add_configured_feeds()
     world.publish("/levant.xml", "Levant Wire", [EVACUATION])

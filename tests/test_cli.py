@@ -335,3 +335,64 @@ def test_a_bad_file_leaves_no_database_behind(tmp_path: Path) -> None:
     bad.write_text('{"title": ')
     assert storywatch("ingest", str(FEEDS / "rss20.xml"), str(bad), cwd=tmp_path).returncode == 2
     assert not (tmp_path / "sw.db").exists()
+
+
+def test_feeds_add_of_a_feed_redirecting_to_a_broken_address_is_one_sentence(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    url = feed_server.route("/moved", status=302, headers={"Location": "http:\\\\127.0.0.1:1/rss"})
+    refused = storywatch("feeds", "add", url, cwd=tmp_path, config=loopback_config)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"Error: could not fetch {url}: not a valid URL: For absolute URLs, path must be "
+                              "empty or begin with '/'.\n")
+
+
+def test_a_database_of_a_newer_storywatch_is_refused(tmp_path: Path) -> None:
+    assert storywatch("stories", cwd=tmp_path).returncode == 0  # creates sw.db
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                     "VALUES ('storywatch', 'm999_from_the_future', '2030-01-01 00:00:00')")
+    refused = storywatch("stories", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"Error: this database was written by a newer storywatch ({tmp_path / 'sw.db'} has "
+                              "migrations this version does not know: m999_from_the_future); upgrade storywatch to "
+                              "use it.\n")
+
+
+def test_another_programs_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    refused = storywatch("ingest", str(FEEDS / "rss20.xml"), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (f"Error: {tmp_path / 'sw.db'} is not a storywatch database (it holds other tables: "
+                              "customers); give another path.\n")
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        assert [name for (name,) in conn.execute("SELECT name FROM sqlite_master")] == ["customers"]
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+def test_url_credentials_are_masked_in_every_line_the_commands_print(
+    tmp_path: Path, feed_server: FeedServer, loopback_config: Path
+) -> None:
+    missing = feed_server.url("/missing").replace("http://", "http://reader:s3cret-pass@")
+    refused = storywatch("feeds", "add", missing, cwd=tmp_path, config=loopback_config)
+    assert refused.returncode == 2
+    assert refused.stderr == f"Error: could not fetch {missing.replace('reader:s3cret-pass', '***')}: HTTP 404.\n"
+
+    assert storywatch("feeds", "add", "--no-check", missing, cwd=tmp_path, config=loopback_config).returncode == 0
+    outputs = [storywatch(*args, cwd=tmp_path, config=loopback_config)
+               for args in (["feeds", "list"], ["-v", "poll", "--once", "--force"], ["feeds", "list"])]
+    for result in outputs:
+        assert "***@127.0.0.1" in result.stdout, result.stdout
+        assert "s3cret" not in result.stdout + result.stderr
+    # The feed keeps its address, credentials and all, to be fetched with them.
+    with sqlite3.connect(tmp_path / "sw.db") as conn:
+        assert conn.execute("SELECT url FROM feeds").fetchall() == [(missing,)]
+
+
+def test_a_json_lines_number_too_long_for_python_is_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"title": "A", "id": ' + "9" * 5000 + "}\n")
+    refused = storywatch("ingest", str(path), cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == f"Error: {path}, line 1: a number in it is too long.\n"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,8 @@ def test_db_option_overrides_storage_path(tmp_path: Path) -> None:
         ("[polling]\nintervall_seconds = 5\n", "unknown config key polling.intervall_seconds"),
         ("[pollin]\n", "unknown config section [pollin]"),
         ("[polling]\ninterval_seconds = 'often'\n", "config key polling.interval_seconds must be a whole number"),
-        ("[polling]\ninterval_seconds = 1\n", "config key polling.interval_seconds must be at least 10"),
+        ("[polling]\ninterval_seconds = 1\n",
+         "config key polling.interval_seconds must be between 10 and 604800 seconds"),
         ("[polling]\ninterval_seconds = true\n", "config key polling.interval_seconds must be a whole number"),
         (
             "[feeds]\nallow_private_addresses = 'yes'\n",
@@ -126,3 +128,23 @@ def test_story_settings_reach_the_clusterer(tmp_path: Path) -> None:
     path.write_text("[stories]\nclose_after_hours = 48\njoin_threshold = 0.1\n")
     cluster = load_settings(path, environ={}).stories.cluster_settings()
     assert (cluster.close_after_hours, cluster.join_threshold) == (48.0, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "must_be"),
+    [
+        ("polling", "interval_seconds", "9223372036854775807", "between 10 and 604800 seconds"),
+        ("polling", "backoff_max_seconds", "9223372036854775807", "between 60 and 2592000 seconds"),
+        ("polling", "timeout_seconds", "1e300", "between 0 and 600"),
+        ("polling", "parse_timeout_seconds", "inf", "between 0 and 600"),
+        ("telegram", "send_timeout_seconds", "1e9", "between 1 and 300"),
+        ("stories", "time_window_hours", "inf", "between 0 and 8760 hours"),
+        ("stories", "close_after_hours", "1e20", "between 0 and 87600 hours"),
+        ("stories", "close_after_hours", "nan", "between 0 and 87600 hours"),
+    ],
+)
+def test_every_duration_has_a_ceiling(tmp_path: Path, section: str, key: str, value: str, must_be: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"^config key {section}\.{key} must be {re.escape(must_be)}, not "):
+        load_settings(path)

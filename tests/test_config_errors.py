@@ -142,7 +142,8 @@ def test_an_unreachable_telegram_is_a_runtime_failure_in_one_sentence(tmp_path: 
         ('[telegram]\ntoken = "1:x"\nbase_url = "https://api.telegram.org/bot"\n[polling\n', "is not valid TOML"),
         ('[telegram]\ntokn = "1:x"\n', "unknown config key telegram.tokn (known keys in [telegram]: admins, base_url"),
         ('[telegarm]\ntoken = "1:x"\n', "unknown config section [telegarm]"),
-        ("[polling]\ninterval_seconds = 5\n", "config key polling.interval_seconds must be at least 10, not 5"),
+        ("[polling]\ninterval_seconds = 5\n",
+         "config key polling.interval_seconds must be between 10 and 604800 seconds, not 5"),
         ('[telegram]\nbase_url = "https://api.telegram.org/bot/"\n', "config key telegram.base_url must be"),
     ],
     ids=["invalid-toml", "unknown-key", "unknown-section", "bad-value", "trailing-slash"],
@@ -187,3 +188,11 @@ def test_an_unreadable_config_file(tmp_path: Path) -> None:
         path.chmod(0o600)
     assert result.returncode == 2
     assert one_sentence(result.stderr) == f"config file {path} cannot be read (permission denied)."
+
+
+def test_a_config_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('[digest]\ndefault_timezone = "Europe/Zürich"\n'.encode("latin-1"))
+    result = storywatch("--config", str(path), "run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_sentence(result.stderr) == f"config file {path} is not UTF-8 text (at byte 37)."

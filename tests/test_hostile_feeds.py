@@ -182,6 +182,7 @@ async def test_malformed_addresses_are_plain_failures(
         port_out_of_range=moved_to("http://127.0.0.1:99999/rss"),
         not_http=moved_to("ftp://127.0.0.1/rss"),
         bad_port=moved_to("http://127.0.0.1:abc/rss"),
+        backslashes=moved_to("http:\\\\127.0.0.1:1/rss"),  # httpx.InvalidURL, which is not an httpx.HTTPError
         # A feed address that was never checked (as from a configuration file).
         broken_literal="http://[::1/rss",
     )
@@ -190,6 +191,8 @@ async def test_malformed_addresses_are_plain_failures(
     await assert_failed(adb, results["broken_literal"], "not a valid URL: 'http://[::1/rss'")
     # httpx itself reads the Location header, and says what is wrong with it.
     assert results["bad_port"].error.startswith("HTTP transport error: invalid literal for int()")
+    await assert_failed(adb, results["backslashes"],
+                        "not a valid URL: For absolute URLs, path must be empty or begin with '/'")
 
 
 def many_items(count: int, *, start: datetime | None = None) -> bytes:

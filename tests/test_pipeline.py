@@ -110,3 +110,18 @@ def test_labels_never_reach_the_pipeline() -> None:
     assert len(items) == 5
     for item in items:
         assert "GOLD-" not in repr(item) and "against" not in repr(item)
+
+
+def test_reports_another_process_stored_meanwhile_are_seen(tmp_path: Path) -> None:
+    # The bot's pipeline, and `storywatch ingest` beside it on a connection of its own.
+    bot_db, ingest_db = open_database(tmp_path / "sw.db"), open_database(tmp_path / "sw.db")
+    bot = Pipeline()
+    bot.process(bot_db, [COPPER], now=START)
+    ingested = Pipeline().process(ingest_db, [EVACUATION], now=START)
+    # The bot's next report joins the story the other process started, under a story id that is free.
+    later = bot.process(bot_db, [FOLLOW_UP], now=START)
+    assert later.new_stories == []
+    timeline = story_store.get_story(bot_db, ingested.new_stories[0])
+    assert [m.item.title for m in timeline.members] == [EVACUATION.title, FOLLOW_UP.title]
+    bot_db.close()
+    ingest_db.close()

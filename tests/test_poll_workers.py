@@ -3,8 +3,11 @@ a thread, and a worker that dies fails only the document it was parsing."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,66 @@ async def test_a_worker_that_dies_fails_its_feed_and_the_next_poll_works(
     feed = {f.url: f for f in await adb.run(feed_store.list_feeds)}[deadly]
     assert feed.consecutive_failures == 2
     assert adb.db.execute("SELECT count(*) FROM items").fetchone()[0] == 2
+
+
+HANG_MARKER = b"<!-- parser hangs -->"
+
+
+def parse_or_hang(content: bytes, **kwargs: object) -> PreparedFeed:
+    """What a worker does with a document whose parse never ends (a backtracking expression, a parser's loop)."""
+    if HANG_MARKER in content:
+        while True:
+            pass
+    return parse_and_prepare(content, **kwargs)
+
+
+async def test_a_parse_past_the_time_limit_fails_its_feed_and_the_others_go_on(
+    feed_server: FeedServer, fetcher: Fetcher, adb: AsyncDatabase, polling: PollingSettings, clock: Clock,
+) -> None:
+    endless = feed_server.route("/endless", feed_file("rss20.xml").replace(b"<channel>", b"<channel>" + HANG_MARKER))
+    fine = feed_server.route("/fine", feed_file("atom10.xml"))
+    pipeline = Pipeline()
+    with ParsePool(1, parse_or_hang, timeout_seconds=1.0) as pool:
+        await adb.run(feed_store.add_missing_feeds, [(endless, None), (fine, None)], clock())
+        # A deadline for the test only: without a time limit the cycle would never end.
+        cycle = await asyncio.wait_for(poll_cycle(adb, fetcher, pipeline, polling, clock=clock, pool=pool), 60)
+        results = {p.url: p for p in cycle}
+        assert results[endless].status == "failed"
+        assert results[endless].error == "parsing took longer than 1 s"
+        assert results[fine].status == "new" and len(results[fine].new_items) == 2
+        feeds = {f.url: f for f in await adb.run(feed_store.list_feeds)}
+        assert feeds[endless].consecutive_failures == 1 and feeds[endless].last_error == "parsing took longer than 1 s"
+
+        # The stuck worker was killed: a single worker still looping would time out the next document too.
+        feed_server.route("/fine", feed_file("rss20.xml"))
+        clock.advance(seconds=polling.interval_seconds)
+        [next_poll] = await poll_cycle(adb, fetcher, pipeline, polling, clock=clock, pool=pool)
+        assert next_poll.url == fine and next_poll.status == "new", next_poll
+        assert len(multiprocessing.active_children()) == 1
+
+
+BUG_MARKER = b"<!-- parser bug -->"
+
+
+def parse_with_a_bug(content: bytes, **kwargs: object) -> PreparedFeed:
+    """A bug of ours that one document sets off: an exception that is not the document's NotAFeedError."""
+    if BUG_MARKER in content:
+        raise RuntimeError("a bug")
+    return parse_and_prepare(content, **kwargs)
+
+
+async def test_a_bug_while_polling_one_feed_is_recorded_as_its_failure_with_a_backoff(
+    feed_server: FeedServer, fetcher: Fetcher, adb: AsyncDatabase, polling: PollingSettings, clock: Clock,
+) -> None:
+    buggy = feed_server.route("/buggy", feed_file("rss20.xml").replace(b"<channel>", b"<channel>" + BUG_MARKER))
+    fine = feed_server.route("/fine", feed_file("atom10.xml"))
+    with ParsePool(1, parse_with_a_bug) as pool:
+        await adb.run(feed_store.add_missing_feeds, [(buggy, None), (fine, None)], clock())
+        results = {p.url: p for p in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock, pool=pool)}
+    assert (results[buggy].status, results[buggy].error) == ("failed", "internal error: RuntimeError")
+    assert results[fine].status == "new"
+    feed = {f.url: f for f in await adb.run(feed_store.list_feeds)}[buggy]
+    assert (feed.consecutive_failures, feed.last_error) == (1, "internal error: RuntimeError")
+    # It waits out a backoff like any failing feed, instead of being fetched again every cycle.
+    assert feed.next_poll_at > clock() + timedelta(seconds=polling.interval_seconds)
+    assert [p.url for p in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)] == []

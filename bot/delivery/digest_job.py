@@ -61,9 +61,9 @@ class DigestScheduler:
         if not await self.adb.run(digest_store.claim_digest, chat.id, local_date, now):
             return False
         rendered = await compose(self.adb, chat, self.defaults, now)
-        await self.pacer.wait_turn(chat.id, is_group=chat.is_group)
         try:
-            message = await send_rendered(self.bot, chat.id, rendered)
+            async with self.pacer.turn(chat.id, is_group=chat.is_group):
+                message = await send_rendered(self.bot, chat.id, rendered)
         except Forbidden as exc:
             log.info("Chat %s cannot be reached for its digest (%s): deactivated", chat.id, exc)
             await self.adb.run(chat_store.deactivate_chat, chat.id, self.clock(), f"chat unreachable: {exc.message}")

@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.warnings import PTBDeprecationWarning
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import Pacer, retry_seconds
 from bot.delivery.render import Rendered, render_alert, render_batch
+from bot.logs import mask_credentials
 from storage import alerts as alert_store
 from storage import chats as chat_store
 from storage.alerts import PendingAlert
@@ -28,6 +27,8 @@ log = logging.getLogger(__name__)
 # Network trouble and 5xx: try again after 5 s, doubling up to 10 minutes, for as long as it takes.
 RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 600.0
+# A send that timed out may have been delivered; the next try waits at least this long.
+TIMED_OUT_PAUSE_SECONDS = 10.0
 # Checked at least this often even when nothing wakes the sender, so a retry falls due on time.
 IDLE_CHECK_SECONDS = 60.0
 
@@ -38,20 +39,14 @@ def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in rendered.buttons]])
 
 
-def retry_seconds(exc: RetryAfter) -> float:
-    """`retry_after` is an int today and a timedelta in PTB's next major version; read either, quietly."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 def is_parse_error(exc: BadRequest) -> bool:
     return "can't parse entities" in exc.message.lower()
 
 
 async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered, *, reply_to: int | None = None) -> Message:
-    """Send one message as HTML; when Telegram refuses the markup, send the same words as plain text."""
+    """Send one message as HTML; when Telegram refuses the markup, send the same words as plain text. The
+    credentials of any URL in it (a feed's address, a report's link) are masked: chats never see them."""
+    rendered = replace(rendered, html=mask_credentials(rendered.html))
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     options = {"reply_markup": markup(rendered), "reply_parameters": reply,
                "link_preview_options": LinkPreviewOptions(is_disabled=True)}
@@ -111,6 +106,15 @@ class Sender:
         # One drain at a time: two would both read the same pending rows and send them twice.
         self._draining = asyncio.Lock()
         self.sent_messages = 0
+        self.timed_out_sends = 0
+
+    async def remember_recent_sends(self) -> None:
+        """Start pacing from the outbox's last sends, so that a restarted bot keeps its distance from the
+        messages its previous run sent just before it stopped."""
+        now = self.clock()
+        since = now - timedelta(seconds=self.pacer.limits.group_window_seconds)
+        for (chat_id, is_group), moments in (await self.adb.run(alert_store.recent_sends, since)).items():
+            self.pacer.seed(chat_id, is_group=is_group, seconds_ago=[(now - at).total_seconds() for at in moments])
 
     def wake(self) -> None:
         self._wake.set()
@@ -166,9 +170,9 @@ class Sender:
 
     async def _deliver(self, chat_id: int, is_group: bool, message: Outgoing) -> bool:
         """Send one message and record the outcome; returns whether the chat's next message may follow."""
-        await self.pacer.wait_turn(chat_id, is_group=is_group)
         try:
-            sent = await send_rendered(self.bot, chat_id, message.rendered, reply_to=message.reply_to)
+            async with self.pacer.turn(chat_id, is_group=is_group):
+                sent = await send_rendered(self.bot, chat_id, message.rendered, reply_to=message.reply_to)
         except ChatMigrated as exc:
             log.info("Chat %s became supergroup %s; its follows and alerts move there", chat_id, exc.new_chat_id)
             await self.adb.run(chat_store.migrate_chat, chat_id, int(exc.new_chat_id))
@@ -190,6 +194,18 @@ class Sender:
             log.error("Telegram refused alert %s for chat %s: %s; it will not be retried", message.ids, chat_id, exc)
             await self.adb.run(alert_store.give_up, message.ids, f"refused by Telegram: {exc.message}")
             return True
+        except TimedOut as exc:
+            # Telegram may have accepted the message and not answered in time: sending it again may deliver it
+            # twice, not sending it may lose it. It is sent again, after a pause that gives Telegram time.
+            self.timed_out_sends += 1
+            attempts = max(alert.attempts for alert in message.alerts)
+            delay = min(RETRY_MAX_SECONDS, max(TIMED_OUT_PAUSE_SECONDS, RETRY_FIRST_SECONDS * 2**attempts))
+            log.warning(
+                "Sending alert %s to chat %s timed out (%s); Telegram may have delivered it; sending it again in "
+                "%.0f s (%d timed-out sends since start)", message.ids, chat_id, exc, delay, self.timed_out_sends,
+            )
+            await self._retry(message, f"timed out, may have been delivered: {exc}", delay)
+            return False
         except (NetworkError, TelegramError, OSError) as exc:
             attempts = max(alert.attempts for alert in message.alerts)
             delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2**attempts)

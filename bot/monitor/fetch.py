@@ -199,6 +199,9 @@ class Fetcher:
                 raise FetchError(f"could not connect to {urlsplit(url).netloc}: {_cause(exc)}") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"HTTP transport error: {_cause(exc)}") from None
+            except (httpx.InvalidURL, ValueError) as exc:
+                # A redirect to an address that urljoin accepts and httpx does not ("http:\\host/rss").
+                raise FetchError(f"not a valid URL: {exc}") from None
 
     async def _fetch(self, url: str, etag: str | None, last_modified: str | None) -> FetchResult:
         headers = {}

@@ -37,6 +37,8 @@ def _jsonl_items(path: Path, text: str, now: datetime) -> Iterator[Item]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise BadInputError(f"{where}: not valid JSON ({exc.msg})") from None
+        except ValueError:  # a number of more than 4,300 digits, which Python refuses to convert
+            raise BadInputError(f"{where}: a number in it is too long") from None
         if not isinstance(record, dict):
             raise BadInputError(f"{where}: expected a JSON object")
         for key in LABEL_KEYS:

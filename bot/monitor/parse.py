@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
+import ctypes
 import functools
+import importlib
 import logging
 import multiprocessing
+import os
 import re
-from collections.abc import Callable, Mapping
+import signal
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -55,8 +64,10 @@ _MAX_ENTITY_DEPTH = 32
 _CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 # An attribute that may set a base URI (feedparser reads both `xml:base` and a plain `base`).
 _BASE_ATTRIBUTE = re.compile(rb"base\s*=", re.IGNORECASE)
-# An RSS <guid> or an Atom <id> (feedparser reads both alike): its attributes and the start of its text.
-_IDENTIFIER = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)\b([^>]*)>\s*(?:<!\[CDATA\[\s*)?([^<\s]*)", re.IGNORECASE)
+# An RSS <guid> or an Atom <id> (feedparser reads both alike): the start of its tag, and after the tag's ">" the
+# start of its text. Two expressions joined by a search for the ">" (see `_identifiers`), not one.
+_IDENTIFIER_TAG = re.compile(rb"<(?:[\w.-]+:)?(?:guid|id)\b", re.IGNORECASE)
+_IDENTIFIER_TEXT = re.compile(rb"\s*(?:<!\[CDATA\[\s*)?([^<\s]*)", re.IGNORECASE)
 _NOT_PERMALINK = re.compile(rb"""(?:^|\s)ispermalink\s*=\s*["']false["']""", re.IGNORECASE)
 _URI_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -145,9 +156,26 @@ def _links_resolve_alike(data: bytes) -> bool:
     """
     if _BASE_ATTRIBUTE.search(data):
         return False
-    return all(
-        _NOT_PERMALINK.search(attributes) or _URI_SCHEME.match(text) for attributes, text in _IDENTIFIER.findall(data)
-    )
+    return all(_NOT_PERMALINK.search(attributes) or _URI_SCHEME.match(text) for attributes, text in _identifiers(data))
+
+
+def _identifiers(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    r"""The attributes and the start of the text of every RSS <guid> and Atom <id> in `data`, in order.
+
+    What the one expression `<(?:[\w.-]+:)?(?:guid|id)\b([^>]*)>\s*(?:<!\[CDATA\[\s*)?([^<\s]*)` finds, in
+    time linear in the document: that expression, on a tag that never closes, ran `[^>]*` to the end of the
+    document from every later "<id" too, so a feed of "<id " repeated took 136 s at 512 kB. Once no ">" is left,
+    no tag can close, and the search stops.
+    """
+    position = 0
+    while (tag := _IDENTIFIER_TAG.search(data, position)) is not None:
+        close = data.find(b">", tag.end())
+        if close < 0:
+            return
+        text = _IDENTIFIER_TEXT.match(data, close + 1)
+        assert text is not None  # every part of it may be empty
+        yield data[tag.end() : close], text.group(1)
+        position = text.end()
 
 
 def _feedparser_parse(document: bytes, response_headers: dict[str, str]) -> feedparser.FeedParserDict:
@@ -296,6 +324,10 @@ def parse_feed(
     return ParsedFeed(feed_title, site_url, version, items, skipped, warnings, skipped_reasons)
 
 
+class ParserClosedError(RuntimeError):
+    """The pool was closed (the bot is stopping) before or while parsing the document: no fault of the feed's."""
+
+
 class ParsePool(Generic[T]):
     """`parse_feed` (or `function`, which takes `parse_feed`'s arguments) in worker processes, so that parsing
     runs on another core while the caller's thread stores and clusters what was parsed before.
@@ -307,45 +339,148 @@ class ParsePool(Generic[T]):
     `function` must be importable by name (module level), as pickle sends functions by name.
 
     Workers are started with "spawn": forking a process that runs threads (the event loop's, the database's)
-    can copy a lock another thread holds.
+    can copy a lock another thread holds. They die with the process that started them (see `_die_with_parent`).
+
+    `timeout_seconds` bounds each document's parse (None: no bound): a parse still running then fails its
+    document with "parsing took longer than N s", and the workers are replaced by new ones.
     """
 
-    def __init__(self, workers: int = 1, function: Callable[..., T] = parse_feed) -> None:
+    def __init__(
+        self, workers: int = 1, function: Callable[..., T] = parse_feed, *, timeout_seconds: float | None = None
+    ) -> None:
         self._function = function
         self._workers = workers
+        self.timeout_seconds = timeout_seconds
+        # `parse` hands a worker one document at a time, so that the time limit counts a document's own parsing,
+        # not its wait behind others in the executor's queue.
+        self._idle_workers = asyncio.Semaphore(workers)
+        # Executors stopped because another document overran its time: their other documents were not at fault.
+        self._stopped_for_time: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+        self._warm: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()  # their workers have started
+        self._closed = False
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # Workers start on the first submit, so a pool that never parses costs nothing.
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent, initargs=(os.getpid(),),
+        )
 
     def submit(self, content: bytes, **kwargs: object) -> Future[T]:
-        """Start parsing `content`; the arguments are `parse_feed`'s."""
+        """Start parsing `content`; the arguments are `parse_feed`'s. No time limit: see `parse`."""
         return self._executor.submit(self._function, content, **kwargs)
 
     async def parse(self, content: bytes, **kwargs: object) -> T:
-        """`function(content, **kwargs)` in a worker, awaited.
+        """`function(content, **kwargs)` in a worker, awaited, within the time limit.
 
         A worker that dies (killed, out of memory) breaks the whole executor: every later call would fail. The
         document being parsed then fails as not a usable feed, the executor is replaced, and other feeds carry
-        on. Documents parsed alongside it in the same executor fail the same way, once."""
+        on. Documents parsed alongside it in the same executor fail the same way, once. Documents parsed
+        alongside one that overran its time are parsed again by the new workers."""
+        async with self._idle_workers:
+            try:
+                await self._started(self._executor)
+                try:
+                    return await self._parse_once(content, kwargs)
+                except BrokenProcessPool:
+                    return await self._parse_once(content, kwargs, again=True)
+            except (BrokenProcessPool, NotAFeedError, RuntimeError) as exc:
+                if self._closed:
+                    raise ParserClosedError("the parser was stopped while reading this document") from None
+                raise exc from None
+
+    async def _started(self, executor: ProcessPoolExecutor) -> None:
+        """Start `executor`'s workers and have them import `function`'s module, outside any document's time:
+        a spawned worker imports the pipeline's modules first, which takes about a second."""
+        if executor in self._warm:
+            return
+        self._warm.add(executor)
+        loop = asyncio.get_running_loop()
+        module = self._function.__module__
+        await asyncio.gather(*(loop.run_in_executor(executor, importlib.import_module, module)
+                               for _ in range(self._workers)), return_exceptions=True)
+
+    async def _parse_once(self, content: bytes, kwargs: dict[str, object], *, again: bool = False) -> T:
         loop = asyncio.get_running_loop()
         executor = self._executor
         try:
-            return await loop.run_in_executor(executor, functools.partial(self._function, content, **kwargs))
+            return await asyncio.wait_for(
+                loop.run_in_executor(executor, functools.partial(self._function, content, **kwargs)),
+                self.timeout_seconds,
+            )
+        except TimeoutError:
+            log.warning("a feed took longer than %g s to parse; its parser process is replaced", self.timeout_seconds)
+            self._stopped_for_time.add(executor)
+            self._replace(executor)
+            raise NotAFeedError(f"parsing took longer than {self.timeout_seconds:g} s") from None
         except BrokenProcessPool:
+            if executor in self._stopped_for_time and not again:
+                raise  # parsed again by `parse`, in the new executor
             if self._executor is executor:
                 log.error("the feed parser process stopped unexpectedly; starting a new one")
-                self._executor = self._new_executor()
-                executor.shutdown(wait=False)
+                self._replace(executor)
             raise NotAFeedError("the parser process stopped while reading this document") from None
 
-    def close(self) -> None:
-        """Wait for the work under way and stop the workers."""
-        self._executor.shutdown(wait=True)
+    def _replace(self, executor: ProcessPoolExecutor) -> None:
+        """New workers for later documents; `executor`'s workers are killed, failing what they were parsing."""
+        if self._executor is executor:
+            self._executor = self._new_executor()
+        _kill_workers(executor)
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self, grace_seconds: float = 5.0) -> None:
+        """Stop the workers: a parse under way gets `grace_seconds` to finish, then it is killed; it and any
+        later `parse` raise ParserClosedError."""
+        self._closed = True
+        executor = self._executor
+        executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace_seconds
+        for process in _worker_processes(executor):
+            process.join(max(0.0, deadline - time.monotonic()))
+        _kill_workers(executor)
+        executor.shutdown(wait=True)
 
     def __enter__(self) -> ParsePool[T]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _worker_processes(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    # ProcessPoolExecutor has no public way to stop a busy worker (Python 3.14 adds terminate_workers()).
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    for process in _worker_processes(executor):
+        if process.is_alive():
+            process.kill()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """In a worker, as it starts: end when the process that started it ends, even by SIGKILL, which leaves it
+    no chance to stop its workers. Otherwise the worker (and multiprocessing's resource tracker, which waits
+    for every process holding its pipe) would run on forever, one more each time the bot is killed.
+
+    On Linux the kernel kills the worker when its parent's thread that started it ends (prctl
+    PR_SET_PDEATHSIG; workers are started from the thread that submits, the event loop's, which lives as
+    long as the process). Elsewhere, and as a second guard, a thread notices the worker has a new parent.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the signal was asked for
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="storywatch-parent-watch", daemon=True).start()

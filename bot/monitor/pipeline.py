@@ -108,6 +108,7 @@ class Pipeline:
         self.cluster_settings = cluster_settings or ClusterSettings()
         self.contradiction_settings = contradiction_settings
         self._clusterer: StoryClusterer | None = None
+        self._data_version: int | None = None
         # What was prepared ahead for the items of the current `process` call.
         self._ready: Mapping[TextKey, Prepared] = {}
         self._forget()
@@ -122,6 +123,13 @@ class Pipeline:
         self._sources: dict[int, set[str]] = {}
 
     def _load(self, db: Database) -> StoryClusterer:
+        # Another process (`storywatch ingest` or `poll` beside the bot) may have stored reports and stories
+        # since: SQLite's data_version changes with every commit of another connection, and then what is
+        # remembered is read again. Checked inside the write transaction, where no other commit can follow.
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._clusterer = None
+            self._data_version = version
         if self._clusterer is None:
             clusterer = StoryClusterer(self.cluster_settings, next_story_id=story_store.max_story_id(db) + 1)
             # Streamed in published order straight from the database: holding every membership in a list (and
@@ -180,10 +188,10 @@ class Pipeline:
         contradictions: list[int] = []
         alerts_queued = 0
         known_ids: list[int] = []
-        clusterer = self._load(db)
         self._ready = prepared or {}
         try:
             with db.atomic():
+                clusterer = self._load(db)
                 members = story_store.MemberWriter(now)
                 for start in range(0, len(ordered), PROGRESS_STEP):
                     batch = ordered[start : start + PROGRESS_STEP]

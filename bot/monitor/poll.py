@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from bot.config import PollingSettings
+from bot.logs import mask_credentials
 from bot.monitor.fetch import Fetcher, FetchError, FetchResult
 from bot.monitor.model import StoredItem, skipped_note
-from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, parse_feed
+from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, ParserClosedError, parse_feed
 from bot.monitor.pipeline import Pipeline, Prepared, PreparedFeed, TextKey, parse_and_prepare
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase, utcnow
@@ -50,16 +51,23 @@ def backoff_delay(failures: int, settings: PollingSettings, retry_after: float |
 def parse_pool(settings: PollingSettings) -> ParsePool[PreparedFeed] | None:
     """The worker processes that parse for `poll_cycle`, as configured (None: parse on a thread). The caller
     owns the pool and closes it."""
-    return ParsePool(settings.parse_workers, parse_and_prepare) if settings.parse_workers > 0 else None
+    if settings.parse_workers == 0:
+        return None
+    return ParsePool(settings.parse_workers, parse_and_prepare, timeout_seconds=settings.parse_timeout_seconds)
 
 
 async def _parse(
-    pool: ParsePool[PreparedFeed] | None, result: FetchResult, feed: Feed, now: datetime
+    pool: ParsePool[PreparedFeed] | None, result: FetchResult, feed: Feed, now: datetime, settings: PollingSettings
 ) -> tuple[ParsedFeed, Mapping[TextKey, Prepared] | None]:
     kwargs = {"url": result.url, "headers": result.headers, "scope": f"feed:{feed.id}", "now": now,
               "source": feed.title}
     if pool is None:
-        return await asyncio.to_thread(parse_feed, result.content, **kwargs), None
+        limit = settings.parse_timeout_seconds
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(parse_feed, result.content, **kwargs), limit), None
+        except TimeoutError:
+            # A thread cannot be stopped: it parses on, but the feed fails now and the cycle goes on.
+            raise NotAFeedError(f"parsing took longer than {limit:g} s") from None
     ready = await pool.parse(result.content, **kwargs)
     return ready.feed, ready.prepared
 
@@ -96,7 +104,7 @@ async def poll_feed(
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         parsed, prepared = None, None
         if result.status == 200:
-            parsed, prepared = await _parse(pool, result, feed, clock())
+            parsed, prepared = await _parse(pool, result, feed, clock(), settings)
     except (FetchError, NotAFeedError) as exc:
         error = exc
     else:
@@ -115,7 +123,7 @@ async def poll_feed(
                         dict(parsed.skipped_reasons) if parsed else {})
 
     now = clock()
-    reason = str(error)
+    reason = mask_credentials(str(error))  # a redirect's target may hold credentials
     delay = backoff_delay(feed.consecutive_failures + 1, settings, getattr(error, "retry_after", None))
     await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=now + delay)
     log.warning("feed %s failed (%s); next try in %s", feed.url, reason, delay)
@@ -144,10 +152,21 @@ async def _poll_guarded(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
     clock: Callable[[], datetime], pool: ParsePool[PreparedFeed] | None,
 ) -> FeedPoll:
-    """A bug or a database fault while polling one feed is logged with the feed's URL and reported as
-    that feed's failure, so that the rest of the cycle still completes."""
+    """A bug or a database fault while polling one feed is logged with the feed's URL and recorded as that
+    feed's failure, with its backoff, so that the rest of the cycle still completes and the feed is not
+    fetched again every cycle."""
     try:
         return await poll_feed(adb, fetcher, pipeline, feed, settings, clock, pool)
+    except ParserClosedError as exc:  # the bot is stopping: the feed is polled as due when it starts again
+        return FeedPoll(feed.id, feed.url, "failed", error=str(exc))
     except Exception as exc:
         log.exception("polling feed %s failed unexpectedly", feed.url)
-        return FeedPoll(feed.id, feed.url, "failed", error=f"internal error: {exc.__class__.__name__}")
+        reason = f"internal error: {exc.__class__.__name__}"
+        now = clock()
+        next_poll_at = now + backoff_delay(feed.consecutive_failures + 1, settings)
+        try:
+            await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=next_poll_at)
+        except Exception:  # the database itself may be what failed: the next cycle tries the feed again
+            log.exception("recording the failure of feed %s failed too", feed.url)
+            next_poll_at = None
+        return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=next_poll_at)
