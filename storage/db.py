@@ -15,6 +15,8 @@ from typing import TypeVar
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.monitor.normalize import URL_GUIDS, dedup_key, stable_hash
+
 T = TypeVar("T")
 
 # Long enough to ride out another process's write transaction (a second `storywatch` command, a backup).
@@ -75,7 +77,8 @@ def m001_initial_schema(db: Database) -> None:
         CREATE INDEX feeds_next_poll ON feeds (next_poll_at);
 
         -- One row per distinct report; `dedup_key` is the stable identity (GUID, canonical link or
-        -- title hash), `link` is unique too so that two feeds carrying one article store it once.
+        -- title hash), `link` is unique too so that two feeds carrying one article store it once
+        -- (until m003: items with GUIDs of one feed may share a link).
         CREATE TABLE items (
             id INTEGER PRIMARY KEY,
             dedup_key TEXT NOT NULL UNIQUE,
@@ -237,6 +240,45 @@ def m003_feed_last_read(db: Database) -> None:
     "ok". Statement by statement, not `executescript`, which would commit the migration's transaction first."""
     db.execute("ALTER TABLE feeds ADD COLUMN last_items INTEGER")
     db.execute("ALTER TABLE feeds ADD COLUMN last_skipped TEXT NOT NULL DEFAULT '{}'")
+
+
+@migrations()
+def m004_items_told_apart_by_guid(db: Database) -> None:
+    """Two items may share a link: the posts of a live blog, the entries of an Atom feed with one `xml:base` link.
+    A GUID now tells them apart, within its namespace (`guid_scope`); links keep the fragments that name an
+    entry and the generic parameters (`cid`, `ref`...) that canonical_url used to drop.
+
+    Existing rows: the namespace of each GUID is recovered where its key proves it (a scoped GUID's key is the
+    hash of its feed's or outlet's scope and the GUID); a key made from a URL GUID is made again under the new
+    rules from the GUID as stored, exactly (the new form only keeps more, so no two keys meet). Links without a
+    GUID cannot be made again (what was dropped is gone): `identity_upgrade` records the last item stored under
+    the old rules, and new items are also compared with those in the links' old form (storage.items).
+    """
+    db.executescript(
+        """
+        ALTER TABLE items ADD COLUMN guid_scope TEXT;
+        DROP INDEX items_link;
+        CREATE INDEX items_link ON items (link) WHERE link IS NOT NULL;
+        CREATE TABLE identity_upgrade (items_before INTEGER NOT NULL);
+        INSERT INTO identity_upgrade SELECT coalesce(max(id), 0) FROM items;
+        """
+    )
+    scopes: list[tuple[str, int]] = []
+    keys: list[tuple[str, int]] = []
+    rows = db.execute("SELECT id, dedup_key, guid, feed_id, source FROM items WHERE guid IS NOT NULL").fetchall()
+    for item_id, key, guid, feed_id, source in rows:
+        guid = guid.strip()
+        if key.startswith("link:"):
+            scopes.append((URL_GUIDS, item_id))
+            keys.append((dedup_key(guid=guid, link=None, title="", scope=""), item_id))
+        elif key.startswith("guid:"):
+            for scope in ([f"feed:{feed_id}"] if feed_id is not None else []) + [f"source:{source}"]:
+                if key == "guid:" + stable_hash(scope, guid):
+                    scopes.append((stable_hash(scope), item_id))
+                    break
+    with db.atomic():
+        execute_many(db, "UPDATE items SET guid_scope = ? WHERE id = ?", scopes)
+        execute_many(db, "UPDATE OR IGNORE items SET dedup_key = ? WHERE id = ?", keys)
 
 
 class _Database(Database):
