@@ -252,17 +252,18 @@ def m004_items_told_apart_by_guid(db: Database) -> None:
     hash of its feed's or outlet's scope and the GUID); a key made from a URL GUID is made again under the new
     rules from the GUID as stored, exactly (the new form only keeps more, so no two keys meet). Links without a
     GUID cannot be made again (what was dropped is gone): `identity_upgrade` records the last item stored under
-    the old rules, and new items are also compared with those in the links' old form (storage.items).
+    the old rules and the latest time among them, and items dated up to then are also compared with those in
+    the links' old form (storage.items), so that none seen before is reported again.
     """
-    db.executescript(
-        """
-        ALTER TABLE items ADD COLUMN guid_scope TEXT;
-        DROP INDEX items_link;
-        CREATE INDEX items_link ON items (link) WHERE link IS NOT NULL;
-        CREATE TABLE identity_upgrade (items_before INTEGER NOT NULL);
-        INSERT INTO identity_upgrade SELECT coalesce(max(id), 0) FROM items;
-        """
-    )
+    for statement in (
+        "ALTER TABLE items ADD COLUMN guid_scope TEXT",
+        "DROP INDEX items_link",
+        "CREATE INDEX items_link ON items (link) WHERE link IS NOT NULL",
+        "CREATE TABLE identity_upgrade (items_before INTEGER NOT NULL, dated_up_to TEXT)",
+        """INSERT INTO identity_upgrade
+           SELECT coalesce(max(id), 0), max(max(published), max(first_seen)) FROM items""",
+    ):
+        db.execute(statement)
     scopes: list[tuple[str, int]] = []
     keys: list[tuple[str, int]] = []
     rows = db.execute("SELECT id, dedup_key, guid, feed_id, source FROM items WHERE guid IS NOT NULL").fetchall()
@@ -276,9 +277,8 @@ def m004_items_told_apart_by_guid(db: Database) -> None:
                 if key == "guid:" + stable_hash(scope, guid):
                     scopes.append((stable_hash(scope), item_id))
                     break
-    with db.atomic():
-        execute_many(db, "UPDATE items SET guid_scope = ? WHERE id = ?", scopes)
-        execute_many(db, "UPDATE OR IGNORE items SET dedup_key = ? WHERE id = ?", keys)
+    execute_many(db, "UPDATE items SET guid_scope = ? WHERE id = ?", scopes)
+    execute_many(db, "UPDATE OR IGNORE items SET dedup_key = ? WHERE id = ?", keys)
 
 
 class _Database(Database):

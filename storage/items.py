@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from bot.monitor.model import Item, StoredItem
 from bot.monitor.normalize import legacy_links
-from storage.db import execute_many, to_text
+from storage.db import execute_many, from_text, to_text
 
 # Items looked up and inserted per statement: well under SQLite's oldest limit of 999 bound parameters.
 _CHUNK = 500
@@ -53,11 +53,11 @@ def _same_article(carriers: list[tuple[int, str | None]] | None, guid_scope: str
     return None
 
 
-def legacy_boundary(db: Database) -> int:
+def legacy_boundary(db: Database) -> tuple[int, datetime | None]:
     """The largest item id stored before migration m003, when links lost their fragments and some generic
-    parameters (0 for a database made since)."""
-    row = db.execute("SELECT items_before FROM identity_upgrade").fetchone()
-    return row[0] if row else 0
+    parameters (0 for a database made since), and the latest time among those items: one dated later is new."""
+    row = db.execute("SELECT items_before, dated_up_to FROM identity_upgrade").fetchone()
+    return (row[0], from_text(row[1])) if row else (0, None)
 
 
 def store_items(
@@ -71,7 +71,7 @@ def store_items(
     that this feed carries it too is recorded, and the id of the stored item it matched is appended to
     `known_ids` if given (so that the caller can tell a duplicate within its input from an item stored before).
     Items stored before migration m004 are also looked up by the form their links had then (`legacy_links`),
-    so that an upgrade reports none of them again.
+    for items dated before the upgrade, so that an upgrade reports none of them again.
 
     Written a chunk at a time: one lookup of the chunk's keys, one of its links and one insert per table, rather
     than four statements per item. The new rows get their ids explicitly, the ones SQLite would have chosen
@@ -81,17 +81,18 @@ def store_items(
     seen_at = to_text(now)
     ordered = list(items)
     with db.atomic():
-        boundary = legacy_boundary(db)
+        legacy_id, legacy_until = legacy_boundary(db)
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
             by_key = _known_ids(db, list(dict.fromkeys(item.key for item in chunk)))
             by_link = _by_link(db, list(dict.fromkeys(item.link for item in chunk if item.link)))
             former: dict[int, list[str]] = {}
-            if boundary:
+            if legacy_id and legacy_until is not None:
                 former = {index: forms for index, item in enumerate(chunk)
-                          if item.key not in by_key and (forms := legacy_links(item.link, item.guid))}
+                          if item.key not in by_key and item.published <= legacy_until
+                          and (forms := legacy_links(item.link, item.guid))}
             by_former_link = _by_link(
-                db, list(dict.fromkeys(form for forms in former.values() for form in forms)), up_to_id=boundary
+                db, list(dict.fromkeys(form for forms in former.values() for form in forms)), up_to_id=legacy_id
             )
             next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0]
             rows: list[tuple[object, ...]] = []
