@@ -25,8 +25,10 @@ from storage.db import AsyncDatabase, utcnow
 
 log = logging.getLogger(__name__)
 
-# The poll job runs this often and polls the feeds that are due; each feed keeps its own schedule.
-POLL_TICK_SECONDS = 60
+# The poll job wakes when the next feed is due (each feed keeps its own schedule, `polling.interval_seconds`
+# after it was last due), and at least this often, to find feeds added by another process (`storywatch feeds
+# add` while the bot runs).
+POLL_CHECK_SECONDS = 60
 # Digests are checked this often; each chat's time and zone are in the database (see bot/delivery/digest.py).
 DIGEST_TICK_SECONDS = 60
 CONCURRENT_UPDATES = 16
@@ -75,7 +77,7 @@ class BotRuntime:
         adb: AsyncDatabase | None = None,
         clock: Callable[[], datetime] = utcnow,
         pacer: Pacer | None = None,
-        poll_tick_seconds: float = POLL_TICK_SECONDS,
+        poll_check_seconds: float = POLL_CHECK_SECONDS,
     ) -> None:
         self.settings = settings
         self.application = build_application(settings)
@@ -83,7 +85,7 @@ class BotRuntime:
         self._owns_db = adb is None
         self.clock = clock
         self.pacer = pacer
-        self.poll_tick_seconds = poll_tick_seconds
+        self.poll_check_seconds = poll_check_seconds
         self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
         self.sender = Sender(self.adb, self.application.bot, pacer=pacer, clock=clock)
         self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.sender.pacer,
@@ -94,6 +96,9 @@ class BotRuntime:
         handlers.register(self.application)
         self._sender_task: asyncio.Task[None] | None = None
         self.polls_done = asyncio.Event()
+        # Set each time the poll job is armed again; `next_poll_in` says in how many seconds it wakes.
+        self.poll_scheduled = asyncio.Event()
+        self.next_poll_in: float | None = None
 
     async def start(self) -> None:
         await self.service.add_configured_feeds()
@@ -102,18 +107,16 @@ class BotRuntime:
         await application.bot.set_my_commands(handlers.BOT_COMMANDS)
         await application.start()
         await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)
-        for callback, interval, name in (
-            (self._poll_job, self.poll_tick_seconds, "poll"),
-            (self._digest_job, DIGEST_TICK_SECONDS, "digests"),  # a digest missed while down goes out now
-        ):
-            job = application.job_queue.run_repeating(
-                callback, interval=interval, name=name, job_kwargs={"coalesce": True, "misfire_grace_time": None}
-            )
-            # The first run now, not a tick later. `first=0` does not do it: by the time APScheduler computes
-            # the first fire time, "now" is already past and it moves to the next interval (PTB documents this
-            # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
-            # PTB recommends; stop() waits for it.
-            application.create_task(job.run(application), name=f"storywatch-first-{name}")
+        digests = application.job_queue.run_repeating(
+            self._digest_job, interval=DIGEST_TICK_SECONDS, name="digests",
+            job_kwargs={"coalesce": True, "misfire_grace_time": None},
+        )
+        # The first runs now, not a tick later. `first=0` does not do it: by the time APScheduler computes the
+        # first fire time, "now" is already past and it moves to the next interval (PTB documents this under
+        # run_repeating); a restarted bot then sat a whole tick before polling. Run them by hand, as PTB
+        # recommends; stop() waits for them. A digest missed while down goes out now.
+        application.create_task(digests.run(application), name="storywatch-first-digests")
+        application.create_task(self._poll_job(None), name="storywatch-first-poll")
         self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
         log.info("storywatch is running as @%s", application.bot.username)
 
@@ -146,16 +149,36 @@ class BotRuntime:
             log.info("stopping")
             await self.stop()
 
-    async def _poll_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _poll_job(self, context: ContextTypes.DEFAULT_TYPE | None) -> None:
+        """Poll the feeds that are due, then sleep until the next one is: one job at a time, woken at the next
+        feed's own time rather than at a fixed tick (which made a 120 s interval 120 to 180 s)."""
         try:
             polls = await self.service.poll()
         except Exception:
-            log.exception("A poll cycle failed; the next tick tries again")
-            return
-        failed = [poll for poll in polls if poll.status == "failed"]
-        for poll in failed:
-            log.warning("Feed %s failed: %s", poll.url, poll.error)
-        self.polls_done.set()
+            log.exception("A poll cycle failed; the next check tries again")
+        else:
+            for poll in polls:
+                if poll.status == "failed":
+                    log.warning("Feed %s failed: %s", poll.url, poll.error)
+            self.polls_done.set()
+        finally:
+            await self._schedule_next_poll()
+
+    async def _schedule_next_poll(self) -> None:
+        delay = self.poll_check_seconds
+        try:
+            due = await self.service.next_poll_due()
+        except Exception:
+            log.exception("Could not read when the next feed is due; checking again in %s s", delay)
+        else:
+            if due is not None:
+                delay = min(delay, max(0.0, (due - self.clock()).total_seconds()))
+        if self.application.running:
+            self.application.job_queue.run_once(
+                self._poll_job, when=delay, name="poll", job_kwargs={"misfire_grace_time": None}
+            )
+            self.next_poll_in = delay
+            self.poll_scheduled.set()
 
     async def _digest_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
