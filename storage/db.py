@@ -15,7 +15,7 @@ from typing import TypeVar
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.monitor.normalize import URL_GUIDS, dedup_key, stable_hash
+from bot.monitor.normalize import dedup_key, stable_hash
 
 T = TypeVar("T")
 
@@ -245,12 +245,13 @@ def m003_feed_last_read(db: Database) -> None:
 @migrations()
 def m004_items_told_apart_by_guid(db: Database) -> None:
     """Two items may share a link: the posts of a live blog, the entries of an Atom feed with one `xml:base` link.
-    A GUID now tells them apart, within its namespace (`guid_scope`); links keep the fragments that name an
+    A GUID now tells them apart among the items of its feed (`guid_scope`); links keep the fragments that name an
     entry and the generic parameters (`cid`, `ref`...) that canonical_url used to drop.
 
-    Existing rows: the namespace of each GUID is recovered where its key proves it (a scoped GUID's key is the
-    hash of its feed's or outlet's scope and the GUID); a key made from a URL GUID is made again under the new
-    rules from the GUID as stored, exactly (the new form only keeps more, so no two keys meet). Links without a
+    Existing rows: where each GUID was given is recovered where its key proves it (a scoped GUID's key is the
+    hash of its feed's or outlet's scope and the GUID), else from the feed (or the outlet of a file) that first
+    carried a URL GUID; a key made from a URL GUID is made again under the new rules from the GUID as stored,
+    exactly (the new form only keeps more, so no two keys meet). Links without a
     GUID cannot be made again (what was dropped is gone): `identity_upgrade` records the last item stored under
     the old rules and the latest time among them, and items dated up to then are also compared with those in
     the links' old form (storage.items), so that none seen before is reported again.
@@ -269,11 +270,12 @@ def m004_items_told_apart_by_guid(db: Database) -> None:
     rows = db.execute("SELECT id, dedup_key, guid, feed_id, source FROM items WHERE guid IS NOT NULL").fetchall()
     for item_id, key, guid, feed_id, source in rows:
         guid = guid.strip()
+        candidates = ([f"feed:{feed_id}"] if feed_id is not None else []) + [f"source:{source}"]
         if key.startswith("link:"):
-            scopes.append((URL_GUIDS, item_id))
+            scopes.append((stable_hash(candidates[0]), item_id))
             keys.append((dedup_key(guid=guid, link=None, title="", scope=""), item_id))
         elif key.startswith("guid:"):
-            for scope in ([f"feed:{feed_id}"] if feed_id is not None else []) + [f"source:{source}"]:
+            for scope in candidates:
                 if key == "guid:" + stable_hash(scope, guid):
                     scopes.append((stable_hash(scope), item_id))
                     break

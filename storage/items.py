@@ -23,7 +23,7 @@ def _known_ids(db: Database, keys: Sequence[str]) -> dict[str, int]:
     return dict(db.execute(f"SELECT dedup_key, id FROM items WHERE dedup_key IN ({marks})", list(keys)).fetchall())
 
 
-# (item id, GUID namespace) of the items stored under one link, oldest first.
+# (item id, guid_scope) of the items stored under one link, oldest first.
 Carriers = dict[str, list[tuple[int, str | None]]]
 
 
@@ -44,9 +44,9 @@ def _by_link(db: Database, links: Sequence[str], *, up_to_id: int | None = None)
 
 
 def _same_article(carriers: list[tuple[int, str | None]] | None, guid_scope: str | None) -> int | None:
-    """The first stored item under the new item's link that is the same article: any, unless both have GUIDs of
-    one namespace (one feed's, or URLs), which then differ (the keys did not match): the feed says they are two
-    reports that share a page, such as the posts of a live blog or entries of one `xml:base` link."""
+    """The first stored item under the new item's link that is the same article: any, unless both have GUIDs
+    given by one feed, which then differ (the keys did not match): the feed says they are two reports that share
+    a page, such as the posts of a live blog or the entries of one `xml:base` link."""
     for item_id, scope in carriers or ():
         if guid_scope is None or scope is None or scope != guid_scope:
             return item_id

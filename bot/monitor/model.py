@@ -35,8 +35,8 @@ def pickled_as_arguments(cls: type[T]) -> type[T]:
 class Item:
     """One normalised report, as parsed from a feed or a JSON Lines file, before it is stored.
 
-    `published` is timezone-aware UTC. `key` is the deduplication key and `guid_scope` the namespace of its
-    GUID (see `bot.monitor.normalize.guid_scope`).
+    `published` is timezone-aware UTC. `key` is the deduplication key and `guid_scope` where its GUID was
+    given (see `bot.monitor.normalize.guid_scope`).
     """
 
     key: str

@@ -265,16 +265,15 @@ def dedup_key(*, guid: str | None, link: str | None, title: str, scope: str) -> 
     return "title:" + stable_hash(scope, title.casefold())
 
 
-URL_GUIDS = "url"
-
-
 def guid_scope(guid: str | None, scope: str) -> str | None:
-    """The namespace in which an item's GUID is unique: None without a GUID; `URL_GUIDS` for a GUID that is a
-    URL (unique everywhere); else a hash of `scope` (one feed, or one outlet's file). Two items with one link
-    are one article unless both have GUIDs of one namespace, which then differ: the feed says they are two."""
+    """Where an item's GUID was given (a hash of `scope`: one feed, or one outlet's file), None without a GUID.
+
+    Two items with one link are one article unless both have GUIDs given by one feed, which then differ: the
+    feed says they are two. A GUID says nothing about another feed's items, even one that is a URL (feeds of
+    one site write their permalinks with parameters of their own), so across feeds the link decides."""
     if not guid or not guid.strip():
         return None
-    return URL_GUIDS if _guid_as_link(guid.strip()) else stable_hash(scope)
+    return stable_hash(scope)
 
 
 def legacy_links(link: str | None, guid: str | None) -> list[str]:
