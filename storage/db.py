@@ -78,7 +78,7 @@ def m001_initial_schema(db: Database) -> None:
 
         -- One row per distinct report; `dedup_key` is the stable identity (GUID, canonical link or
         -- title hash), `link` is unique too so that two feeds carrying one article store it once
-        -- (until m003: items with GUIDs of one feed may share a link).
+        -- (until m004: items with GUIDs of one feed may share a link).
         CREATE TABLE items (
             id INTEGER PRIMARY KEY,
             dedup_key TEXT NOT NULL UNIQUE,

@@ -54,7 +54,7 @@ def _same_article(carriers: list[tuple[int, str | None]] | None, guid_scope: str
 
 
 def legacy_boundary(db: Database) -> tuple[int, datetime | None]:
-    """The largest item id stored before migration m003, when links lost their fragments and some generic
+    """The largest item id stored before migration m004, when links lost their fragments and some generic
     parameters (0 for a database made since), and the latest time among those items: one dated later is new."""
     row = db.execute("SELECT items_before, dated_up_to FROM identity_upgrade").fetchone()
     return (row[0], from_text(row[1])) if row else (0, None)

@@ -28,7 +28,7 @@ _TRACKING_PARAMS = re.compile(
     re.IGNORECASE,
 )
 # What canonical_url dropped before items kept their fragments and the generic parameters above (storage
-# migration m003): links stored then are in that form, and `legacy_link` recomputes it to recognise them.
+# migration m004): links stored then are in that form, and `legacy_link` recomputes it to recognise them.
 _FORMER_TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|igshid|ocid|cmpid|"
     r"_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|rss|ref|ref_src|referrer|at_medium|at_campaign|"
@@ -227,7 +227,7 @@ def _entry_fragment(fragment: str) -> str:
 
 def legacy_link(link: str) -> str:
     """`link` (a canonical link) as canonical_url made it before items kept fragments and generic parameters:
-    the form in which the links and link keys of items stored before migration m003 are."""
+    the form in which the links and link keys of items stored before migration m004 are."""
     if "#" not in link and "?" not in link:
         return link
     parts = urlsplit(link)
@@ -278,7 +278,7 @@ def guid_scope(guid: str | None, scope: str) -> str | None:
 
 def legacy_links(link: str | None, guid: str | None) -> list[str]:
     """The item's link and its GUID, if that is a URL, in the form `canonical_url` gave them before migration
-    m003 (see `legacy_link`), where that differs from their form now: how items stored before then, whose
+    m004 (see `legacy_link`), where that differs from their form now: how items stored before then, whose
     links are in that form, are recognised."""
     current = [link, _guid_as_link(guid.strip()) if guid else None]
     return list(dict.fromkeys(former for form in current if form and (former := legacy_link(form)) != form))

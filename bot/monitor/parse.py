@@ -257,8 +257,9 @@ def parse_feed(
     the caller knows better than the feed's own title. Raises NotAFeedError with a plain reason.
     A recoverable XML error (feedparser's `bozo`) is a warning: the entries it could read are kept.
     Of more than `max_items` entries only the newest are kept (None: all, for files the user chose).
-    An entry without a title is named by its text (`title_from_text`); one with neither is left out and listed
-    in `ParsedFeed.skipped` with the reason. A UTF-16 or UTF-32 document is read as its byte order mark says.
+    An entry without a title is named by its text (`title_from_text`); one with neither is left out and counted
+    in `ParsedFeed.skipped_reasons` under `NO_TITLE_OR_TEXT`. A UTF-16 or UTF-32 document is read as its byte
+    order mark says.
     """
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     content, response_headers = _read_by_bom(content, response_headers)
