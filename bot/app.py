@@ -36,6 +36,16 @@ CONCURRENT_UPDATES = 16
 UPDATES_TIMEOUT_SECONDS = 30
 
 
+def next_poll_delay(due: datetime | None, cycle_started: datetime | None, now: datetime, check: float) -> float:
+    """Seconds until the poll job should wake after a cycle that began at `cycle_started` (None: it failed as
+    a whole): when the next feed is due, at most `check` seconds on. A feed that was due before the cycle began
+    was in it and is due still only if its poll went wrong without being recorded (a bug, a database fault):
+    it waits for the next check, rather than being polled again and again at once."""
+    if due is None or cycle_started is None or due < cycle_started:
+        return check
+    return min(check, max(0.0, (due - now).total_seconds()))
+
+
 class MissingTokenError(ValueError):
     pass
 
@@ -152,27 +162,28 @@ class BotRuntime:
     async def _poll_job(self, context: ContextTypes.DEFAULT_TYPE | None) -> None:
         """Poll the feeds that are due, then sleep until the next one is: one job at a time, woken at the next
         feed's own time rather than at a fixed tick (which made a 120 s interval 120 to 180 s)."""
+        cycle_started: datetime | None = self.clock()
         try:
             polls = await self.service.poll()
         except Exception:
             log.exception("A poll cycle failed; the next check tries again")
+            cycle_started = None
         else:
             for poll in polls:
                 if poll.status == "failed":
                     log.warning("Feed %s failed: %s", poll.url, poll.error)
             self.polls_done.set()
         finally:
-            await self._schedule_next_poll()
+            await self._schedule_next_poll(cycle_started)
 
-    async def _schedule_next_poll(self) -> None:
-        delay = self.poll_check_seconds
+    async def _schedule_next_poll(self, cycle_started: datetime | None) -> None:
+        due = None
         try:
             due = await self.service.next_poll_due()
         except Exception:
-            log.exception("Could not read when the next feed is due; checking again in %s s", delay)
-        else:
-            if due is not None:
-                delay = min(delay, max(0.0, (due - self.clock()).total_seconds()))
+            log.exception("Could not read when the next feed is due; checking again in %s s", self.poll_check_seconds)
+            cycle_started = None
+        delay = next_poll_delay(due, cycle_started, self.clock(), self.poll_check_seconds)
         if self.application.running:
             self.application.job_queue.run_once(
                 self._poll_job, when=delay, name="poll", job_kwargs={"misfire_grace_time": None}

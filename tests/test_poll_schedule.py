@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotRuntime
+from bot.app import BotRuntime, next_poll_delay
 from bot.config import FeedSettings, PollingSettings, Secret, Settings, StorageSettings, TelegramSettings
 from bot.delivery.pacing import Limits, Pacer
 from storage import feeds as feed_store
@@ -116,3 +116,16 @@ async def test_an_interval_longer_than_the_check_is_kept_to_the_second(bot: Bot)
     await bot.fire(after=60)
     assert bot.polls() == 2
     assert await bot.next_poll_at() == T0 + timedelta(seconds=240)
+
+
+def test_the_poll_job_wakes_when_the_next_feed_is_due_and_never_spins() -> None:
+    started = T0
+    # Due during the check: then; due already (it became due while the cycle ran): at once; none: the check.
+    assert next_poll_delay(T0 + timedelta(seconds=25), started, T0 + timedelta(seconds=5), 60) == 20
+    assert next_poll_delay(T0 + timedelta(seconds=3), started, T0 + timedelta(seconds=5), 60) == 0
+    assert next_poll_delay(T0 + timedelta(seconds=600), started, T0, 60) == 60
+    assert next_poll_delay(None, started, T0, 60) == 60
+    # Due still though it was in the cycle (its poll went wrong unrecorded), or the cycle failed: the check, so
+    # that nothing is polled again and again at once.
+    assert next_poll_delay(T0 - timedelta(seconds=1), started, T0 + timedelta(seconds=2), 60) == 60
+    assert next_poll_delay(T0 + timedelta(seconds=3), None, T0 + timedelta(seconds=5), 60) == 60
