@@ -69,7 +69,8 @@ def replay(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list
     with tempfile.TemporaryDirectory(prefix="storywatch-split-") as folder:
         db = open_database(Path(folder) / "eval.db")
         try:
-            Pipeline().process(db, read_items(path, utcnow()), now=utcnow())
+            items = read_items(path, utcnow())
+            Pipeline().process(db, items, now=utcnow())
             predicted = dict(
                 db.execute("SELECT i.guid, m.story_id FROM items i JOIN story_items m ON m.item_id = i.id").fetchall()
             )
@@ -81,7 +82,8 @@ def replay(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list
                     "JOIN items ie ON ie.id = c.earlier_item_id JOIN items il ON il.id = c.later_item_id"
                 ).fetchall()
             ]
-            order = [row[0] for row in db.execute("SELECT guid FROM items ORDER BY published, id").fetchall()]
+            # The replay's order, every item included (stored or not), as `storywatch eval` scores it.
+            order = [item.guid for item in sorted(items, key=lambda item: item.published)]
         finally:
             db.close()
     return [records[i] for i in order if i in records], predicted, titles, found
@@ -135,7 +137,7 @@ def print_errors(path: Path, limit: int) -> None:
         stances = {e.get("stance") for e in earlier}
         opposite = {"for": "against", "against": "for"}.get(stance or "")
         scored = (opposite is not None or stance == "neutral") and not (
-            stance == "against" and stances & {"for", "against", "observing"} == {"observing"}
+            stance == "against" and stances - {None} == {"observing"}
         )
         if scored:
             positive = opposite is not None and opposite in stances

@@ -25,13 +25,25 @@ from storage.db import AsyncDatabase, InstanceLock, check_integrity, utcnow
 
 log = logging.getLogger(__name__)
 
-# The poll job runs this often and polls the feeds that are due; each feed keeps its own schedule.
-POLL_TICK_SECONDS = 60
+# The poll job wakes when the next feed is due (each feed keeps its own schedule, `polling.interval_seconds`
+# after it was last due), and at least this often, to find feeds added by another process (`storywatch feeds
+# add` while the bot runs).
+POLL_CHECK_SECONDS = 60
 # Digests are checked this often; each chat's time and zone are in the database (see bot/delivery/digest.py).
 DIGEST_TICK_SECONDS = 60
 CONCURRENT_UPDATES = 16
 # Long-poll length of getUpdates: how long Telegram holds the request open when nothing happens.
 UPDATES_TIMEOUT_SECONDS = 30
+
+
+def next_poll_delay(due: datetime | None, cycle_started: datetime | None, now: datetime, check: float) -> float:
+    """Seconds until the poll job should wake after a cycle that began at `cycle_started` (None: it failed as
+    a whole): when the next feed is due, at most `check` seconds on. A feed that was due before the cycle began
+    was in it and is due still only if its poll went wrong without being recorded (a bug, a database fault):
+    it waits for the next check, rather than being polled again and again at once."""
+    if due is None or cycle_started is None or due < cycle_started:
+        return check
+    return min(check, max(0.0, (due - now).total_seconds()))
 
 
 class MissingTokenError(ValueError):
@@ -81,7 +93,7 @@ class BotRuntime:
         adb: AsyncDatabase | None = None,
         clock: Callable[[], datetime] = utcnow,
         pacer: Pacer | None = None,
-        poll_tick_seconds: float = POLL_TICK_SECONDS,
+        poll_check_seconds: float = POLL_CHECK_SECONDS,
     ) -> None:
         self.settings = settings
         self.pacer = pacer or Pacer()
@@ -89,7 +101,7 @@ class BotRuntime:
         self.adb = adb or AsyncDatabase.open(settings.storage.path)
         self._owns_db = adb is None
         self.clock = clock
-        self.poll_tick_seconds = poll_tick_seconds
+        self.poll_check_seconds = poll_check_seconds
         self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
         self.sender = Sender(self.adb, self.application.bot, pacer=self.pacer, clock=clock)
         self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.pacer,
@@ -101,6 +113,9 @@ class BotRuntime:
         self._sender_task: asyncio.Task[None] | None = None
         self._instance_lock: InstanceLock | None = None
         self.polls_done = asyncio.Event()
+        # Set each time the poll job is armed again; `next_poll_in` says in how many seconds it wakes.
+        self.poll_scheduled = asyncio.Event()
+        self.next_poll_in: float | None = None
 
     async def start(self) -> None:
         # Before anything is polled or sent: a second bot on this database would deliver every alert again.
@@ -110,21 +125,19 @@ class BotRuntime:
         application = self.application
         await application.initialize()  # getMe: a refused token fails here
         await application.bot.set_my_commands(handlers.BOT_COMMANDS)
+        await self.sender.remember_recent_sends()  # before any reply or alert: a restart keeps the pace
         await application.start()
         await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)
-        for callback, interval, name in (
-            (self._poll_job, self.poll_tick_seconds, "poll"),
-            (self._digest_job, DIGEST_TICK_SECONDS, "digests"),  # a digest missed while down goes out now
-        ):
-            job = application.job_queue.run_repeating(
-                callback, interval=interval, name=name, job_kwargs={"coalesce": True, "misfire_grace_time": None}
-            )
-            # The first run now, not a tick later. `first=0` does not do it: by the time APScheduler computes
-            # the first fire time, "now" is already past and it moves to the next interval (PTB documents this
-            # under run_repeating); a restarted bot then sat a whole tick before polling. Run it by hand, as
-            # PTB recommends; stop() waits for it.
-            application.create_task(job.run(application), name=f"storywatch-first-{name}")
-        await self.sender.remember_recent_sends()
+        digests = application.job_queue.run_repeating(
+            self._digest_job, interval=DIGEST_TICK_SECONDS, name="digests",
+            job_kwargs={"coalesce": True, "misfire_grace_time": None},
+        )
+        # The first runs now, not a tick later. `first=0` does not do it: by the time APScheduler computes the
+        # first fire time, "now" is already past and it moves to the next interval (PTB documents this under
+        # run_repeating); a restarted bot then sat a whole tick before polling. Run them by hand, as PTB
+        # recommends; stop() waits for them. A digest missed while down goes out now.
+        application.create_task(digests.run(application), name="storywatch-first-digests")
+        application.create_task(self._poll_job(None), name="storywatch-first-poll")
         self._sender_task = asyncio.create_task(self.sender.run(), name="storywatch-sender")
         log.info("storywatch is running as @%s", application.bot.username)
 
@@ -161,16 +174,37 @@ class BotRuntime:
             log.info("stopping")
             await self.stop()
 
-    async def _poll_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _poll_job(self, context: ContextTypes.DEFAULT_TYPE | None) -> None:
+        """Poll the feeds that are due, then sleep until the next one is: one job at a time, woken at the next
+        feed's own time rather than at a fixed tick (which made a 120 s interval 120 to 180 s)."""
+        cycle_started: datetime | None = self.clock()
         try:
             polls = await self.service.poll()
         except Exception:
-            log.exception("A poll cycle failed; the next tick tries again")
-            return
-        failed = [poll for poll in polls if poll.status == "failed"]
-        for poll in failed:
-            log.warning("Feed %s failed: %s", poll.url, poll.error)
-        self.polls_done.set()
+            log.exception("A poll cycle failed; the next check tries again")
+            cycle_started = None
+        else:
+            for poll in polls:
+                if poll.status == "failed":
+                    log.warning("Feed %s failed: %s", poll.url, poll.error)
+            self.polls_done.set()
+        finally:
+            await self._schedule_next_poll(cycle_started)
+
+    async def _schedule_next_poll(self, cycle_started: datetime | None) -> None:
+        due = None
+        try:
+            due = await self.service.next_poll_due()
+        except Exception:
+            log.exception("Could not read when the next feed is due; checking again in %s s", self.poll_check_seconds)
+            cycle_started = None
+        delay = next_poll_delay(due, cycle_started, self.clock(), self.poll_check_seconds)
+        if self.application.running:
+            self.application.job_queue.run_once(
+                self._poll_job, when=delay, name="poll", job_kwargs={"misfire_grace_time": None}
+            )
+            self.next_poll_in = delay
+            self.poll_scheduled.set()
 
     async def _digest_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

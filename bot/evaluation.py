@@ -76,9 +76,6 @@ def evaluate(
                     "SELECT DISTINCT i.guid FROM contradictions c JOIN items i ON i.id = c.later_item_id"
                 ).fetchall()
             }
-            order = [
-                row[0] for row in db.execute("SELECT guid FROM items ORDER BY published, id").fetchall()
-            ]
         finally:
             db.close()
     ids = list(gold_story)
@@ -87,10 +84,13 @@ def evaluate(
     gold_labels = [gold_story[item_id] for item_id in ids]
     contradiction = None
     if stance:
+        # Scored in the order the pipeline replayed the data set (published time, then the file's order), every
+        # labelled item included: one the pipeline stored as a duplicate of another is still an earlier report
+        # of its story (an `observing` one, say, after which an `against` one is not scored).
         ordered = [
-            {"id": item_id, "story": gold_story[item_id], "stance": stance.get(item_id)}
-            for item_id in order
-            if item_id in gold_story
+            {"id": item.guid, "story": gold_story[item.guid], "stance": stance.get(item.guid)}
+            for item in sorted(items, key=lambda item: item.published)
+            if item.guid in gold_story
         ]
         contradiction = Scores(*contradiction_scores(ordered, flagged))
     return EvalReport(

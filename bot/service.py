@@ -131,8 +131,7 @@ class StoryWatch:
 
     async def next_poll_due(self) -> datetime | None:
         """When the next feed is due (None: no feeds)."""
-        feeds = await self.feeds()
-        return min((feed.next_poll_at for feed in feeds), default=None)
+        return await self.adb.run(feed_store.next_due_time)
 
     async def feeds(self) -> list[Feed]:
         return await self.adb.run(feed_store.list_feeds)

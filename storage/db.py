@@ -16,6 +16,8 @@ from typing import TypeVar
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.monitor.normalize import dedup_key, stable_hash
+
 T = TypeVar("T")
 
 # Long enough to ride out another process's write transaction (a second `storywatch` command, a backup).
@@ -76,7 +78,8 @@ def m001_initial_schema(db: Database) -> None:
         CREATE INDEX feeds_next_poll ON feeds (next_poll_at);
 
         -- One row per distinct report; `dedup_key` is the stable identity (GUID, canonical link or
-        -- title hash), `link` is unique too so that two feeds carrying one article store it once.
+        -- title hash), `link` is unique too so that two feeds carrying one article store it once
+        -- (until m004: items with GUIDs of one feed may share a link).
         CREATE TABLE items (
             id INTEGER PRIMARY KEY,
             dedup_key TEXT NOT NULL UNIQUE,
@@ -238,6 +241,47 @@ def m003_feed_last_read(db: Database) -> None:
     "ok". Statement by statement, not `executescript`, which would commit the migration's transaction first."""
     db.execute("ALTER TABLE feeds ADD COLUMN last_items INTEGER")
     db.execute("ALTER TABLE feeds ADD COLUMN last_skipped TEXT NOT NULL DEFAULT '{}'")
+
+
+@migrations()
+def m004_items_told_apart_by_guid(db: Database) -> None:
+    """Two items may share a link: the posts of a live blog, the entries of an Atom feed with one `xml:base` link.
+    A GUID now tells them apart among the items of its feed (`guid_scope`); links keep the fragments that name an
+    entry and the generic parameters (`cid`, `ref`...) that canonical_url used to drop.
+
+    Existing rows: where each GUID was given is recovered where its key proves it (a scoped GUID's key is the
+    hash of its feed's or outlet's scope and the GUID), else from the feed (or the outlet of a file) that first
+    carried a URL GUID; a key made from a URL GUID is made again under the new rules from the GUID as stored,
+    exactly (the new form only keeps more, so no two keys meet). Links without a
+    GUID cannot be made again (what was dropped is gone): `identity_upgrade` records the last item stored under
+    the old rules and the latest time among them, and items dated up to then are also compared with those in
+    the links' old form (storage.items), so that none seen before is reported again.
+    """
+    for statement in (
+        "ALTER TABLE items ADD COLUMN guid_scope TEXT",
+        "DROP INDEX items_link",
+        "CREATE INDEX items_link ON items (link) WHERE link IS NOT NULL",
+        "CREATE TABLE identity_upgrade (items_before INTEGER NOT NULL, dated_up_to TEXT)",
+        """INSERT INTO identity_upgrade
+           SELECT coalesce(max(id), 0), max(max(published), max(first_seen)) FROM items""",
+    ):
+        db.execute(statement)
+    scopes: list[tuple[str, int]] = []
+    keys: list[tuple[str, int]] = []
+    rows = db.execute("SELECT id, dedup_key, guid, feed_id, source FROM items WHERE guid IS NOT NULL").fetchall()
+    for item_id, key, guid, feed_id, source in rows:
+        guid = guid.strip()
+        candidates = ([f"feed:{feed_id}"] if feed_id is not None else []) + [f"source:{source}"]
+        if key.startswith("link:"):
+            scopes.append((stable_hash(candidates[0]), item_id))
+            keys.append((dedup_key(guid=guid, link=None, title="", scope=""), item_id))
+        elif key.startswith("guid:"):
+            for scope in candidates:
+                if key == "guid:" + stable_hash(scope, guid):
+                    scopes.append((stable_hash(scope), item_id))
+                    break
+    execute_many(db, "UPDATE items SET guid_scope = ? WHERE id = ?", scopes)
+    execute_many(db, "UPDATE OR IGNORE items SET dedup_key = ? WHERE id = ?", keys)
 
 
 class _Database(Database):

@@ -135,6 +135,11 @@ def due_feeds(db: Database, now: datetime) -> list[Feed]:
     ]
 
 
+def next_due_time(db: Database) -> datetime | None:
+    """When the next feed is due for polling (None: the pool is empty)."""
+    return from_text(db.execute("SELECT min(next_poll_at) FROM feeds").fetchone()[0])
+
+
 def remove_feed(db: Database, feed_id: int) -> Feed:
     """Remove a feed from the pool. Its items stay: stories and alerts refer to them."""
     feed = get_feed(db, feed_id)

@@ -285,11 +285,13 @@ def test_ingest_says_what_was_skipped_and_which_items_repeat_within_the_input(tm
     first = storywatch("ingest", str(feed), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith(
-        "Ingested 1 file: 5 entries, 2 new, 0 already known, 1 duplicate within the input, 2 skipped: no title")
+        "Ingested 1 file: 5 entries, 2 new, 0 already known, 1 duplicate within the input, "
+        "2 skipped: no title or text")
     assert first.stderr.startswith(f"Warning: {feed}: ")  # the parser's own words, for this file
     again = storywatch("ingest", str(feed), cwd=tmp_path)
     assert again.stdout.startswith(
-        "Ingested 1 file: 5 entries, 0 new, 3 already known, 0 duplicates within the input, 2 skipped: no title")
+        "Ingested 1 file: 5 entries, 0 new, 3 already known, 0 duplicates within the input, "
+        "2 skipped: no title or text")
 
     lines = tmp_path / "reports.jsonl"
     lines.write_text('{"id": "x1", "title": "Dam holds"}\n{"id": "x1", "title": "Dam holds"}\n')
@@ -312,8 +314,8 @@ def test_poll_and_feeds_list_say_what_was_skipped(
     )
     polled = storywatch("poll", "--once", cwd=tmp_path, config=loopback_config)
     assert polled.returncode == 0, polled.stderr
-    assert f"     0 new      {untitled} (3 skipped: no title" in polled.stdout
-    assert f"     1 new      {mixed} (1 skipped: no title" in polled.stdout
+    assert f"     0 new      {untitled} (3 skipped: no title or text" in polled.stdout
+    assert f"     1 new      {mixed} (1 skipped: no title or text" in polled.stdout
     assert empty not in polled.stdout  # read, nothing in it, nothing skipped: nothing to say
     assert "1 new items, 4 entries skipped, 0 not modified, 0 failed." in polled.stdout
 
@@ -322,8 +324,9 @@ def test_poll_and_feeds_list_say_what_was_skipped(
 
     listed = storywatch("feeds", "list", cwd=tmp_path, config=loopback_config).stdout.splitlines()
     assert listed[0].startswith("   1  all skipped       0 items")
-    assert "last read 3 skipped: no title" in listed[1]  # still so after the 304
-    assert listed[2].startswith("   2  ok                1 items") and "last read 1 skipped: no title" in listed[3]
+    assert "last read 3 skipped: no title or text" in listed[1]  # still so after the 304
+    assert listed[2].startswith("   2  ok                1 items")
+    assert "last read 1 skipped: no title or text" in listed[3]
     assert listed[4].startswith("   3  empty             0 items")
     as_json = json.loads(storywatch("feeds", "list", "--json", cwd=tmp_path, config=loopback_config).stdout)
     assert [(feed["status"], feed["last_items"], sum(feed["skipped"].values())) for feed in as_json] == [

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from bot.evaluation import evaluate
 from bot.monitor.evaluate import contradiction_scores
 
 
@@ -54,3 +58,36 @@ def test_order_decides_what_is_earlier() -> None:
 def test_nothing_to_score() -> None:
     assert contradiction_scores([], set()) == (1.0, 1.0, 1.0)
     assert contradiction_scores([rec("o", "A", "observing")], {"o"}) == (1.0, 1.0, 1.0)
+
+
+def test_an_against_item_after_only_observing_ones_is_not_scored_whatever_else_is_unlabelled() -> None:
+    # design.md: not scored when its only earlier stanced items are `observing`; unlabelled items are no stance.
+    items = [rec("o1", "S", "observing"), rec("u1", "S", None), rec("a1", "S", "against")]
+    assert contradiction_scores(items, {"a1"}) == (1.0, 1.0, 1.0)
+
+
+def test_a_neutral_item_is_a_stanced_earlier_item() -> None:
+    # After a `neutral` and an `observing` item, the earlier stanced items are not only `observing`: an
+    # `against` item is scored, and flagging it is a false alarm.
+    items = [rec("n1", "S", "neutral"), rec("o1", "S", "observing"), rec("a1", "S", "against")]
+    assert contradiction_scores(items, {"a1"}) == (0.0, 1.0, 0.0)
+
+
+def test_eval_counts_an_earlier_report_the_pipeline_stored_as_a_duplicate(tmp_path: Path) -> None:
+    # o1 carries the article of x1 (one link): the pipeline stores it once, yet o1 is still an earlier,
+    # `observing` report of story S, so a1 (`against`) is not scored, though the pipeline flags it against x1.
+    lines = [
+        ("x1", "X", "for", "Iran begins evacuating military personnel from Syria", "https://a.example/evac", 10),
+        ("o1", "S", "observing", "Reports: Iran evacuating personnel from Syria", "https://a.example/evac", 11),
+        ("a1", "S", "against", "Iran denies evacuating military personnel from Syria", "https://b.example/deny", 12),
+    ]
+    path = tmp_path / "labelled.jsonl"
+    path.write_text("".join(
+        json.dumps({"id": item_id, "story": story, "stance": stance, "title": title, "link": link,
+                    "source": f"outlet-{item_id}", "published": f"2024-12-06T{hour}:00:00Z"}) + "\n"
+        for item_id, story, stance, title, link, hour in lines
+    ))
+    report = evaluate(path)
+    assert report.flagged == 1  # a1, against x1
+    assert report.contradiction is not None
+    assert (report.contradiction.precision, report.contradiction.recall) == (1.0, 1.0)

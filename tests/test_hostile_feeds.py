@@ -331,7 +331,7 @@ async def test_markup_and_scripts_are_stored_as_plain_text(
     results = await cycle(feed_server, adb, fetcher, polling, clock,
                           markup=feed_server.route("/markup", hostile("html-and-scripts.xml")))
     markup = results["markup"]
-    assert markup.skipped_reasons == {"no title": 1}  # its title was nothing but a script
+    assert markup.skipped_reasons == {"no title or text": 1}  # its title was nothing but a script, and no text
     stored = {item["title"]: item for item in stored_items(adb) if item["source"] == "Markup Wire"}
     assert set(stored) == {"Rebels reach Homs", "Ceasefire holds in Idlib", "Aid convoy arrives"}
     assert stored["Rebels reach Homs"]["summary"] == "Fighting intensified. Residents fled."

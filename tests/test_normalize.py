@@ -47,6 +47,25 @@ def test_clean_text_strips_markup_and_controls() -> None:
     assert clean_text(None, 100) == ""
 
 
+@pytest.mark.parametrize(
+    ("markup", "text"),
+    [
+        # An element left open that is not a script or a style is only its tag (feedparser's own result).
+        ('safe<object data="movie.swf"> description', "safe description"),
+        ("a <iframe src=x> c", "a c"),
+        ("a <title>t c", "a t c"),
+        # Closed, such elements go with their content; a script or style left open hides the rest.
+        ("a <object>fallback</object> c <OBJECT>x</Object > d", "a c d"),
+        ("before <script>alert(1) and everything after", "before"),
+        ("before <style>p { color: red } after", "before"),
+        # Many open elements: every one is only its tag.
+        ("<object> a <object> b <title> c <object>", "a b c"),
+    ],
+)
+def test_clean_text_of_elements_left_open(markup: str, text: str) -> None:
+    assert clean_text(markup, 500) == text
+
+
 def test_clean_text_keeps_right_to_left_and_emoji() -> None:
     assert clean_text("إيران تنفي 🚨", 100) == "إيران تنفي 🚨"
 

@@ -182,7 +182,7 @@ def _rss(items: str) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
 
 
-def test_entries_without_title_are_skipped_and_counted() -> None:
+def test_entries_with_neither_title_nor_text_are_skipped_with_their_reason() -> None:
     feed = parse_feed(
         _rss(
             "<item><link>https://a.example/1</link></item><item><title>  </title></item>"
@@ -194,7 +194,7 @@ def test_entries_without_title_are_skipped_and_counted() -> None:
     )
     assert [item.title for item in feed.items] == ["Kept"]
     assert feed.skipped == 2
-    assert feed.skipped_reasons == {"no title": 2}
+    assert feed.skipped_reasons == {"no title or text": 2}
 
 
 @pytest.mark.parametrize(

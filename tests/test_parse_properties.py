@@ -12,7 +12,12 @@ from xml.sax.saxutils import escape, quoteattr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.monitor.normalize import EARLIEST, MAX_FUTURE, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from bot.monitor.normalize import (
+    EARLIEST,
+    MAX_FUTURE,
+    MAX_SUMMARY_CHARS,
+    MAX_TITLE_CHARS,
+)
 from bot.monitor.parse import NotAFeedError, ParsedFeed, parse_feed
 from tests.feedserver import feed_file
 
@@ -111,8 +116,12 @@ def entries_of(draw: st.DrawFn, text: st.SearchStrategy[str]) -> list[tuple[str 
     ))
 
 
+# An entry's title and summary, as written into a generated document.
+Entry = tuple[str | None, str | None]
+
+
 @st.composite
-def rss_documents(draw: st.DrawFn, text: st.SearchStrategy[str] = any_text) -> tuple[bytes, list[str | None]]:
+def rss_documents(draw: st.DrawFn, text: st.SearchStrategy[str] = any_text) -> tuple[bytes, list[Entry]]:
     entries = entries_of(draw, text)
     items = "".join(
         f"<item>{element('title', title)}{element('link', link)}{element('description', summary)}"
@@ -121,11 +130,11 @@ def rss_documents(draw: st.DrawFn, text: st.SearchStrategy[str] = any_text) -> t
     )
     channel = draw(any_text if text is any_text else xml_only(any_text))
     document = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{element("title", channel)}'
-    return (document + f"{items}</channel></rss>").encode("utf-8", "replace"), [entry[0] for entry in entries]
+    return (document + f"{items}</channel></rss>").encode("utf-8", "replace"), [entry[:3:2] for entry in entries]
 
 
 @st.composite
-def atom_documents(draw: st.DrawFn, text: st.SearchStrategy[str] = any_text) -> tuple[bytes, list[str | None]]:
+def atom_documents(draw: st.DrawFn, text: st.SearchStrategy[str] = any_text) -> tuple[bytes, list[Entry]]:
     entries = entries_of(draw, text)
     items = "".join(
         f"<entry>{element('title', title)}"
@@ -134,7 +143,7 @@ def atom_documents(draw: st.DrawFn, text: st.SearchStrategy[str] = any_text) -> 
         for title, link, summary, date, entry_id in entries
     )
     document = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
-    return (document + f"{items}</feed>").encode("utf-8", "replace"), [entry[0] for entry in entries]
+    return (document + f"{items}</feed>").encode("utf-8", "replace"), [entry[:3:2] for entry in entries]
 
 
 @FAST
@@ -167,7 +176,7 @@ def test_damaged_real_feeds_parse_or_are_refused(data: st.DataObject) -> None:
 @FAST
 @given(st.one_of(rss_documents(), atom_documents()))
 def test_generated_feeds_parse_or_are_refused(document: tuple[bytes, list[str | None]]) -> None:
-    content, _titles = document
+    content, _entries = document
     parse_or_refuse(content)
 
 
@@ -181,14 +190,19 @@ def as_stored(title: str) -> str:
 
 @FAST
 @given(st.one_of(rss_documents(plain_text), atom_documents(plain_text)))
-def test_plain_titles_of_well_formed_feeds_come_through_as_written(document: tuple[bytes, list[str | None]]) -> None:
-    content, titles = document
+def test_plain_titles_of_well_formed_feeds_come_through_as_written(document: tuple[bytes, list[Entry]]) -> None:
+    content, entries = document
     feed = parse_or_refuse(content)
     assert feed is not None
-    expected = [as_stored(title) for title in titles if title is not None]
-    # Every entry with a title is kept (none without), in the document's order, its title unchanged.
-    assert [item.title for item in feed.items] == [title for title in expected if title]
-    assert feed.skipped == len(titles) - len(feed.items)
+    # Every entry with a title is kept, in the document's order, its title unchanged; one without is named by
+    # its summary (feedparser reads a summary as HTML, so its exact text is not foreseen here) or skipped; an
+    # entry with a title is never skipped.
+    titled = [as_stored(title or "") for title, _summary in entries]
+    assert len(feed.items) + feed.skipped == len(entries)
+    assert feed.skipped <= titled.count("")
+    remaining = iter(item.title for item in feed.items)
+    assert all(title in remaining for title in titled if title)  # in order, each once
+    assert all(item.title for item in feed.items)
 
 
 @FAST

@@ -23,4 +23,4 @@ def test_entries_beyond_the_cap_are_counted_as_skipped_with_the_reason() -> None
     document = entries_rss(("Port reopens", "a"), (None, "b"), ("Rail strike ends", "c"), ("Dam holds", "d")).encode()
     parsed = parse_feed(document, scope="feed:1", now=NOW, max_items=3)
     assert len(parsed.items) == 2
-    assert parsed.skipped_reasons == {"over the 3-entry limit": 1, "no title": 1}
+    assert parsed.skipped_reasons == {"over the 3-entry limit": 1, "no title or text": 1}

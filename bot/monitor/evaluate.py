@@ -68,7 +68,6 @@ def bcubed_scores(gold: Sequence[Hashable], predicted: Sequence[Hashable]) -> Sc
 
 
 _OPPOSITE_STANCE = {"for": "against", "against": "for"}
-_STANCED = frozenset({"for", "against", "observing"})
 
 
 def contradiction_scores(
@@ -80,8 +79,10 @@ def contradiction_scores(
     `flagged_ids` are the ids reported as the `later` side of some contradiction. An item is a true
     contradiction when its stance (for/against) is opposite to that of an earlier item of its gold story.
     `observing` and unlabelled items are not scored (`neutral` ones are: they must not be flagged),
-    nor is an `against` item whose only earlier stanced
-    items are `observing` (it has nothing asserted to contradict). A ratio with an empty denominator is 1.0.
+    nor is an `against` item whose only earlier stanced items (items with any stance label, `neutral` too)
+    are `observing` (it has nothing asserted to contradict). A ratio with an empty denominator is 1.0.
+    Every labelled item of the data set must be in `items_in_order`, stored by the pipeline or not: each is an
+    earlier report of its story for the items after it.
     """
     flagged = set(flagged_ids)
     seen: dict[object, set[object]] = {}
@@ -90,10 +91,9 @@ def contradiction_scores(
         stance = item.get("stance")
         earlier = seen.setdefault(item.get("story"), set())
         opposite = _OPPOSITE_STANCE.get(stance) if isinstance(stance, str) else None
-        stanced = earlier & _STANCED
         # `neutral` items are scored too: flagging one is a false alarm.
         scored = (opposite is not None or stance == "neutral") and not (
-            stance == "against" and stanced == {"observing"}
+            stance == "against" and earlier == {"observing"}
         )
         if scored:
             positive = opposite is not None and opposite in earlier

@@ -16,7 +16,9 @@ from bot.monitor.normalize import (
     canonical_url,
     clean_text,
     dedup_key,
+    guid_scope,
     parse_iso_datetime,
+    title_from_text,
 )
 from bot.monitor.parse import NotAFeedError, parse_feed
 
@@ -44,8 +46,11 @@ def _jsonl_items(path: Path, text: str, now: datetime) -> Iterator[Item]:
         for key in LABEL_KEYS:
             record.pop(key, None)
         title = clean_text(record.get("title") if isinstance(record.get("title"), str) else None, MAX_TITLE_CHARS)
+        summary = clean_text(record.get("summary") if isinstance(record.get("summary"), str) else None,
+                             MAX_SUMMARY_CHARS)
+        title = title or title_from_text(summary)
         if not title:
-            raise BadInputError(f"{where}: the item has no title")
+            raise BadInputError(f"{where}: the item has no title, nor a summary to name it by")
         published_text = record.get("published")
         if published_text is None:
             published = now
@@ -58,19 +63,20 @@ def _jsonl_items(path: Path, text: str, now: datetime) -> Iterator[Item]:
                 ) from None
         source = clean_text(str(record.get("source") or path.stem), MAX_SOURCE_CHARS)
         raw_link = record.get("link")
-        link = canonical_url(raw_link) if isinstance(raw_link, str) else None
+        link = canonical_url(raw_link, keep_fragment=True) if isinstance(raw_link, str) else None
         if raw_link and link is None:
             raise BadInputError(f"{where}: link {raw_link!r} is not an http(s) URL")
         guid = str(record["id"]) if record.get("id") is not None else None
+        scope = f"source:{source}"
         yield Item(
-            key=dedup_key(guid=guid, link=link, title=title, scope=f"source:{source}"),
+            key=dedup_key(guid=guid, link=link, title=title, scope=scope),
             title=title,
             link=link,
-            summary=clean_text(record.get("summary") if isinstance(record.get("summary"), str) else None,
-                               MAX_SUMMARY_CHARS),
+            summary=summary,
             source=source,
             published=published,
             guid=guid,
+            guid_scope=guid_scope(guid, scope),
         )
 
 

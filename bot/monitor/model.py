@@ -35,7 +35,8 @@ def pickled_as_arguments(cls: type[T]) -> type[T]:
 class Item:
     """One normalised report, as parsed from a feed or a JSON Lines file, before it is stored.
 
-    `published` is timezone-aware UTC. `key` is the deduplication key (see `bot.monitor.normalize`).
+    `published` is timezone-aware UTC. `key` is the deduplication key and `guid_scope` where its GUID was
+    given (see `bot.monitor.normalize.guid_scope`).
     """
 
     key: str
@@ -45,6 +46,7 @@ class Item:
     source: str
     published: datetime
     guid: str | None = None
+    guid_scope: str | None = None
 
 
 @pickled_as_arguments

@@ -16,11 +16,35 @@ MAX_SOURCE_CHARS = 200
 MAX_FUTURE = timedelta(days=1)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
-# Query parameters that only say where a click came from; two links differing in them are one article.
+# Query parameters that only ever say where a click came from: names that one analytics or advertising vendor
+# gave its parameter, which no site uses for its content, so two links differing in them are one article.
+# Generic names are not here, however often they track: `cid`, `ref`, `rss`, `spm`, `ocid`, `smid` and the
+# like select the article itself on some sites (`article.php?cid=101`), and dropping them made distinct
+# articles one.
 _TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|igshid|"
+    r"_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|at_medium|at_campaign|"
+    r"ns_mchannel|ns_source|ns_campaign|ns_linkname|ns_fee|wt\.mc_id)$",
+    re.IGNORECASE,
+)
+# What canonical_url dropped before items kept their fragments and the generic parameters above (storage
+# migration m004): links stored then are in that form, and `legacy_link` recomputes it to recognise them.
+_FORMER_TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|igshid|ocid|cmpid|"
     r"_hsenc|_hsmi|mkt_tok|oly_anon_id|oly_enc_id|rss|ref|ref_src|referrer|at_medium|at_campaign|"
     r"ns_mchannel|ns_source|ns_campaign|ns_linkname|ns_fee|taid|smid|wt\.mc_id|cid|spm)$",
+    re.IGNORECASE,
+)
+# Fragments of an item's link are kept when they name one entry among several on a page: a live blog's
+# `#post-3`, a comment feed's `#comment-123` (the page is the same for all of them; only the fragment tells the
+# reports apart when the feed gives no GUID). Dropped are the anchors that blog engines put on every post for a
+# section of that same article (WordPress' `#more-17`, `#comments`, `#respond`, Disqus' `#disqus_thread`), and
+# fragments of `name=value` pairs, which hold state for the page's scripts (`#xtor=RSS-3208` of AT Internet,
+# `#ref=rss`), never an anchor: neither ever tells two articles apart, and keeping them would split one article
+# carried by two feeds. A feed's own address never keeps one (HTTP does not send it).
+_PAGE_SECTION_FRAGMENT = re.compile(
+    r"(?:comments?|respond|reply|disqus_thread|more(?:-\d+)?|read-?more|continue(?:-reading)?|top|content|"
+    r"main(?:-?content)?)",
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -43,20 +67,28 @@ _CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 _SPACE = re.compile(r"\s+")
+# The longest title made from an entry's text, and where the first sentence of that text may end at the earliest.
+TITLE_FROM_TEXT_CHARS = 120
+_SHORTEST_SENTENCE = 12
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|\Z)")
 
 
 # Markup is removed with regular expressions in which every construct either ends at its closing delimiter or
 # is not markup at all, so the work is linear in the length of the text. html.parser was used before, but on
 # a "<" that never closes it rescans to the end of the text from every later "<" (fixed only in Python
 # 3.13.4): 5 kB of "<a " took a third of a second, and a feed's megabyte-long summary would have held its poll
-# for hours. Elements whose content is not text (script, style...) are dropped whole; an unterminated one, like
-# an unterminated comment, hides the rest of the text, as a browser would.
-_SKIPPED_ELEMENTS = "script|style|template|noscript|iframe|object|svg|head|title"
+# for hours. Elements whose content is not text (script, style...) are dropped whole. Left open, a script or a
+# style hides the rest of the text, as in a browser (and as in feedparser's sanitiser), like an unterminated
+# comment; any other such element left open is only its tag ("safe<object data=x> description" is "safe
+# description"). Each element's closing tag is searched for at most once past the point where it was last
+# missing, so many unclosed ones cost one scan of the text, not one each.
+_SKIPPED_ELEMENTS = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg", "head", "title"})
+_RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
+_CLOSING_TAG = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in _SKIPPED_ELEMENTS}
 _BREAK_TAGS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section"})
 _MARKUP = re.compile(
     r"<!--.*?(?P<comment_end>-->|\Z)"
-    rf"|<(?P<skipped>{_SKIPPED_ELEMENTS})\b[^>]*+>.*?(?P<skipped_end></(?P=skipped)\s*>|\Z)"
-    r"|</?(?P<tag>[a-zA-Z][^\s/>]*+)[^>]*+>"
+    r"|<(?P<closing>/)?(?P<tag>[a-zA-Z][^\s/>]*+)[^>]*+>"
     r"|<[!?][^>]*+>",
     re.IGNORECASE | re.DOTALL,
 )
@@ -79,14 +111,27 @@ def _strip_markup(value: str) -> str:
     head, tail = value[:end], value[end:]
     parts: list[str] = []
     position = 0
-    for match in _MARKUP.finditer(head):
+    unclosed: set[str] = set()  # elements with no closing tag after the point where one was last looked for
+    while (match := _MARKUP.search(head, position)) is not None:
         parts.append(head[position : match.start()])
         position = match.end()
-        if match.group("comment_end") == "" or match.group("skipped_end") == "":
+        if match.group("comment_end") == "":
             tail = ""
             break
         tag = match.group("tag")
-        if tag and tag.lower() in _BREAK_TAGS:
+        if not tag:
+            continue
+        name = tag.lower()
+        if name in _SKIPPED_ELEMENTS and not match.group("closing"):
+            closing = None if name in unclosed else _CLOSING_TAG[name].search(head, position)
+            if closing is not None:
+                position = closing.end()
+                continue
+            unclosed.add(name)
+            if name in _RAW_TEXT_ELEMENTS:
+                tail = ""
+                break
+        elif name in _BREAK_TAGS:
             parts.append(" ")
     else:
         parts.append(head[position:])
@@ -102,12 +147,26 @@ def clean_text(value: str | None, limit: int) -> str:
     if "<" in value or "&" in value:
         value = _strip_markup(value)
     value = unicodedata.normalize("NFC", _CONTROL.sub(" ", value))
-    value = _SPACE.sub(" ", value).strip()
+    return _shortened(_SPACE.sub(" ", value).strip(), limit)
+
+
+def _shortened(value: str, limit: int) -> str:
+    """`value` cut to `limit` characters at a word boundary, with an ellipsis, if it is longer."""
     if len(value) > limit:
         cut = value[: limit - 1]
         space = cut.rfind(" ")
-        value = (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+        value = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:-–—") + "…"
     return value
+
+
+def title_from_text(text: str, limit: int = TITLE_FROM_TEXT_CHARS) -> str:
+    """A title for an entry that has none (a Mastodon post, a podcast episode), from its plain text as
+    `clean_text` gives it: the first sentence, shortened at a word boundary with an ellipsis past `limit`
+    characters, as feed readers show such posts. A full stop in the first few characters ("U.S.", "Dr.") is
+    taken for an abbreviation, not the sentence's end."""
+    for end in _SENTENCE_END.finditer(text, _SHORTEST_SENTENCE, limit):
+        return text[: end.end()]
+    return _shortened(text, limit)
 
 
 def _unsafe_in_url(char: str) -> bool:
@@ -121,9 +180,10 @@ def _percent_encoded(match: re.Match[str]) -> str:
     return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
 
 
-def canonical_url(url: str | None, base: str | None = None) -> str | None:
+def canonical_url(url: str | None, base: str | None = None, *, keep_fragment: bool = False) -> str | None:
     """The form of a link under which two copies of one article compare equal: absolute, lower-case
-    scheme and host, no default port, no fragment, no tracking parameters, remaining parameters sorted.
+    scheme and host, no default port, no tracking parameters, remaining parameters sorted, and no fragment,
+    unless `keep_fragment` (an item's link: see `_PAGE_SECTION_FRAGMENT`) and the fragment names an entry.
     Returns None for anything that is not an http(s) URL."""
     if not url:
         return None
@@ -154,13 +214,38 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
         pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)]
         query = urlencode(sorted(pairs), doseq=True)
     path = _URL_SUSPECTS.sub(_percent_encoded, parts.path) or "/"
-    return urlunsplit((scheme, netloc, path, query, ""))
+    fragment = _entry_fragment(parts.fragment) if keep_fragment and parts.fragment else ""
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _entry_fragment(fragment: str) -> str:
+    """The fragment of an item's link if it tells entries of one page apart, else ""."""
+    if "=" in fragment or _PAGE_SECTION_FRAGMENT.fullmatch(fragment):
+        return ""
+    return _URL_SUSPECTS.sub(_percent_encoded, fragment).replace("#", "%23")
+
+
+def legacy_link(link: str) -> str:
+    """`link` (a canonical link) as canonical_url made it before items kept fragments and generic parameters:
+    the form in which the links and link keys of items stored before migration m004 are."""
+    if "#" not in link and "?" not in link:
+        return link
+    parts = urlsplit(link)
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, v) for k, v in pairs if not _FORMER_TRACKING_PARAMS.match(k)], doseq=True)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
 def stable_hash(*parts: str) -> str:
     """128 bits of SHA-256: collisions are not a practical concern at any number of items."""
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:32]
+
+
+def _guid_as_link(guid: str) -> str | None:
+    return canonical_url(guid, keep_fragment=True) if guid.startswith(("http://", "https://")) else None
 
 
 def dedup_key(*, guid: str | None, link: str | None, title: str, scope: str) -> str:
@@ -171,13 +256,32 @@ def dedup_key(*, guid: str | None, link: str | None, title: str, scope: str) -> 
     """
     if guid:
         guid = guid.strip()
-        as_link = canonical_url(guid) if guid.startswith(("http://", "https://")) else None
+        as_link = _guid_as_link(guid)
         if as_link:
             return "link:" + stable_hash(as_link)
         return "guid:" + stable_hash(scope, guid)
     if link:
         return "link:" + stable_hash(link)
     return "title:" + stable_hash(scope, title.casefold())
+
+
+def guid_scope(guid: str | None, scope: str) -> str | None:
+    """Where an item's GUID was given (a hash of `scope`: one feed, or one outlet's file), None without a GUID.
+
+    Two items with one link are one article unless both have GUIDs given by one feed, which then differ: the
+    feed says they are two. A GUID says nothing about another feed's items, even one that is a URL (feeds of
+    one site write their permalinks with parameters of their own), so across feeds the link decides."""
+    if not guid or not guid.strip():
+        return None
+    return stable_hash(scope)
+
+
+def legacy_links(link: str | None, guid: str | None) -> list[str]:
+    """The item's link and its GUID, if that is a URL, in the form `canonical_url` gave them before migration
+    m004 (see `legacy_link`), where that differs from their form now: how items stored before then, whose
+    links are in that form, are recognised."""
+    current = [link, _guid_as_link(guid.strip()) if guid else None]
+    return list(dict.fromkeys(former for form in current if form and (former := legacy_link(form)) != form))
 
 
 def sane_published(candidate: datetime | None, first_seen: datetime) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import codecs
 import contextlib
 import ctypes
 import functools
@@ -37,7 +38,9 @@ from bot.monitor.normalize import (
     canonical_url,
     clean_text,
     dedup_key,
+    guid_scope,
     sane_published,
+    title_from_text,
 )
 
 log = logging.getLogger(__name__)
@@ -81,17 +84,56 @@ class NotAFeedError(ValueError):
         self.html_page = html_page
 
 
+# Why an entry gave no item: it has no title and no text to name it by.
+NO_TITLE_OR_TEXT = "no title or text"
+
+
 @dataclass(frozen=True)
 class ParsedFeed:
     title: str | None
     site_url: str | None
     version: str
     items: list[Item]
-    skipped: int = 0
+    skipped: int = 0  # entries with neither a title nor any text
     warnings: list[str] = field(default_factory=list)
-    # Why entries of the document gave no item, reason -> how many: {"no title": 3}, and the entries left
-    # out beyond `max_items`. What `ingest`, `poll` and `feeds list` report as skipped.
+    # Why entries of the document gave no item, reason -> how many: {"no title or text": 3}, and the entries
+    # left out beyond `max_items`. What `ingest`, `poll` and `feeds list` report as skipped.
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+
+# Byte order marks of the encodings that are not ASCII-compatible, the four-byte ones first (UTF-32LE's begins
+# with UTF-16LE's).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_UTF8_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+
+
+def _read_by_bom(content: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """A UTF-16 or UTF-32 document with a byte order mark, as UTF-8 (its XML declaration and the content type's
+    charset saying so); any other document as it is.
+
+    The mark says what the document is (XML 1.0, appendix F; the WHATWG encoding standard lets it override the
+    header too), but feedparser believes the header first: served as `text/xml` (US-ASCII by RFC 3023) or with
+    a wrong charset, a UTF-16 feed failed as "not XML". Characters the encoding cannot hold (a lone surrogate)
+    become U+FFFD rather than losing the document.
+    """
+    marked = next(((bom, encoding) for bom, encoding in _WIDE_BOMS if content.startswith(bom)), None)
+    if marked is None:
+        return content, headers
+    bom, encoding = marked
+    text = content[len(bom) :].decode(encoding, errors="replace")
+    if text.startswith("<?xml"):
+        end = text.find("?>")
+        text = _UTF8_DECLARATION + text[end + 2 :] if end != -1 else text
+    headers = dict(headers)
+    content_type = headers.get("content-type")
+    if content_type:
+        headers["content-type"] = content_type.split(";", 1)[0].strip() + "; charset=utf-8"
+    return text.encode("utf-8", errors="replace"), headers
 
 
 def _xml_error(exc: BaseException) -> str:
@@ -243,11 +285,15 @@ def parse_feed(
     the caller knows better than the feed's own title. Raises NotAFeedError with a plain reason.
     A recoverable XML error (feedparser's `bozo`) is a warning: the entries it could read are kept.
     Of more than `max_items` entries only the newest are kept (None: all, for files the user chose).
+    An entry without a title is named by its text (`title_from_text`); one with neither is left out and counted
+    in `ParsedFeed.skipped_reasons` under `NO_TITLE_OR_TEXT`. A UTF-16 or UTF-32 document is read as its byte
+    order mark says.
     """
+    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
+    content, response_headers = _read_by_bom(content, response_headers)
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise NotAFeedError("not a feed: the response was empty")
-    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     if url:
         response_headers.setdefault("content-location", url)
     try:
@@ -302,26 +348,43 @@ def parse_feed(
     # and raises and catches KeyError for every missing one (a summary, in most headline feeds).
     field_of = dict.get
     for entry in entries:
+        link = canonical_url(field_of(entry, "link"), base=link_base, keep_fragment=True)
+        guid = (field_of(entry, "id") or "").strip()[:1000] or None
+        summary = clean_text(field_of(entry, "summary"), MAX_SUMMARY_CHARS)
         title = clean_text(field_of(entry, "title"), MAX_TITLE_CHARS)
+        if not title:
+            # A post without a title (Mastodon, microblogs, some podcasts) is named by its text, as feed readers
+            # do; only an entry with neither says nothing to report.
+            text = summary or _content_text(entry)
+            title = title_from_text(text)
+            summary = summary or text
         if not title:
             skipped += 1
             continue
-        link = canonical_url(field_of(entry, "link"), base=link_base)
-        guid = (field_of(entry, "id") or "").strip()[:1000] or None
         items.append(
             Item(
                 key=dedup_key(guid=guid, link=link, title=title, scope=scope),
                 title=title,
                 link=link,
-                summary=clean_text(field_of(entry, "summary"), MAX_SUMMARY_CHARS),
+                summary=summary,
                 source=outlet,
                 published=sane_published(_entry_time(entry), now),
                 guid=guid,
+                guid_scope=guid_scope(guid, scope),
             )
         )
     if skipped:
-        skipped_reasons["no title"] = skipped
+        skipped_reasons[NO_TITLE_OR_TEXT] = skipped
     return ParsedFeed(feed_title, site_url, version, items, skipped, warnings, skipped_reasons)
+
+
+def _content_text(entry: Mapping) -> str:
+    """The plain text of an entry's first `<content>` (Atom, `content:encoded`), for an entry with no summary."""
+    for content in dict.get(entry, "content") or []:
+        text = clean_text(content.get("value"), MAX_SUMMARY_CHARS)
+        if text:
+            return text
+    return ""
 
 
 class ParserClosedError(RuntimeError):

@@ -48,6 +48,16 @@ def backoff_delay(failures: int, settings: PollingSettings, retry_after: float |
     return timedelta(seconds=seconds)
 
 
+def next_poll_time(feed: Feed, started: datetime, settings: PollingSettings) -> datetime:
+    """When to poll a feed again after a successful poll that `started` at that time: one interval after the
+    time it was due, so that a feed polled every 120 s is polled every 120 s, neither later by the time its
+    fetch and parse took nor by how late the poll job woke; one interval after `started` when the poll was not
+    on that schedule (the feed was forced, or was due over an interval ago: the bot was down, the feed failing)."""
+    interval = timedelta(seconds=settings.interval_seconds)
+    due = feed.next_poll_at
+    return (due if due <= started < due + interval else started) + interval
+
+
 def parse_pool(settings: PollingSettings) -> ParsePool[PreparedFeed] | None:
     """The worker processes that parse for `poll_cycle`, as configured (None: parse on a thread). The caller
     owns the pool and closes it."""
@@ -100,6 +110,7 @@ async def poll_feed(
     """Poll one feed, parsing in `pool`'s worker processes if given. Never raises for a feed's own problems:
     they are recorded and returned."""
     error: FetchError | NotAFeedError
+    started = clock()
     try:
         result = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         parsed, prepared = None, None
@@ -109,7 +120,7 @@ async def poll_feed(
         error = exc
     else:
         now = clock()
-        next_poll_at = now + timedelta(seconds=settings.interval_seconds)
+        next_poll_at = next_poll_time(feed, started, settings)
         new, moved = await adb.run(_store_success, pipeline, feed, result, parsed, now, next_poll_at, prepared)
         if moved:
             log.info("feed %s moved permanently to %s", feed.url, moved)
