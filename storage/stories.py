@@ -171,6 +171,11 @@ def close_stories(db: Database, story_ids: Iterable[int], now: datetime) -> None
     )
 
 
+def reopen_story(db: Database, story_id: int) -> None:
+    """A closed story took a late report (a denial of its claim): it is open again."""
+    db.execute("UPDATE stories SET closed_at = NULL WHERE id = ?", [story_id])
+
+
 def memberships(db: Database) -> Iterator[tuple[int, StoredItem]]:
     """(story id, item) for every item in a story, in published order, one at a time: what the clusterer
     replays to pick up where it left off (its word statistics cover all of history, not just the open

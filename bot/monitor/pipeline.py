@@ -241,6 +241,8 @@ class Pipeline:
             item.title, item.summary, item.source, item.published, None if ready is None else ready.words
         )
         story_id = assignment.story_id
+        if assignment.reopened:
+            story_store.reopen_story(db, story_id)
         if assignment.is_new:
             story_store.create_story(db, story_id, item.title, item.published)
             self._founders[story_id] = self._ready_analysis(item) or item
