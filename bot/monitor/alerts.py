@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -78,9 +79,15 @@ def claim_and_dispute(contradiction: StoredContradiction) -> tuple[StoredItem, S
     return contradiction.earlier, contradiction.later
 
 
-def restates(words: Sequence[str], other: Sequence[str]) -> bool:
-    shared = len(set(words) & set(other))
-    return shared >= RESTATE_MIN_SHARED and shared >= RESTATE_MIN_SHARE * min(len(set(words)), len(set(other)))
+@lru_cache(maxsize=4096)
+def _headline_words(title: str) -> frozenset[str]:
+    # Cached: each new contradiction of a story is compared with all its earlier ones.
+    return frozenset(topic_words(title))
+
+
+def restates(words: frozenset[str], other: frozenset[str]) -> bool:
+    shared = len(words & other)
+    return shared >= RESTATE_MIN_SHARED and shared >= RESTATE_MIN_SHARE * min(len(words), len(other))
 
 
 def claim_of(contradiction: StoredContradiction, disputes: Sequence[StoredContradiction]) -> int:
@@ -95,9 +102,9 @@ def claim_of(contradiction: StoredContradiction, disputes: Sequence[StoredContra
     for other in disputes:
         if reports & {other.earlier.id, other.later.id}:
             return other.claim_id or other.id
-    claim, dispute = (topic_words(item.title) for item in claim_and_dispute(contradiction))
+    claim, dispute = (_headline_words(item.title) for item in claim_and_dispute(contradiction))
     for other in disputes:
-        other_claim, other_dispute = (topic_words(item.title) for item in claim_and_dispute(other))
+        other_claim, other_dispute = (_headline_words(item.title) for item in claim_and_dispute(other))
         if restates(claim, other_claim) or restates(dispute, other_dispute):
             return other.claim_id or other.id
     return contradiction.id
