@@ -206,8 +206,9 @@ def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
         (disputed if confident else possibly).append((confident or claim)[0])
     for mark, heading, shown in (("⚠️", "Disputed", disputed), ("❔", "Possibly disputed", possibly)):
         if shown:
+            more = f"\n\n… and {plural(len(shown) - 3, 'more claim')}" if len(shown) > 3 else ""
             blocks.append(f"{mark} <b>{heading}</b>\n\n" + "\n\n".join(
-                f"{dispute_line(c, tz)}\n{contradiction_block(c, tz)}" for c in shown[:3]))
+                f"{dispute_line(c, tz)}\n{contradiction_block(c, tz)}" for c in shown[:3]) + more)
     marks = {c.later.id: "❔ " for c in timeline.contradictions if not c.confident}
     marks.update({c.later.id: "⚠️ " for c in timeline.contradictions if c.confident})
     for member in timeline.members:
