@@ -421,7 +421,7 @@ async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_
     for report in claims:
         publish_report(world, outlets, *report)
 
-    runtime = BotRuntime(settings, pacer=Pacer(TEST_LIMITS))
+    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await runtime.start()
     for chat_id, mode in ((USER, "contradictions"), (ADMIN, "all")):
         await command(world, chat_id, "/digest off")
@@ -438,7 +438,7 @@ async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_
     # The promise is kept across a restart: a later denial and a restatement of the claim are the same dispute.
     for report in later:
         publish_report(world, outlets, *report)
-    runtime = BotRuntime(settings, pacer=Pacer(TEST_LIMITS))
+    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await runtime.start()
     await runtime.service.poll(force=True)
     await runtime.sender.drain()
@@ -477,7 +477,7 @@ async def test_a_weak_contradiction_is_not_pushed_but_the_timeline_shows_it_as_p
         world.settings, feeds=FeedSettings(urls=urls, allow_private_addresses=True),
         contradictions=ContradictionsSettings(alert_min_score=1.0),
     )
-    runtime = BotRuntime(settings, pacer=Pacer(TEST_LIMITS))
+    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await runtime.start()
     try:
         for chat_id, mode in ((USER, "all"), (ADMIN, "contradictions")):
