@@ -44,9 +44,10 @@ Scenarios
        poll (one new story, 29 developments): 3,000 alerts, which must become ONE message per group (the
        sender batches a chat's burst), within 4,096 characters. Checks: 100 messages, one per group, all
        3,000 rows sent with their group's message id.
-    3. group contradictions (the 20-a-minute limit): 10 groups follow the topic; after the story's first
-       report has been delivered, 25 denials from 25 outlets arrive in one poll: 25 contradictions per
-       group, which are never batched, so each group is owed 26 messages. One message a second per chat
+    3. group contradictions (the 20-a-minute limit): 10 groups follow the topic "mayor"; after 25 claims of
+       what mayors did have been delivered (one message per group: a burst), 25 denials from 25 outlets, one
+       of each claim, arrive in one poll: 25 contradictions of 25 claims per group, which are never batched,
+       so each group is owed 26 messages. One message a second per chat
        would allow 26 in 25 s; Telegram allows a group 20 a minute, so the 21st must wait until a minute
        after the 1st. Checks: no group gets more than 20 messages in any 60 s, every group's 21st message
        arrives >= 60 s after its 1st, all 250 contradiction rows are sent.
@@ -101,8 +102,8 @@ from storage import chats as chat_store  # noqa: E402
 from storage.db import AsyncDatabase  # noqa: E402
 from tests.fakebotapi import FakeBotAPI, SentMessage, utf16_len  # noqa: E402
 
-# The same reports as the delivery tests: an evacuation, developments from many outlets, denials.
-from tests.test_delivery import DENIAL, EVACUATION, START, denials, developments  # noqa: E402
+# The same reports as the delivery tests: an evacuation and its denial, developments from many outlets.
+from tests.test_delivery import DENIAL, EVACUATION, NATO, START, developments, report  # noqa: E402
 
 TOKEN = "4242:FANOUT-BENCHMARK"
 TOPIC = "iran syria"
@@ -269,14 +270,44 @@ async def close_world(world: World) -> None:
     world.api.stop()
 
 
-def add_followers(db, chat_ids: Iterable[int], chat_type: str) -> None:
+def add_followers(db, chat_ids: Iterable[int], chat_type: str, topic: str = TOPIC) -> None:
     """Chats following the topic, all in one transaction."""
-    words = topic_words(TOPIC)
+    words = topic_words(topic)
     with db.atomic():
         for chat_id in chat_ids:
             chat_store.ensure_chat(db, chat_id, type=chat_type, title=None if chat_type == "private" else "Newsroom",
                                    now=START)
-            chat_store.add_topic(db, chat_id, TOPIC, words, START)
+            chat_store.add_topic(db, chat_id, topic, words, START)
+
+
+# Claims that a mayor did this and that, and a denial of each: distinct claims, so that a chat is owed one
+# contradiction alert for each (a chat gets one alert per claim, however many outlets deny it).
+MAYOR_CLAIMS = [
+    ("resigns", "resigning"), ("bans cars from the old town", "banning cars from the old town"),
+    ("closes the city zoo", "closing the city zoo"), ("sells the football stadium", "selling the football stadium"),
+    ("cancels the summer festival", "cancelling the summer festival"), ("raises parking fees", "raising parking fees"),
+    ("fires the police chief", "firing the police chief"), ("shuts the public library", "shutting the public library"),
+    ("doubles bus fares", "doubling bus fares"), ("demolishes the old bridge", "demolishing the old bridge"),
+    ("bans fireworks", "banning fireworks"), ("privatises water supply", "privatising water supply"),
+    ("moves city hall to the harbour", "moving city hall to the harbour"),
+    ("cuts school lunches", "cutting school lunches"), ("buys a private jet", "buying a private jet"),
+    ("pardons a convicted developer", "pardoning a convicted developer"),
+    ("renames the main square", "renaming the main square"), ("scraps the tram project", "scrapping the tram project"),
+    ("hires his brother as adviser", "hiring his brother as adviser"),
+    ("drains the botanical lake", "draining the botanical lake"), ("bans street music", "banning street music"),
+    ("leases the castle to a casino", "leasing the castle to a casino"),
+    ("freezes nurse salaries", "freezing nurse salaries"), ("sells the marathon rights", "selling the marathon rights"),
+    ("bulldozes the skate park", "bulldozing the skate park"),
+]
+
+
+def mayor_reports(count: int) -> tuple[list[Item], list[Item]]:
+    """`count` claims about mayors, from one outlet each, and a denial of each, six hours later."""
+    claims = [report(f"Mayor {NATO[i].title()} {did}", f"Claim{i} Wire", 0.01 * i)
+              for i, (did, _) in enumerate(MAYOR_CLAIMS[:count])]
+    denied = [report(f"Mayor {NATO[i].title()} denies {doing}", f"Denial{i} Desk", 6 + 0.01 * i)
+              for i, (_, doing) in enumerate(MAYOR_CLAIMS[:count])]
+    return claims, denied
 
 
 def outbox(db, kind: str) -> list[tuple]:
@@ -370,11 +401,12 @@ def per_group_windows(times: dict[int, list[float]]) -> tuple[int, float]:
 async def group_contradictions(folder: Path, groups: int, count: int) -> tuple[list[Row], World]:
     world = await open_world(folder, "group-contradictions")
     group_ids = [GROUP_BASE - i for i in range(groups)]
-    await world.adb.run(add_followers, group_ids, "group")
+    await world.adb.run(add_followers, group_ids, "group", "mayor")
     before = len(world.api.messages())
-    await world.ingest([EVACUATION])
-    await world.deliver("first report", groups)
-    queued = await world.ingest(denials(count))
+    claims, denied = mayor_reports(count)
+    await world.ingest(claims)
+    await world.deliver("first reports", groups)
+    queued = await world.ingest(denied)
     world.check(f"group contradictions: {count} contradictions per group queued", queued == groups * count)
     row, _ = await world.deliver(f"{groups} groups x {count} contradictions", queued)
     arrivals: dict[int, list[float]] = {}

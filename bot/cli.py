@@ -398,6 +398,8 @@ def _contradiction_json(found: StoredContradiction) -> dict[str, Any]:
         "later": _item_json(found.later),
         "evidence": found.evidence,
         "score": found.score,
+        "claim": found.claim_id,
+        "confident": found.confident,
     }
 
 
@@ -410,13 +412,16 @@ def _story_json(story: Story, members: list[Member]) -> dict[str, Any]:
         "closed": story.closed_at is not None,
         "sources": story.source_count,
         "contradictions": story.contradiction_count,
+        "disputed_claims": story.disputed_count,
         "items": [_item_json(member.item) for member in members],
     }
 
 
 def _contradiction_lines(found: StoredContradiction) -> list[str]:
+    # A weak one was shown only in the story's timeline, never alerted (see [contradictions] alert_min_score).
+    mark = "⚠" if found.confident else "? possibly disputed:"
     return [
-        f"  ⚠ {found.kind} (score {found.score:.2f}), story {found.story_id}",
+        f"  {mark} {found.kind} (score {found.score:.2f}), story {found.story_id}",
         f"    earlier  {_when(found.earlier.published)}  {found.earlier.source}: {found.earlier.title}",
         f"    later    {_when(found.later.published)}  {found.later.source}: {found.later.title}",
         f"    evidence {found.evidence}",

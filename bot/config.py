@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.monitor.alerts import DEFAULT_POLICY, AlertPolicy
 from bot.monitor.cluster import ClusterSettings
 
 TOKEN_ENV = "STORYWATCH_TELEGRAM_TOKEN"
@@ -126,6 +127,18 @@ class StoriesSettings:
 
 
 @dataclass(frozen=True)
+class ContradictionsSettings:
+    """What becomes of the contradictions found: which of them are pushed to the chats."""
+
+    # A contradiction scoring at least this (0 to 1) alerts the chats that follow its story; a weaker one is
+    # shown in the story's timeline as possibly disputed, never pushed.
+    alert_min_score: float = DEFAULT_POLICY.min_score
+
+    def alert_policy(self) -> AlertPolicy:
+        return AlertPolicy(min_score=self.alert_min_score)
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -133,6 +146,7 @@ class Settings:
     feeds: FeedSettings = field(default_factory=FeedSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     stories: StoriesSettings = field(default_factory=StoriesSettings)
+    contradictions: ContradictionsSettings = field(default_factory=ContradictionsSettings)
 
 
 # Per-key checks beyond the type: (predicate, what the value must be).
@@ -163,6 +177,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     ),
     "digest.default_time": (lambda v: parse_hhmm(v) is not None, 'a time such as "08:00"'),
     "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
+    "contradictions.alert_min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
 }
 
 
@@ -260,6 +275,7 @@ def settings_from_dict(raw: dict[str, Any], environ: dict[str, str] | None = Non
             "feeds": FeedSettings,
             "digest": DigestSettings,
             "stories": StoriesSettings,
+            "contradictions": ContradictionsSettings,
         }[name]
         built[name] = _section(name, section_cls, value)
     settings = Settings(**built)

@@ -100,15 +100,25 @@ def follow_matching_topics(db: Database, story_id: int, words: Sequence[str], no
     return cursor.rowcount
 
 
-def queue_alerts(db: Database, event_id: int, kind: str, story_id: int, now: datetime) -> int:
+def queue_alerts(
+    db: Database, event_id: int, kind: str, story_id: int, now: datetime, claim_id: int | None = None
+) -> int:
     """An outbox row for every active chat that follows the story, has not muted it, and wants this kind
-    of alert. Returns how many were queued."""
+    of alert. Returns how many were queued.
+
+    `claim_id`, for a contradiction: the claim it disputes. A chat that was already promised an alert about
+    that claim (queued or sent; one given up on does not count) gets no second one: restatements of a claim
+    and of its denial are one dispute, told once."""
     cursor = db.execute(
         """INSERT OR IGNORE INTO outbox (chat_id, event_id, story_id, next_attempt_at, created_at)
            SELECT c.id, ?, ?, ?, ? FROM subscriptions f JOIN chats c ON c.id = f.chat_id
            WHERE f.kind = 'story' AND f.story_id = ? AND c.active = 1 AND c.alert_mode != 'off'
-             AND (c.alert_mode != 'contradictions' OR ? = 'contradiction')""",
-        [event_id, story_id, to_text(now), to_text(now), story_id, kind],
+             AND (c.alert_mode != 'contradictions' OR ? = 'contradiction')
+             AND (? IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM outbox p JOIN events e ON e.id = p.event_id
+                      JOIN contradictions x ON x.id = e.contradiction_id
+                 WHERE p.chat_id = c.id AND p.story_id = ? AND p.status != 'failed' AND x.claim_id = ?))""",
+        [event_id, story_id, to_text(now), to_text(now), story_id, kind, claim_id, story_id, claim_id],
     )
     return cursor.rowcount
 

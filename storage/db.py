@@ -284,6 +284,18 @@ def m004_items_told_apart_by_guid(db: Database) -> None:
     execute_many(db, "UPDATE OR IGNORE items SET dedup_key = ? WHERE id = ?", keys)
 
 
+@migrations()
+def m005_contradiction_claims(db: Database) -> None:
+    """The claim each contradiction disputes: the id of the first contradiction of its group (see
+    `bot.monitor.alerts.claim_of`); a chat gets at most one alert per claim, however often it is restated or
+    denied again. Rows from before have a claim of their own each. And whether it was confident enough to
+    alert (`[contradictions] alert_min_score` when it was found); a weaker one is only shown in the story's
+    timeline, as possibly disputed. Rows from before were all alerted. Statement by statement, as m003."""
+    db.execute("ALTER TABLE contradictions ADD COLUMN claim_id INTEGER")
+    db.execute("UPDATE contradictions SET claim_id = id")
+    db.execute("ALTER TABLE contradictions ADD COLUMN confident INTEGER NOT NULL DEFAULT 1")
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

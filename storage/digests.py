@@ -28,7 +28,7 @@ class DigestStory:
     new_items: int
     new_sources: int
     latest: StoredItem
-    contradiction: StoredContradiction | None  # the newest one since the last digest
+    contradiction: StoredContradiction | None  # the newest confident one since the last digest
 
 
 def digest_chats(db: Database) -> list[Chat]:
@@ -103,7 +103,7 @@ def digest_stories(db: Database, chat_id: int, since: datetime, *, limit: int = 
                   (SELECT item_id FROM fresh WHERE fresh.story_id = s.id
                    ORDER BY published DESC, item_id DESC LIMIT 1) AS latest_id,
                   (SELECT c.id FROM contradictions c WHERE c.story_id = s.id AND c.detected_at >= :since
-                   ORDER BY c.id DESC LIMIT 1) AS contradiction_id
+                     AND c.confident ORDER BY c.id DESC LIMIT 1) AS contradiction_id
            FROM stories s
            WHERE s.id IN (SELECT story_id FROM fresh)
              AND NOT EXISTS (SELECT 1 FROM subscriptions x WHERE x.chat_id = :chat AND x.kind = 'mute'

@@ -34,6 +34,10 @@ class StoredContradiction:
     evidence: str
     score: float
     detected_at: datetime
+    # The claim it disputes (the id of the first contradiction of its claim; None until the alert policy has
+    # placed it) and whether it was confident enough to alert; a weaker one is "possibly disputed".
+    claim_id: int | None = None
+    confident: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,7 @@ class Story:
     item_count: int
     source_count: int
     contradiction_count: int
+    disputed_count: int = 0  # claims confidently disputed: those a following chat was alerted about
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +61,9 @@ class StoryTimeline:
 
 
 _STORY_COLUMNS = """s.id, s.title, s.first_seen, s.last_seen, s.closed_at, s.item_count, s.source_count,
-    (SELECT count(*) FROM contradictions c WHERE c.story_id = s.id) AS contradiction_count"""
+    (SELECT count(*) FROM contradictions c WHERE c.story_id = s.id) AS contradiction_count,
+    (SELECT count(DISTINCT c.claim_id) FROM contradictions c WHERE c.story_id = s.id AND c.confident)
+        AS disputed_count"""
 
 
 def _story(row: dict) -> Story:
@@ -69,6 +76,7 @@ def _story(row: dict) -> Story:
         item_count=row["item_count"],
         source_count=row["source_count"],
         contradiction_count=row["contradiction_count"],
+        disputed_count=row["disputed_count"],
     )
 
 
@@ -163,6 +171,11 @@ def close_stories(db: Database, story_ids: Iterable[int], now: datetime) -> None
     )
 
 
+def reopen_story(db: Database, story_id: int) -> None:
+    """A closed story took a late report (a denial of its claim): it is open again."""
+    db.execute("UPDATE stories SET closed_at = NULL WHERE id = ?", [story_id])
+
+
 def memberships(db: Database) -> Iterator[tuple[int, StoredItem]]:
     """(story id, item) for every item in a story, in published order, one at a time: what the clusterer
     replays to pick up where it left off (its word statistics cover all of history, not just the open
@@ -191,6 +204,14 @@ def add_contradiction(
         [story_id, earlier_id, later_id, kind, evidence, score, to_text(now)],
     )
     return cursor.lastrowid if cursor.rowcount else None
+
+
+def set_claim(db: Database, contradiction_id: int, claim_id: int, *, confident: bool) -> None:
+    """Record the claim a contradiction disputes and whether it alerts (the alert policy decides both)."""
+    db.execute(
+        "UPDATE contradictions SET claim_id = ?, confident = ? WHERE id = ?",
+        [claim_id, int(confident), contradiction_id],
+    )
 
 
 def _word_filters(query: str | None) -> tuple[list[str], list[object]]:
@@ -274,7 +295,7 @@ def story_members(db: Database, story_ids: Sequence[int]) -> dict[int, list[Memb
 
 
 _CONTRADICTION_SQL = """
-    SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at,
+    SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at, c.claim_id, c.confident,
            e.id AS e_id, e.title AS e_title, e.link AS e_link, e.summary AS e_summary,
            e.source AS e_source, e.published AS e_published, e.guid AS e_guid,
            l.id AS l_id, l.title AS l_title, l.link AS l_link, l.summary AS l_summary,
@@ -286,7 +307,7 @@ def _contradiction(row: dict) -> StoredContradiction:
     return StoredContradiction(
         id=row["cid"], story_id=row["story_id"], kind=row["kind"], earlier=item_from_row(row, "e_"),
         later=item_from_row(row, "l_"), evidence=row["evidence"], score=row["score"],
-        detected_at=from_text(row["detected_at"]),
+        detected_at=from_text(row["detected_at"]), claim_id=row["claim_id"], confident=bool(row["confident"]),
     )
 
 

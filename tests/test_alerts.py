@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from bot.monitor.alerts import topic_words
+from bot.monitor.alerts import AlertPolicy, claim_of, topic_words
+from bot.monitor.model import StoredItem
 from bot.monitor.pipeline import Pipeline
 from storage import alerts as alert_store
 from storage import chats as chat_store
+from storage import stories as story_store
 from storage.db import open_database
+from storage.stories import StoredContradiction
 from tests.test_pipeline import COPPER, DENIAL, EVACUATION, FOLLOW_UP, START, report
 
 ALICE, BOB, GROUP = 101, 202, -303
@@ -156,3 +159,65 @@ def test_a_rolled_back_ingest_promises_no_alert(db: Database, monkeypatch: pytes
     assert queued(db) == [] and db.execute("SELECT count(*) FROM items").fetchone()[0] == 0
     pipeline.process(db, [EVACUATION], now=START)
     assert [kind for _, kind, _ in queued(db)] == ["new_story"]
+
+
+def test_a_weak_contradiction_is_told_as_the_report_it_is_and_kept_as_possibly_disputed(db: Database) -> None:
+    follow(db, ALICE, "iran syria")
+    follow(db, BOB, "iran syria")
+    chat_store.set_alert_mode(db, BOB, "contradictions")
+    pipeline = Pipeline(alert_policy=AlertPolicy(min_score=1.0))  # only certainty alerts
+    pipeline.process(db, [EVACUATION], now=START)
+    pipeline.process(db, [SOON_DENIAL], now=START)
+
+    [found] = story_store.list_contradictions(db)
+    assert found.score < 1.0 and not found.confident and found.claim_id == found.id
+    # A new outlet's report is a development, whatever the detector suspects; the dispute itself is pushed to no one.
+    assert queued(db) == [(ALICE, "new_story", EVACUATION.title), (ALICE, "development", SOON_DENIAL.title)]
+    assert story_store.get_story(db, found.story_id).story.disputed_count == 0
+
+
+def test_the_same_claim_denied_again_is_not_alerted_again_unless_the_first_alert_was_given_up(db: Database) -> None:
+    follow(db, ALICE, "iran syria")
+    follow(db, BOB, "iran syria")
+    pipeline = Pipeline()
+    pipeline.process(db, [EVACUATION], now=START)
+    pipeline.process(db, [SOON_DENIAL], now=START)
+    for alert in alert_store.due_alerts(db, START + timedelta(days=30)):
+        if alert.chat_id == BOB and alert.kind == "contradiction":
+            alert_store.give_up(db, [alert.id], "Forbidden: bot was blocked by the user")
+    again = report("Iran denies it is evacuating personnel from Syria", "Gulf Post", 6)
+    pipeline.process(db, [again], now=START)
+
+    contradictions = story_store.list_contradictions(db)
+    assert len(contradictions) == 2 and {c.claim_id for c in contradictions} == {contradictions[-1].id}
+    assert [(chat, kind) for chat, kind, _ in queued(db) if kind == "contradiction"] == [
+        (ALICE, "contradiction"), (BOB, "contradiction")]  # Alice's first; Bob's second, his first never reached him
+    assert [title for chat, kind, title in queued(db) if chat == BOB and kind == "contradiction"] == [again.title]
+
+
+def _contradiction(number: int, kind: str, earlier: StoredItem, later: StoredItem, claim: int) -> StoredContradiction:
+    return StoredContradiction(number, 1, kind, earlier, later, "evidence", 0.9, START, claim_id=claim)
+
+
+def _item(number: int, title: str) -> StoredItem:
+    return StoredItem(number, title, None, "", f"Outlet {number}", START + timedelta(hours=number))
+
+
+def test_a_claim_is_its_reports_and_their_restatements() -> None:
+    claim = _item(1, "Harbour board closes Port Delmar after chemical spill")
+    denial = _item(2, "Harbour board denies closing Port Delmar")
+    first = _contradiction(10, "denial", claim, denial, claim=10)
+
+    # A second denial of the same report, and a restatement after the denial: the same claim.
+    assert claim_of(_contradiction(11, "denial", claim, _item(3, "No closure at Port Delmar, board says"), 11),
+                    [first]) == 10
+    reasserted = _item(4, "Port Delmar closed after chemical spill, inspectors confirm")
+    assert claim_of(_contradiction(12, "reversal", denial, reasserted, 12), [first]) == 10
+    # A denial of another report of the same claim, in other words: it restates the claim.
+    restated = _item(5, "Chemical spill: harbour board closes Port Delmar")
+    assert claim_of(_contradiction(13, "denial", restated, _item(6, "Board rejects report of port shutdown"), 13),
+                    [first]) == 10
+    # Another claim of the same story is a claim of its own.
+    toll = _item(7, "Harbour board says two workers hurt in spill")
+    assert claim_of(_contradiction(14, "figures", toll, _item(8, "Port Delmar spill: five workers hurt"), 14),
+                    [first]) == 14

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.config import (
+    ContradictionsSettings,
     DigestSettings,
     FeedSettings,
     PollingSettings,
@@ -120,7 +122,8 @@ async def test_follow_then_new_story_alert_then_contradiction_alert(world: World
     world.publish("/levant.xml", "Levant Wire", [EVACUATION, COPPER, DENIAL])
     await bot.service.poll(force=True)
     [contradiction] = (await world.wait_messages(USER, 4))[3:]
-    assert contradiction.plain_text.startswith("⚠️ Contradiction")
+    assert contradiction.plain_text.startswith(f"⚠️ Disputed: {EVACUATION[0]} — reported by Levant Wire (")
+    assert "), denied by Levant Wire (" in contradiction.plain_text.splitlines()[0]
     assert EVACUATION[0] in contradiction.plain_text and DENIAL[0] in contradiction.plain_text
     assert "denial" in contradiction.plain_text and "evacuat" in contradiction.plain_text
     assert contradiction.reply_to_message_id == alert.message_id  # the story's thread in the chat
@@ -130,7 +133,8 @@ async def test_follow_then_new_story_alert_then_contradiction_alert(world: World
     world.api.press_button(USER, contradiction.message_id, "timeline:1")
     [timeline] = (await world.wait_messages(USER, 5))[4:]
     assert EVACUATION[0] in timeline.plain_text and DENIAL[0] in timeline.plain_text
-    assert "Contradictions" in timeline.plain_text and "UTC" in timeline.plain_text
+    assert "Disputed" in timeline.plain_text and "UTC" in timeline.plain_text
+    assert "Possibly disputed" not in timeline.plain_text
 
 
 async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(world: World) -> None:
@@ -363,3 +367,146 @@ async def test_user_input_cannot_inject_sql_or_markup(world: World, bot: BotRunt
     [search] = await command(world, USER, "/stories %' OR 1=1 --")
     assert search.plain_text == "No open story matches “%' OR 1=1 --”."
     assert (await bot.adb.run(chat_store.get_chat, USER)).active  # the chats table is still there
+
+
+# The alert policy: a claim, restated by many outlets, then denied by many, in our own words.
+NATO = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India", "Juliett", "Kilo", "Lima",
+        "Mike", "November", "Oscar", "Papa", "Quebec", "Romeo", "Sierra", "Tango", "Uniform", "Victor"]
+CLAIM = "Northwind Airways grounds its whole fleet after engine fault"
+CLAIM_RESTATED = [
+    "Northwind Airways grounds all planes over engine fault, sources say",
+    "Engine fault: Northwind Airways grounds entire fleet",
+    "Northwind Airways fleet grounded after engine fault found",
+    "Northwind grounds fleet after engine fault",
+    "Northwind Airways grounds whole fleet as engine fault is checked",
+    "Travellers stranded as Northwind Airways grounds fleet",
+    "Northwind Airways grounds fleet after engine fault in Lisbon",
+    "Northwind Airways grounds every plane after engine fault",
+    "Northwind Airways grounds fleet; engine fault blamed",
+]
+DENIALS = [
+    "Northwind Airways denies grounding its fleet",
+    "Northwind Airways denies it grounded planes after engine fault",
+    "Northwind Airways denies grounding fleet, says flights run normally",
+    "Airline Northwind denies it grounded its planes over engine fault",
+    "Northwind denies fleet grounding report",
+    "Northwind Airways denies grounding its whole fleet",
+    "Northwind Airways rejects claims it grounded its fleet after engine fault",
+    "Northwind Airways denies reports of fleet grounding after engine fault",
+    "Northwind Airways denies grounding fleet as engine fault probe goes on",
+    "Northwind Airways spokesman denies fleet was grounded",
+]
+LATE_DENIAL = "Northwind Airways chief denies grounding the fleet over an engine fault"
+REASSERTED = "Northwind Airways grounds fleet after engine fault, regulator confirms"
+
+
+def outlet_feeds(world: World, outlets: list[str]) -> tuple[str, ...]:
+    """One feed per outlet, empty for now (see `publish_report`); returns their URLs."""
+    for number, outlet in enumerate(outlets):
+        world.publish(f"/outlet{number}.xml", outlet, [])
+    return tuple(world.feeds.url(f"/outlet{number}.xml") for number in range(len(outlets)))
+
+
+def publish_report(world: World, outlets: list[str], outlet: str, headline: str, hours: float) -> None:
+    number = outlets.index(outlet)
+    world.publish(f"/outlet{number}.xml", outlet, [(headline, f"https://outlet{number}.example/news", hours)])
+
+
+async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_one_alert(world: World) -> None:
+    names = iter(f"{word.title()} Post" for word in NATO)
+    claims = [("Coast Ledger", CLAIM, 0.0)] + [(next(names), h, 0.1 * n) for n, h in enumerate(CLAIM_RESTATED, 1)]
+    denials = [(next(names), headline, 3 + 0.1 * n) for n, headline in enumerate(DENIALS)]
+    later = [(next(names), LATE_DENIAL, 5.0), (next(names), REASSERTED, 6.0)]
+    outlets = [outlet for outlet, _, _ in claims + denials + later]
+    urls = outlet_feeds(world, outlets)
+    settings = dataclasses.replace(world.settings, feeds=FeedSettings(urls=urls, allow_private_addresses=True))
+    # Each poll sees only the reports published by then: the claim, then the denials, then the last two.
+    for report in claims:
+        publish_report(world, outlets, *report)
+
+    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    await runtime.start()
+    for chat_id, mode in ((USER, "contradictions"), (ADMIN, "all")):
+        await command(world, chat_id, "/digest off")
+        await command(world, chat_id, "/follow northwind")
+        await command(world, chat_id, f"/alerts {mode}")
+    answered = {chat_id: len(world.api.messages(chat_id)) for chat_id in (USER, ADMIN)}
+    await runtime.service.poll(force=True)
+    for report in denials:
+        publish_report(world, outlets, *report)
+    await runtime.service.poll(force=True)
+    await runtime.sender.drain()
+    await runtime.stop()
+
+    # The promise is kept across a restart: a later denial and a restatement of the claim are the same dispute.
+    for report in later:
+        publish_report(world, outlets, *report)
+    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    await runtime.start()
+    await runtime.service.poll(force=True)
+    await runtime.sender.drain()
+    found = await runtime.adb.run(lambda db: db.execute("SELECT count(*), count(DISTINCT claim_id) FROM contradictions")
+                                  .fetchone())
+    await runtime.stop()
+
+    assert found[0] >= len(DENIALS) and found[1] == 1  # many contradictions of one claim
+    [alert] = world.api.messages(USER)[answered[USER]:]  # /alerts contradictions: exactly the dispute
+    # "⚠️ Disputed: <claim> — reported by <outlet> (<time>), denied by <outlet> (<time>)", then both reports. The
+    # feeds are polled at once, so which report of the claim and which denial come first varies.
+    heading = re.fullmatch(r"⚠️ Disputed: (.+) — reported by (.+) \(.+\), denied by (.+) \(.+\)",
+                           alert.plain_text.splitlines()[0])
+    assert heading is not None, alert.plain_text
+    claim, reporter, denier = heading.groups()
+    assert (reporter, claim) in [(outlet, headline) for outlet, headline, _ in claims]
+    [(_, denial, _)] = [report for report in denials if report[0] == denier]
+    assert denial in alert.plain_text and alert.parse_mode == "HTML"
+    links = [e["url"] for e in alert.entities if e["type"] == "text_link"]
+    assert links == [f"https://outlet{outlets.index(outlet)}.example/news" for outlet in (reporter, denier)]
+    # A chat that gets all alerts hears of the story and its developments, and of the dispute once.
+    received = [m.plain_text for m in world.api.messages(ADMIN)[answered[ADMIN]:]]
+    assert sum(text.startswith("⚠️ Disputed") for text in received) == 1
+    others = [headline for headline in DENIALS if headline != denial] + [LATE_DENIAL, REASSERTED]
+    assert not any(headline in text for text in received for headline in others)
+
+
+async def test_a_weak_contradiction_is_not_pushed_but_the_timeline_shows_it_as_possibly_disputed(
+    world: World,
+) -> None:
+    outlets = ["Levant Wire", "Tehran Desk"]
+    urls = outlet_feeds(world, outlets)
+    publish_report(world, outlets, "Levant Wire", EVACUATION[0], EVACUATION[2])
+    # Only a contradiction as certain as can be alerts: the detector's denial scores less.
+    settings = dataclasses.replace(
+        world.settings, feeds=FeedSettings(urls=urls, allow_private_addresses=True),
+        contradictions=ContradictionsSettings(alert_min_score=1.0),
+    )
+    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    await runtime.start()
+    try:
+        for chat_id, mode in ((USER, "all"), (ADMIN, "contradictions")):
+            await command(world, chat_id, "/digest off")
+            await command(world, chat_id, "/follow iran syria")
+            await command(world, chat_id, f"/alerts {mode}")
+        await runtime.service.poll(force=True)
+        publish_report(world, outlets, "Tehran Desk", DENIAL[0], DENIAL[2])
+        await runtime.service.poll(force=True)
+        await runtime.sender.drain()
+        [score] = await runtime.adb.run(lambda db: db.execute("SELECT score FROM contradictions").fetchone())
+        assert score < 1.0  # the test's premise: the denial is found, and is weaker than the threshold
+
+        assert len(world.api.messages(ADMIN)) == 3  # its three answers, and no alert
+        new_story, development = world.api.messages(USER)[3:]
+        assert new_story.plain_text.startswith("🆕 New story")
+        # The denial reaches the chat as any report from a new outlet would, not as a dispute.
+        assert development.plain_text.startswith("📰 Development") and DENIAL[0] in development.plain_text
+        assert "Disputed" not in development.plain_text and "⚠️" not in development.plain_text
+
+        [timeline] = await command(world, USER, "/story 1")
+        assert "❔ Possibly disputed" in timeline.plain_text and "⚠️" not in timeline.plain_text
+        assert f"{EVACUATION[0]} — reported by Levant Wire (" in timeline.plain_text
+        assert "denied by Tehran Desk (" in timeline.plain_text
+        assert "Tehran Desk" in timeline.plain_text.split("Possibly disputed")[1]
+        [listing] = await command(world, USER, "/stories")
+        assert "disputed" not in listing.plain_text  # nothing confidently disputed to mark
+    finally:
+        await runtime.stop()

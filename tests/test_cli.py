@@ -215,6 +215,18 @@ def test_stories_story_and_contradictions_commands(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "there is no story 999" in missing.stderr
 
 
+def test_a_contradiction_below_the_alert_score_is_listed_as_possibly_disputed(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[contradictions]\nalert_min_score = 1.0\n")
+    assert storywatch("ingest", str(LABELLED), cwd=tmp_path, config=config).returncode == 0
+    [found] = json.loads(storywatch("contradictions", "--json", cwd=tmp_path).stdout)
+    assert found["score"] < 1.0 and found["confident"] is False and found["claim"] == found["id"]
+    timeline = storywatch("story", str(found["story"]), cwd=tmp_path).stdout
+    assert f"? possibly disputed: denial (score {found['score']:.2f}), story {found['story']}" in timeline
+    [story] = [s for s in json.loads(storywatch("stories", "--json", cwd=tmp_path).stdout) if s["id"] == found["story"]]
+    assert (story["contradictions"], story["disputed_claims"]) == (1, 0)
+
+
 def test_eval_scores_a_labelled_file(tmp_path: Path) -> None:
     result = storywatch("eval", str(LABELLED), "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -734,3 +734,52 @@ def test_restore_replays_the_story_rhythm_exactly() -> None:
     assert [restored.assign(t, "", "Wire", at) for t, at in zip(UKRAINE_MARKETS, later, strict=True)] == [
         never_stopped.assign(t, "", "Wire", at) for t, at in zip(UKRAINE_MARKETS, later, strict=True)
     ]
+
+
+# A claim, and weeks later a denial that spells the name otherwise and shares little else with the reports.
+FINED = [
+    "Zubrowka distillery fined over vodka labels",
+    "Regulator fines Zubrowka distillery over vodka labels",
+    "Zubrowka fined for vodka labels",
+]
+LATE_DENIAL = "Zubrovka denies it was fined over labels"
+
+
+def fined_then(late: str, days: float, settings: ClusterSettings | None = None) -> tuple[int, Assignment,
+                                                                                         StoryClusterer]:
+    c = StoryClusterer(settings)
+    feed(c, BACKGROUND, T0, timedelta(minutes=5))
+    [claim] = {a.story_id for a in feed(c, FINED, T0 + timedelta(hours=1), timedelta(minutes=10))}
+    return claim, c.assign(late, "", "Late Desk", T0 + timedelta(days=days)), c
+
+
+def test_a_denial_weeks_after_its_story_closed_opens_it_again() -> None:
+    claim, denial, c = fined_then(LATE_DENIAL, 20)  # the story closed after 14 quiet days
+    assert (denial.story_id, denial.is_new, denial.reopened) == (claim, False, True)
+    assert "zubrowka" in denial.shared_terms  # the name, spelt otherwise
+    assert c.is_open(claim)
+    assert c.close_stale(T0 + timedelta(days=35)) == [claim]  # quiet again from the denial on
+
+
+def test_the_second_lookup_is_for_denials_of_recent_claims_with_the_names_they_share() -> None:
+    # Spelt otherwise, the name is the denial's one rare word in common with the claim: without it, no match.
+    assert fined_then(LATE_DENIAL, 20, ClusterSettings(recall_fuzzy=100.0))[1].is_new
+    assert fined_then(LATE_DENIAL, 31)[1].is_new  # closed more than `recall_days` ago
+    assert fined_then(LATE_DENIAL, 20, ClusterSettings(recall_days=0))[1].is_new
+    # A report that disputes nothing is no late denial: a new event of a closed story's subject is a new story.
+    assert fined_then(FINED[0], 20)[1].is_new
+
+
+def test_restore_replays_a_story_opened_again_exactly() -> None:
+    _, denial, never_stopped = fined_then(LATE_DENIAL, 20)
+    stream = [(t, T0 + i * timedelta(minutes=5), "Wire") for i, t in enumerate(BACKGROUND)]
+    stream += [(t, T0 + timedelta(hours=1) + i * timedelta(minutes=10), "Wire") for i, t in enumerate(FINED)]
+    stream.append((LATE_DENIAL, T0 + timedelta(days=20), "Late Desk"))
+    replayed = StoryClusterer()
+    built = StoryClusterer()
+    stored = [(built.assign(t, "", source, at).story_id, t, "", source, at) for t, at, source in stream]
+    replayed.restore(stored)
+    assert replayed.is_open(denial.story_id)
+    follow_up = ("Zubrowka distillery fined over vodka labels appeals the fine", T0 + timedelta(days=21))
+    assert replayed.assign(follow_up[0], "", "Wire", follow_up[1]) == never_stopped.assign(
+        follow_up[0], "", "Wire", follow_up[1])

@@ -72,6 +72,8 @@ def test_db_option_overrides_storage_path(tmp_path: Path) -> None:
         ("polling = 3\n", "config section [polling] must be a table"),
         ("[stories]\njoin_threshold = 2.0\n", "config section [stories]: join_threshold must be in (0, 1]"),
         ("[stories]\nclose_after_hours = 'soon'\n", "config key stories.close_after_hours must be a number"),
+        ("[contradictions]\nalert_min_score = 1.5\n",
+         "config key contradictions.alert_min_score must be between 0 and 1"),
         ("[polling\n", "is not valid TOML"),
     ],
 )

@@ -172,21 +172,22 @@ async def test_a_burst_too_long_for_one_message_shows_the_first_reports_and_coun
     assert shown + int(more.group(1)) == 50
 
 
-async def test_contradictions_are_never_batched_even_in_a_burst(world: World) -> None:
+async def test_a_contradiction_is_never_batched_even_in_a_burst_and_its_restatements_are_not_told_again(
+    world: World,
+) -> None:
     await world.follow(ALICE)
-    assert await world.ingest(EVACUATION, *developments(3), *denials(3)) == 7
-    assert await world.sender().drain() == 4
+    # The new story, three developments, and one alert for the three outlets denying the same claim.
+    assert await world.ingest(EVACUATION, *developments(3), *denials(3)) == 5
+    assert await world.sender().drain() == 2
 
-    batch, *contradictions = world.api.messages(ALICE)
+    batch, contradiction = world.api.messages(ALICE)
     assert "4 new reports" in batch.plain_text
     assert not any(item.title in batch.plain_text for item in denials(3))
-    assert len(contradictions) == 3
-    for message, denial in zip(contradictions, denials(3), strict=True):  # in the order they were found
-        assert "Contradiction" in message.plain_text
-        assert EVACUATION.title in message.plain_text and denial.title in message.plain_text
+    assert contradiction.plain_text.startswith(f"⚠️ Disputed: {EVACUATION.title} — reported by Levant Wire")
+    assert denials(3)[0].title in contradiction.plain_text  # the first denial found
     rows = await world.outbox(ALICE)
-    assert [kind for _, kind, *_ in rows].count("contradiction") == 3
-    assert len({message_id for *_, message_id, _, _ in rows}) == 4 and all(r[3] == "sent" for r in rows)
+    assert [kind for _, kind, *_ in rows].count("contradiction") == 1
+    assert len({message_id for *_, message_id, _, _ in rows}) == 2 and all(r[3] == "sent" for r in rows)
 
 
 async def test_alerts_wait_out_telegram_being_down_and_then_arrive_in_order_once_each(
@@ -236,7 +237,7 @@ async def test_alerts_wait_out_telegram_being_down_and_then_arrive_in_order_once
         messages = world.api.messages(chat_id)
         assert len(messages) == 2  # each alert exactly once
         assert "New story" in messages[0].plain_text and EVACUATION.title in messages[0].plain_text
-        assert "Contradiction" in messages[1].plain_text and DENIAL.title in messages[1].plain_text
+        assert "Disputed" in messages[1].plain_text and DENIAL.title in messages[1].plain_text
         assert [message_id for *_, message_id, _, _ in await world.outbox(chat_id)] == [
             m.message_id for m in messages]
     assert {status for _, _, _, status, *_ in await world.outbox()} == {"sent"}
@@ -287,7 +288,8 @@ async def test_a_chats_next_message_waits_its_turn_without_keeping_other_chats_w
     assert await sender.drain() == len(chats)
     world.time.advance(10)
     before = len(world.api.messages())
-    assert await world.ingest(*denials(2)) == 2 * len(chats)  # two contradictions each: two messages each
+    # A development and a contradiction each: two messages each (the contradiction is never batched).
+    assert await world.ingest(*developments(1), *denials(1)) == 2 * len(chats)
     assert await sender.drain() == 2 * len(chats)
 
     # Each chat's second message waits a second after its first (test_a_private_chat_gets_at_most_one_message_a_second),

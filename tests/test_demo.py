@@ -16,7 +16,7 @@ def test_the_demo_runs_to_completion_and_shows_the_contradiction(tmp_path: Path)
     out = result.stdout
     assert "> /follow iran syria" in out and "Following “iran syria”." in out
     new_story = out.index("🆕")  # a new-story alert, on its own or in a burst with another
-    contradiction = out.index("⚠️ Contradiction (denial)")
+    contradiction = out.index("⚠️ Disputed: Iran begins evacuating military personnel from Syria — reported by")
     assert new_story < contradiction < out.index("Your digest for")
     alert = out[contradiction:].split("── message")[0]
     assert "Iran begins evacuating military personnel from Syria" in alert

@@ -181,13 +181,10 @@ _HREF = re.compile(r'href="([^"]*)"')
 
 
 def links_of(message: SentMessage) -> list[str]:
-    """The reports an alert message tells about, by link. A contradiction shows the earlier report too:
-    only the one after "Now:" is its news."""
-    text = message.text
-    if "<b>Contradiction</b>" in text:
-        text = text.partition("Now:")[2].partition("\n")[2]
-        return [unescape(link) for link in _HREF.findall(text)[:1]]
-    return [unescape(link) for link in _HREF.findall(text)]
+    """The reports an alert message tells about, by link. A dispute shows the earlier report too, first: only
+    the later one is its news."""
+    links = [unescape(link) for link in _HREF.findall(message.text)]
+    return links[1:2] if message.text.startswith("⚠️ Disputed") else links
 
 
 ALERT_HEADINGS = ("🆕", "📰", "⚠️")  # render_alert and render_batch; digests and command answers differ

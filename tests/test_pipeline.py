@@ -125,3 +125,26 @@ def test_reports_another_process_stored_meanwhile_are_seen(tmp_path: Path) -> No
     assert [m.item.title for m in timeline.members] == [EVACUATION.title, FOLLOW_UP.title]
     bot_db.close()
     ingest_db.close()
+
+
+def test_a_late_denial_opens_its_closed_story_again_and_contradicts_the_claim(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    pipeline = Pipeline()
+    pipeline.process(db, [EVACUATION, FOLLOW_UP, COPPER], now=START)
+    weeks_later = report("Tehran denies evacuating personnel from Syria", "Tehran Desk", 24 * 20)
+    result = pipeline.process(db, [weeks_later], now=weeks_later.published)
+
+    assert result.new_stories == []  # the evacuation story had closed after 14 quiet days
+    [found] = story_store.list_contradictions(db)
+    assert (found.kind, found.earlier.title, found.later.title) == ("denial", EVACUATION.title, weeks_later.title)
+    timeline = story_store.get_story(db, found.story_id)
+    assert timeline.story.closed_at is None and timeline.members[-1].item.title == weeks_later.title
+    db.close()
+
+    # After a restart the story is open, as the pipeline that never stopped has it.
+    db = open_database(tmp_path / "sw.db")
+    follow_up = report("Iran evacuating personnel from Syria resumes, officials say", "Gulf Post", 24 * 21)
+    again = Pipeline().process(db, [follow_up], now=follow_up.published)
+    assert again.new_stories == [] and story_store.story_members(db, [found.story_id])[found.story_id][-1].item.title \
+        == follow_up.title
+    db.close()

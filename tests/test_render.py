@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.delivery.render import MAX_MESSAGE_CHARS, Rendered, fit, render_alert, render_batch, render_feeds
+from bot.delivery.render import (
+    MAX_MESSAGE_CHARS,
+    Rendered,
+    fit,
+    render_alert,
+    render_batch,
+    render_feeds,
+    render_story,
+)
 from bot.monitor.model import StoredItem
 from storage import feeds as feed_store
 from storage.alerts import PendingAlert
 from storage.db import open_database
+from storage.stories import Member, StoredContradiction, Story, StoryTimeline
+from tests.fakebotapi import parse_html
 
 WHEN = datetime(2024, 12, 6, 9, 30, tzinfo=UTC)
 
@@ -67,3 +77,30 @@ def test_the_feed_list_says_which_feeds_gave_nothing_and_why(tmp_path: Path) -> 
     assert "1. micro.example · all skipped (3 skipped: no title) · last read" in lines[1]
     assert "2. wire.example · ok (1 skipped: no title) · last read" in lines[3]
     assert "3. new.example · not read yet · last read never" in lines[5]
+
+
+def item(number: int, title: str, source: str) -> StoredItem:
+    return StoredItem(number, title, f"https://{source.lower()}.example/{number}", "", source,
+                      WHEN + timedelta(hours=number))
+
+
+def test_a_timeline_names_each_disputed_claim_once_and_the_weaker_ones_apart() -> None:
+    claims = [item(n, f"Mayor Alpha closes library number {n} <b>&", "Ledger") for n in range(1, 7)]
+    denials = [item(10 + n, f"Mayor Alpha denies closing library {n}", "Courier") for n in range(1, 7)]
+    restated = item(20, "Mayor Alpha denies closing the first library at all", "Herald")
+    contradictions = [
+        StoredContradiction(n, 1, "denial", claims[n - 1], denials[n - 1], "denial of 'closing'", score, WHEN,
+                            claim_id=n, confident=n == 1)
+        for n, score in zip(range(1, 7), [0.9, 0.6, 0.6, 0.6, 0.6, 0.6], strict=True)
+    ] + [StoredContradiction(7, 1, "denial", claims[0], restated, "denial of 'closing'", 0.9, WHEN, claim_id=1)]
+    members = [Member(report, 0.5, ()) for report in [*claims, *denials, restated]]
+    story = Story(1, "Mayor Alpha closes libraries", WHEN, WHEN + timedelta(hours=20), None, len(members), 3, 7, 1)
+
+    rendered = render_story(StoryTimeline(story, members, contradictions), ZoneInfo("UTC"))
+    text, _ = parse_html(rendered.html)  # Telegram's HTML rules: the fake refuses what Telegram would
+    disputed, possibly = text.split("❔ Possibly disputed")
+    assert disputed.count("— reported by Ledger (") == 1  # the claim once, however often it was denied
+    assert "denied by Courier (6 Dec 20:30 UTC)" in disputed and "<b>&" in disputed
+    assert possibly.count("— reported by Ledger (") == 3 and "… and 2 more claims" in possibly
+    reports = text.split("more claims")[1]
+    assert reports.count("⚠️ ") == 2 and reports.count("❔ ") == 5  # each denying report marked as judged

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 from bot.monitor.model import Item
 from storage import feeds as feed_store
 from storage import items as item_store
+from storage import stories as story_store
 from storage.db import AsyncDatabase, from_text, migrations, open_database, to_text
 
 NOW = datetime(2024, 12, 6, 12, 0, tzinfo=UTC)
@@ -130,4 +132,18 @@ def test_feeds_polled_before_the_last_read_columns_existed_stay_ok(db_path: Path
     feed_store.record_success(db, feed.id, now=NOW, next_poll_at=NOW, etag=None, last_modified=None, items=0,
                               skipped={"no title": 4})
     assert feed_store.get_feed(db, feed.id).status == "all skipped"
+    db.close()
+
+
+def test_contradictions_found_before_claims_existed_keep_a_claim_each_and_count_as_alerted(db_path: Path) -> None:
+    db = Database(sqlite3.connect(db_path))
+    migrations.apply(db, stop_before="m005_contradiction_claims")
+    claim, denial, again = item_store.store_items(db, [item("k1", hour=8), item("k2", hour=9), item("k3", hour=10)],
+                                                  now=NOW)
+    story_store.create_story(db, 1, "T", NOW)
+    for later in (denial, again):
+        story_store.add_contradiction(db, 1, claim.id, later.id, kind="denial", evidence="e", score=0.6, now=NOW)
+    migrations.apply(db)
+    found = sorted(story_store.list_contradictions(db), key=lambda c: c.id)
+    assert [(c.claim_id, c.confident) for c in found] == [(found[0].id, True), (found[1].id, True)]
     db.close()

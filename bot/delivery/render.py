@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.monitor.alerts import claim_and_dispute
 from bot.monitor.model import StoredItem, skipped_note
 from storage.alerts import PendingAlert
 from storage.chats import Subscription
@@ -23,13 +24,13 @@ MAX_HEADLINE_CHARS = 300
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
 
-KIND_LABELS = {
-    "denial": "denial",
-    "negation": "negation",
-    "reversal": "reversal of a denial",
-    "opposite": "opposite outcome",
-    "figures": "conflicting figures",
+# What each side of a contradiction did, by kind: (the earlier report, the later one).
+_DISPUTE_VERBS = {
+    "denial": ("reported", "denied"),
+    "negation": ("reported", "denied"),
+    "reversal": ("denied", "reasserted"),
 }
+_DEFAULT_VERBS = ("reported", "contradicted")
 
 
 @dataclass(frozen=True)
@@ -123,16 +124,25 @@ def story_buttons(story_id: int, *, follow: bool = True) -> list[Button]:
     return buttons
 
 
-def contradiction_block(contradiction: StoredContradiction, tz: ZoneInfo) -> str:
+def dispute_line(contradiction: StoredContradiction, tz: ZoneInfo) -> str:
+    """Which claim is disputed and by whom: "<claim> — reported by A (time), denied by B (time)"."""
+    claim, _ = claim_and_dispute(contradiction)
+    earlier_verb, later_verb = _DISPUTE_VERBS.get(contradiction.kind, _DEFAULT_VERBS)
     return (
-        f"Earlier: {report_line(contradiction.earlier, tz)}\n"
-        f"Now: {report_line(contradiction.later, tz)}\n"
-        f"<i>Why: {esc(clip(contradiction.evidence, 300))}</i>"
+        f"<b>{esc(clip(claim.title))}</b> — {earlier_verb} by {esc(clip(contradiction.earlier.source, 60))} "
+        f"({when(contradiction.earlier.published, tz)}), {later_verb} by {esc(clip(contradiction.later.source, 60))} "
+        f"({when(contradiction.later.published, tz)})"
     )
 
 
-def contradiction_label(contradiction: StoredContradiction) -> str:
-    return KIND_LABELS.get(contradiction.kind, contradiction.kind)
+def contradiction_block(contradiction: StoredContradiction, tz: ZoneInfo) -> str:
+    """Both reports of a contradiction (outlet, time, headline, link) and the evidence."""
+    earlier_verb, later_verb = _DISPUTE_VERBS.get(contradiction.kind, _DEFAULT_VERBS)
+    return (
+        f"{earlier_verb.capitalize()}: {report_line(contradiction.earlier, tz)}\n"
+        f"{later_verb.capitalize()}: {report_line(contradiction.later, tz)}\n"
+        f"<i>Why: {esc(clip(contradiction.evidence, 300))}</i>"
+    )
 
 
 def render_alert(alert: PendingAlert) -> Rendered:
@@ -140,8 +150,8 @@ def render_alert(alert: PendingAlert) -> Rendered:
     tz = zone(alert.chat_timezone)
     story = f"<b>{esc(clip(alert.story_title))}</b>"
     if alert.kind == "contradiction" and alert.contradiction is not None:
-        label = contradiction_label(alert.contradiction)
-        text = f"⚠️ <b>Contradiction</b> ({esc(label)}) in {story}\n\n{contradiction_block(alert.contradiction, tz)}"
+        text = (f"⚠️ Disputed: {dispute_line(alert.contradiction, tz)}\n\n"
+                f"{contradiction_block(alert.contradiction, tz)}")
     elif alert.kind == "new_story":
         text = f"🆕 <b>New story</b>\n\n{report_line(alert.item, tz)}"
     else:
@@ -172,8 +182,17 @@ def render_batch(alerts: Sequence[PendingAlert]) -> Rendered:
     return Rendered(fit([header, *blocks]))
 
 
+def claims_of(contradictions: Sequence[StoredContradiction]) -> list[list[StoredContradiction]]:
+    """Contradictions grouped by the claim they dispute, each group oldest first, groups by their first."""
+    groups: dict[int, list[StoredContradiction]] = {}
+    for contradiction in sorted(contradictions, key=lambda c: c.id):
+        groups.setdefault(contradiction.claim_id or contradiction.id, []).append(contradiction)
+    return list(groups.values())
+
+
 def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
-    """A story's timeline: every report, oldest first, then its contradictions."""
+    """A story's timeline: its disputed claims (those confident enough to alert, then the possibly disputed
+    ones, which were never pushed), then every report, oldest first."""
     story = timeline.story
     head = (
         f"<b>{esc(clip(story.title))}</b>\nStory {story.id} · {plural(story.item_count, 'report')} from "
@@ -181,20 +200,26 @@ def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
         + (" · closed" if story.closed_at else "")
     )
     blocks = [head]
-    if timeline.contradictions:
-        blocks.append("⚠️ <b>Contradictions</b>\n\n" + "\n\n".join(
-            contradiction_block(c, tz) for c in timeline.contradictions[:3]))
-    contradicting = {c.later.id for c in timeline.contradictions}
+    disputed, possibly = [], []
+    for claim in claims_of(timeline.contradictions):
+        confident = [c for c in claim if c.confident]
+        (disputed if confident else possibly).append((confident or claim)[0])
+    for mark, heading, shown in (("⚠️", "Disputed", disputed), ("❔", "Possibly disputed", possibly)):
+        if shown:
+            more = f"\n\n… and {plural(len(shown) - 3, 'more claim')}" if len(shown) > 3 else ""
+            blocks.append(f"{mark} <b>{heading}</b>\n\n" + "\n\n".join(
+                f"{dispute_line(c, tz)}\n{contradiction_block(c, tz)}" for c in shown[:3]) + more)
+    marks = {c.later.id: "❔ " for c in timeline.contradictions if not c.confident}
+    marks.update({c.later.id: "⚠️ " for c in timeline.contradictions if c.confident})
     for member in timeline.members:
-        mark = "⚠️ " if member.item.id in contradicting else ""
-        blocks.append(f"{mark}{report_line(member.item, tz)}")
+        blocks.append(f"{marks.get(member.item.id, '')}{report_line(member.item, tz)}")
     return Rendered(fit(blocks), story_buttons(story.id))
 
 
 def render_story_list(stories: Sequence[Story], tz: ZoneInfo, *, heading: str) -> Rendered:
     blocks = [f"<b>{esc(heading)}</b>"]
     for story in stories:
-        mark = f" · ⚠️ {plural(story.contradiction_count, 'contradiction')}" if story.contradiction_count else ""
+        mark = f" · ⚠️ {plural(story.disputed_count, 'disputed claim')}" if story.disputed_count else ""
         blocks.append(
             f"<b>{story.id}</b>. {esc(clip(story.title, 200))}\n{plural(story.source_count, 'source')} · "
             f"{plural(story.item_count, 'report')} · updated {when(story.last_seen, tz)}{mark}"

@@ -59,7 +59,17 @@ How an item is matched
 9. Cold start: while fewer than `cold_start_stories` stories exist, word rarity means little (every word
    is rare), so the join threshold is raised by up to `cold_start_threshold`.
 10. A story is closed once it has been quiet for `close_after_hours` (of published time); closed stories are
-   never candidates again.
+   candidates again only for point 11.
+11. Late and re-worded disputes: a report that denies, refutes or negates something (a word of
+   `terms.DENIAL_WORDS` or `terms.NEGATIONS`) and that no story takes on the terms above gets a second lookup,
+   among the open stories and those that closed with a report in the last `recall_days`. It joins the story
+   whose claim it names: at least `recall_words` of the words most of the story's reports used (its subject
+   and predicate: more than `recall_share` of its reports), carrying at least `recall_claim_share` of those words'
+   weight (by rarity) and `recall_coverage` of the report's own (its headline's, the denial's words aside).
+   A name spelt another way ("Mansoori" for "Mansouri") matches by rapidfuzz's ratio from `recall_fuzzy`.
+   A denial days or weeks after the claim shares little else with it: "Bettman says NHL expansion not
+   imminent", five weeks after "Bettman has changed his tune on NHL expansion". A closed story that takes a
+   report opens again.
 
 Story ids
 ---------
@@ -82,6 +92,7 @@ from rapidfuzz import fuzz, process
 
 from bot.monitor.model import pickled_as_arguments
 from bot.monitor.terms import (
+    DENIAL_WORDS,
     NEGATIONS,
     NEWS_FURNITURE,
     STOP_WORDS,
@@ -92,6 +103,14 @@ from bot.monitor.terms import (
 )
 
 _CLUSTER_STOP_WORDS: frozenset[str] = STOP_WORDS | NEGATIONS | NEWS_FURNITURE
+# The denial's own words ("denies", "hoax") say what the report does with the claim, not which claim it is.
+_DENIAL_KEYS: frozenset[str] = frozenset(stem(word) for word in DENIAL_WORDS)
+
+
+def _disputes(words: ItemWords) -> bool:
+    """Whether the headline denies, refutes or negates something (module doc, point 11). A question does not:
+    it asks about a claim, and may ask about a new one."""
+    return any(token in NEGATIONS or token in DENIAL_WORDS for token in words.tokens)
 
 
 @pickled_as_arguments
@@ -202,6 +221,20 @@ class ClusterSettings:
     # the feed ends with, a copyright line) says nothing about the report: it is left out. 0 keeps them all.
     boilerplate_share: float = 0.6
     boilerplate_min_summaries: int = 2
+    # --- Late and re-worded disputes (module doc, point 11) ---
+    # How long after its last report a closed story can still take a report that disputes its claim. 0: never,
+    # and no second lookup for open stories either.
+    recall_days: float = 30.0
+    # The claim's words: those more than this share of the story's reports used.
+    recall_share: float = 0.5
+    # The report must name this many of them, carrying this share of the claim's squared word weight (IDF)...
+    recall_words: int = 2
+    recall_claim_share: float = 0.5
+    # ...and this share of the report's own (its headline's, the denial's words aside).
+    recall_coverage: float = 0.25
+    # A word of the report matches a claim's word spelt otherwise from this rapidfuzz ratio (words of five
+    # letters or more); 100 turns spelling variants off.
+    recall_fuzzy: float = 85.0
 
     def __post_init__(self) -> None:
         if not 0.0 < self.join_threshold <= 1.0:
@@ -230,6 +263,12 @@ class ClusterSettings:
             raise ValueError("cold_start_threshold and cold_start_stories must be >= 0")
         if not 0.0 <= self.boilerplate_share <= 1.0 or self.boilerplate_min_summaries < 1:
             raise ValueError("boilerplate_share must be in [0, 1] and boilerplate_min_summaries >= 1")
+        if self.recall_days < 0 or not 0.0 <= self.recall_share < 1.0 or self.recall_words < 1:
+            raise ValueError("recall_days must be >= 0, recall_share in [0, 1) and recall_words >= 1")
+        if not 0.0 <= self.recall_claim_share <= 1.0 or not 0.0 <= self.recall_coverage <= 1.0:
+            raise ValueError("recall_claim_share and recall_coverage must be in [0, 1]")
+        if not 0.0 <= self.recall_fuzzy <= 100.0:
+            raise ValueError("recall_fuzzy must be in [0, 100]")
 
 
 @dataclass(frozen=True)
@@ -245,6 +284,7 @@ class Assignment:
     is_new: bool
     score: float
     shared_terms: tuple[str, ...]
+    reopened: bool = False  # the story had closed, and the item opened it again (module doc, point 11)
 
 
 @dataclass
@@ -337,6 +377,11 @@ class StoryClusterer:
         # a set from the second story on. A set per term cost three quarters of the clusterer's memory.
         self._postings: dict[str, int | set[int]] = {}
         self._closed_titles: dict[int, str] = {}
+        # Stories closed with a report in the last `recall_days`, in the order they closed, and the claim words
+        # (point 11) of each -> those stories: what a late dispute is looked up in.
+        self._recent: OrderedDict[int, _Story] = OrderedDict()
+        self._recent_postings: dict[str, set[int]] = {}
+        self._recall_window = timedelta(days=self.settings.recall_days)
         # A readable word for each stem, for `shared_terms` ("sav" -> "saves").
         self._surface: dict[str, str] = {}
         # Per feed: how many of its summaries were counted (decayed) and in how many each word was.
@@ -366,12 +411,18 @@ class StoryClusterer:
         self._note_summary()
         key = _fuzzy_key(vector)
         best, best_score, shared = self._best_story(vector, words, published, key)
+        reopened = False
+        if best is None and self.settings.recall_days and _disputes(words):
+            best, best_score, shared = self._recall(vector, words)
+            if best is not None and best.id not in self._open:
+                self._reopen(best)
+                reopened = True
         if best is None:
             story = self._new_story(published)
             self._add(story, vector, words, title, published, key)
             return Assignment(story.id, True, 0.0, ())
         self._add(best, vector, words, title, published, key)
-        return Assignment(best.id, False, round(best_score, 4), shared)
+        return Assignment(best.id, False, round(best_score, 4), shared, reopened)
 
     def add_existing(self, story_id: int, title: str, summary: str, source: str, published: datetime) -> None:
         """Record an item already stored in `story_id`, without scoring: used to rebuild state after a restart.
@@ -385,6 +436,9 @@ class StoryClusterer:
         self._count_document(vector)
         self._note_summary()
         story = self._stories.get(story_id)
+        if story is None and story_id in self._recent:  # a late report that opened it again (point 11)
+            story = self._recent[story_id]
+            self._reopen(story)
         if story is None:
             story = _Story(id=story_id, first_seen=published, last_seen=published)
             self._stories[story_id] = story
@@ -408,6 +462,12 @@ class StoryClusterer:
                 break
             self._close(story)
             closed.append(story_id)
+        recent = self._recent
+        while recent:
+            story = next(iter(recent.values()))
+            if now - story.last_seen < self._recall_window:
+                break
+            self._forget_recent(story)
         return closed
 
     def title_of(self, story_id: int) -> str:
@@ -908,3 +968,92 @@ class StoryClusterer:
                     del self._postings[term]
         self._closed_titles[story.id] = story.title
         del self._stories[story.id]
+        if self.settings.recall_days and self._claim_words(story):
+            self._recent[story.id] = story
+            for term in self._claim_words(story):
+                self._recent_postings.setdefault(term, set()).add(story.id)
+
+    def _forget_recent(self, story: _Story) -> None:
+        del self._recent[story.id]
+        for term in self._claim_words(story):
+            holders = self._recent_postings.get(term)
+            if holders is not None:
+                holders.discard(story.id)
+                if not holders:
+                    del self._recent_postings[term]
+
+    def _reopen(self, story: _Story) -> None:
+        """A closed story takes a report again: it is open, and indexed under all its words, once more."""
+        self._forget_recent(story)
+        self._stories[story.id] = story
+        self._closed_titles.pop(story.id, None)
+        postings = self._postings
+        for term in story.counts:
+            posting = postings.get(term)
+            if posting is None:
+                postings[term] = story.id
+            elif type(posting) is int:
+                postings[term] = {posting, story.id}
+            else:
+                posting.add(story.id)
+        self._open[story.id] = None  # `_add` moves it to the end, as the story last updated
+
+    def _claim_words(self, story: _Story) -> list[str]:
+        # The words more than `recall_share` of the story's reports used (phrases aside): what the story claims.
+        # A story of one report claims all its words; of two, the words both have.
+        floor = self.settings.recall_share * story.size
+        return [t for t, count in story.counts.items() if count > floor and not _is_phrase(t)]
+
+    def _recall(
+        self, vector: dict[str, float], words: ItemWords
+    ) -> tuple[_Story | None, float, tuple[str, ...]]:
+        """Second lookup for a report that disputes something and that no story took (module doc, point 11):
+        the open or recently closed story whose claim it names. The score is the product of the two shares
+        named: of the report's word weight, and of the claim's."""
+        settings = self.settings
+        own = {key for key in words.keys if key is not None and key not in _DENIAL_KEYS}
+        if len(own) < settings.recall_words:
+            return None, 0.0, ()
+        idf = self._term_idfs(own)
+        squares = {t: idf[t] ** 2 for t in own}
+        total = sum(squares.values())
+        candidates: set[int] = set()
+        for term in own:
+            posting = self._postings.get(term)
+            if posting is not None and _holders(posting) <= settings.max_postings:
+                candidates.update((posting,) if type(posting) is int else posting)
+            candidates.update(self._recent_postings.get(term, ()))
+        best: _Story | None = None
+        best_score = 0.0
+        best_matched: list[str] = []
+        for story_id in sorted(candidates):
+            story = self._stories.get(story_id) or self._recent[story_id]
+            claim = self._claim_words(story)
+            matched = self._named_claim_words(own, claim)
+            if len(matched) < settings.recall_words:
+                continue
+            share = sum(squares[item_term] for item_term, _ in matched) / total
+            claim_idf = self._term_idfs(claim)
+            claim_share = sum(claim_idf[t] ** 2 for _, t in matched) / sum(v * v for v in claim_idf.values())
+            if share < settings.recall_coverage or claim_share < settings.recall_claim_share:
+                continue
+            if share * claim_share > best_score:
+                best, best_score, best_matched = story, share * claim_share, [t for _, t in matched]
+        if best is None:
+            return None, 0.0, ()
+        return best, best_score, tuple(self._surface.get(t, t) for t in best_matched[:8])
+
+    def _named_claim_words(self, own: set[str], claim: list[str]) -> list[tuple[str, str]]:
+        # (the report's word, the claim's word) for each claim word the report names, as written or spelt
+        # another way (a name transliterated, misspelt).
+        matched = []
+        cutoff = self.settings.recall_fuzzy
+        for term in claim:
+            if term in own:
+                matched.append((term, term))
+            elif cutoff < 100.0 and len(term) >= 5:
+                for word in own:
+                    if len(word) >= 5 and fuzz.ratio(word, term) >= cutoff:
+                        matched.append((word, term))
+                        break
+        return matched

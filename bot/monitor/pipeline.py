@@ -8,16 +8,20 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from bot.monitor.alerts import Placement, record_events
+from bot.monitor.alerts import DEFAULT_POLICY, AlertPolicy, Placement, record_events
 from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
 from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, StoryReports, analyze, detect
 from bot.monitor.model import Item, StoredItem, pickled_as_arguments
 from bot.monitor.parse import ParsedFeed, parse_feed
 from storage import items as item_store
 from storage import stories as story_store
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +108,21 @@ class Pipeline:
         self,
         cluster_settings: ClusterSettings | None = None,
         contradiction_settings: ContradictionSettings = DEFAULT_SETTINGS,
+        alert_policy: AlertPolicy = DEFAULT_POLICY,
     ) -> None:
         self.cluster_settings = cluster_settings or ClusterSettings()
         self.contradiction_settings = contradiction_settings
+        self.alert_policy = alert_policy
         self._clusterer: StoryClusterer | None = None
         self._data_version: int | None = None
         # What was prepared ahead for the items of the current `process` call.
         self._ready: Mapping[TextKey, Prepared] = {}
         self._forget()
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Pipeline:
+        """The pipeline as the configuration sets it up: [stories] and [contradictions]."""
+        return cls(settings.stories.cluster_settings(), alert_policy=settings.contradictions.alert_policy())
 
     def _forget(self) -> None:
         """Drop what is kept of the stories; the database holds it all and is read again as needed."""
@@ -207,7 +218,7 @@ class Pipeline:
                             Placement(item, story_id, is_new, new_source, clusterer.title_of(story_id), found)
                         )
                     members.write(db)
-                    alerts_queued += record_events(db, placements, now)
+                    alerts_queued += record_events(db, placements, now, self.alert_policy)
                     if progress is not None:
                         progress(len(batch))
         except BaseException:
@@ -238,6 +249,8 @@ class Pipeline:
             item.title, item.summary, item.source, item.published, None if ready is None else ready.words
         )
         story_id = assignment.story_id
+        if assignment.reopened:
+            story_store.reopen_story(db, story_id)
         if assignment.is_new:
             story_store.create_story(db, story_id, item.title, item.published)
             self._founders[story_id] = self._ready_analysis(item) or item
