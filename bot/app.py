@@ -94,7 +94,7 @@ class BotRuntime:
         self.sender = Sender(self.adb, self.application.bot, pacer=self.pacer, clock=clock)
         self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.pacer,
                                        clock=clock)
-        pipeline = Pipeline(settings.stories.cluster_settings())
+        pipeline = Pipeline(settings.stories.cluster_settings(), settings.contradictions.detector_settings())
         self.service = StoryWatch(settings, self.adb, self.fetcher, pipeline, clock=clock, on_alerts=self.sender.wake)
         self.application.bot_data["service"] = self.service
         handlers.register(self.application)

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.monitor.cluster import ClusterSettings
+from bot.monitor.contradict import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
 
 TOKEN_ENV = "STORYWATCH_TELEGRAM_TOKEN"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -126,6 +127,35 @@ class StoriesSettings:
 
 
 @dataclass(frozen=True)
+class ContradictionsSettings:
+    """The contradiction detector's choice and thresholds (the rest of `ContradictionSettings` keeps its defaults)."""
+
+    # "rules+judge": the rules propose candidate pairs and the learned judge scores them; "rules": the rules alone.
+    detector: str = DETECTORS[0]
+    # A contradiction scoring below this (the judge's probability, or the rules' strength) is not recorded.
+    min_score: float = DEFAULT_SETTINGS.min_score
+    # Recorded contradictions scoring at least this alert; weaker ones are shown as "possibly disputed".
+    alert_min_score: float = 0.8
+    # With the judge, a rule's proposal must have at least this strength to be judged.
+    propose_min: float = DEFAULT_SETTINGS.propose_min
+    # A denial this strong names a claim by itself, so that a later report asserting it reverses it.
+    explicit_denial: float = DEFAULT_SETTINGS.explicit_denial
+    # Two figures for one quantity of one subject conflict when one is at least this many times the other.
+    figure_ratio: float = DEFAULT_SETTINGS.figure_ratio
+    # A restatement of a contradicted report carries the contradiction, at this share of its score.
+    restated_factor: float = DEFAULT_SETTINGS.restated_factor
+
+    def __post_init__(self) -> None:
+        self.detector_settings()  # a ValueError names what is wrong
+
+    def detector_settings(self) -> ContradictionSettings:
+        values = dataclasses.asdict(self)
+        detector = values.pop("detector")
+        values.pop("alert_min_score")
+        return detector_settings(detector, ContradictionSettings(**values))
+
+
+@dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -133,6 +163,7 @@ class Settings:
     feeds: FeedSettings = field(default_factory=FeedSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
     stories: StoriesSettings = field(default_factory=StoriesSettings)
+    contradictions: ContradictionsSettings = field(default_factory=ContradictionsSettings)
 
 
 # Per-key checks beyond the type: (predicate, what the value must be).
@@ -163,6 +194,13 @@ _RULES: dict[str, tuple[Any, str]] = {
     ),
     "digest.default_time": (lambda v: parse_hhmm(v) is not None, 'a time such as "08:00"'),
     "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
+    "contradictions.detector": (lambda v: v in DETECTORS, "one of " + ", ".join(DETECTORS)),
+    "contradictions.min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.alert_min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.propose_min": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.explicit_denial": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.figure_ratio": (lambda v: v > 1, "greater than 1"),
+    "contradictions.restated_factor": (lambda v: 0 <= v <= 1, "between 0 and 1"),
 }
 
 
@@ -260,6 +298,7 @@ def settings_from_dict(raw: dict[str, Any], environ: dict[str, str] | None = Non
             "feeds": FeedSettings,
             "digest": DigestSettings,
             "stories": StoriesSettings,
+            "contradictions": ContradictionsSettings,
         }[name]
         built[name] = _section(name, section_cls, value)
     settings = Settings(**built)

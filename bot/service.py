@@ -101,7 +101,9 @@ class StoryWatch:
         self.fetcher = fetcher or Fetcher(
             settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses
         )
-        self.pipeline = pipeline or Pipeline(settings.stories.cluster_settings())
+        self.pipeline = pipeline or Pipeline(
+            settings.stories.cluster_settings(), settings.contradictions.detector_settings()
+        )
         self.clock = clock
         self.on_alerts = on_alerts
         self.parse_pool = parse_pool(settings.polling)

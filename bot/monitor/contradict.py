@@ -52,6 +52,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from bot.monitor.judge import shipped_judge
 from bot.monitor.model import pickled_as_arguments
 from bot.monitor.terms import NEWS_FURNITURE, STOP_WORDS, stem, tokenize
 
@@ -95,18 +96,37 @@ class ContradictionSettings:
     restate_min: int = 3
     restate_overlap: float = 0.5
     restated_factor: float = 0.8
+    # A denial this strong (a denial verb, a debunk of a report, not a question) names a claim in circulation by
+    # itself: a later report asserting the denied event reverses it even when the story held no report of it.
+    explicit_denial: float = 0.85
     # Two figures for the same thing conflict when one is at least this many times the other.
     figure_ratio: float = 1.5
     # Score factor when the earlier item only reported the event with hedging ("reportedly").
     hedged_factor: float = 0.8
     # Opposite states and figures from the same outlet are its own updates, not contradictions.
     same_source_updates: bool = True
+    # Whether the learned judge (`bot.monitor.judge`) scores what the rules propose; without it the rules' own
+    # strengths are the scores.
+    judge: bool = True
+    # With the judge: a proposal of the rules scoring at least this is judged, and reported when the judge's
+    # probability is at least `min_score`.
+    propose_min: float = 0.5
     # Report each kind once, against the best-scoring earlier item (one alert, not one per earlier report);
     # False reports every contradicted earlier item.
     best_per_kind: bool = True
 
 
 DEFAULT_SETTINGS = ContradictionSettings()
+
+# The detectors `storywatch eval --detector NAME` compares on one replay.
+DETECTORS = ("rules+judge", "rules")
+
+
+def detector_settings(name: str, base: ContradictionSettings = DEFAULT_SETTINGS) -> ContradictionSettings:
+    """The settings of detector `name` (one of `DETECTORS`), the rest as in `base`."""
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}: choose one of {', '.join(DETECTORS)}")
+    return replace(base, judge=name == "rules+judge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +161,8 @@ _DEBUNK_WORDS = _words("""
 # Dismissive only when aimed at a report: "calls selfie claims crazy", not "crazy video".
 _DISMISSIVE = _words("absurd ridiculous crazy laughable preposterous silly ludicrous wrong")
 # Weaker: the outlet doubts the claim rather than refutes it.
-_DOUBT_WORDS = _words("doubt doubts doubted doubtful skeptical sceptical unlikely questions")
+# ("Questions" is not one: "questions and answers about the recall", "faces tough questions" inquire, not doubt.)
+_DOUBT_WORDS = _words("doubt doubts doubted doubtful skeptical sceptical unlikely")
 # Of those, the adjectives doubt a claim only when predicative ("merger unlikely", "unlikely to happen"); before
 # a noun they describe it ("the most unlikely pairs of shoes").
 _DOUBT_ADJECTIVES = _words("doubtful skeptical sceptical unlikely")
@@ -187,7 +208,7 @@ _HEDGES = _words("""
     reportedly allegedly alleged apparently appears appear seemingly possibly purportedly purported supposedly
     rumored rumoured unconfirmed unverified may might could believed suspected
     rumor rumors rumour rumours speculation allegation allegations
-    sources source maybe perhaps probably likely probable possible feared presumed
+    maybe perhaps probably likely probable possible feared presumed
     """)
 # Who a claim is attributed to: an item that only relays what one of these says ("Congressman: ten fighters
 # caught", "Lawmaker says...", "... - police") reports the claim without asserting it, as "reportedly" does.
@@ -384,18 +405,18 @@ class _Phrases:
     """Event key -> the words naming it in the title ("begins evacuating"), for evidence. Built on first use:
     most items never need evidence."""
 
-    __slots__ = ("_map", "_tokens")
+    __slots__ = ("_map", "tokens")
 
     def __init__(self, tokens: list[str]) -> None:
-        self._tokens = tokens
+        self.tokens = tokens
         self._map: dict[str, str] | None = None
 
     def get(self, key: str, default: str = "") -> str:
         if self._map is None:
             found: dict[str, str] = {}
-            for k, t in enumerate(self._tokens):
+            for k, t in enumerate(self.tokens):
                 if t not in STOP_WORDS:
-                    found.setdefault(event_key(t), _phrase(self._tokens, k))
+                    found.setdefault(event_key(t), _phrase(self.tokens, k))
             self._map = found
         return self._map.get(key, default)
 
@@ -414,6 +435,13 @@ class TextAnalysis:
     states: tuple[State, ...] = ()
     figures: tuple[Figure, ...] = ()
     title: str = field(default="", compare=False)
+    question: bool = False  # the title asks rather than tells
+    attributed: bool = False  # "..., officials say", "report says": an assertion all the same, not a hedge
+
+    @property
+    def tokens(self) -> list[str]:
+        """The title's words, as `terms.tokenize` makes them."""
+        return self.phrases.tokens
 
     @property
     def names(self) -> frozenset[str]:
@@ -648,6 +676,28 @@ def _attributive(tok: str, after: list[str]) -> bool:
     return tok in _DOUBT_ADJECTIVES and bool(after) and after[0] not in STOP_WORDS and not _is_number(after[0])
 
 
+# Names of a genre: a parody or a satire is a kind of work ("SNL's 'Girls' parody"), and calls a report false only
+# when it is said of it ("the story was satire", "turned out to be a spoof").
+_GENRES = _words("parody parodies spoof spoofs spoofed satire satirical fiction fictional")
+_LIES = _words("lie lies")
+# Before "lie(s)", the words that make it the noun of a falsehood ("a lie", "all lies", "is lying"), not the verb of
+# place ("what lies ahead", "hopes may lie with Congress").
+_LIE_NOUN_BEFORE = _words("a big all outright pack such is are was were more")
+
+
+def _debunks(tok: str, before: list[str], after: list[str]) -> bool:
+    """Whether a debunk word calls something false here, rather than describing a thing ("fake tan", "a bogus
+    price war") or naming a genre or a place ("SNL parody", "what lies ahead")."""
+    if tok in _GENRES:
+        return before[-1:] in (["is"], ["was"], ["are"], ["were"], ["be"]) or (
+            before[-1:] in (["a"], ["an"]) and before[-2:-1] in (["is"], ["was"], ["be"], ["just"])
+        )
+    if tok in _LIES:
+        return (before[-1:] and before[-1] in _LIE_NOUN_BEFORE) or after[:1] == ["about"]
+    # Before a noun other than a report or a picture of one, the word describes that noun.
+    return not (_describes(after) and after[0] not in _MEDIA_NOUNS)
+
+
 def _describes(after: list[str]) -> bool:
     """A dismissive adjective before a noun other than a report describes it ("crazy Apple rumors", "a crazy
     video"); before a report noun it dismisses ("absurd claims"), and after one too ("calls claims crazy")."""
@@ -813,11 +863,17 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                 continue
             before = tokens[:i]
             after = tokens[i + 1 :]
-            dismissive = tok in _DISMISSIVE and any(t in _REPORT_NOUNS for t in flat) and not _describes(after)
+            # Dismissive when said of a report ("calls the claims absurd"), not before a noun ("crazy stories").
+            dismissive = (
+                tok in _DISMISSIVE and any(t in _REPORT_NOUNS for t in flat) and not _describes(after)
+                and not (after[:1] and after[0] in _REPORT_NOUNS)
+            )
             doubt = tok in _DOUBT_WORDS and not _negated(tokens, i) and not _attributive(tok, after)
             doubt = doubt or (tok == "too" and any(after[: len(p) - 1] == p[1:] for p in _TOO_GOOD))
-            if tok in _DEBUNK_WORDS and seg.question and ("or" in before[-2:] or after[:1] == ["or"]):
-                continue  # "Real or hoax?", "Fake or freak?": a question offering both answers
+            if (tok in _DEBUNK_WORDS or doubt) and seg.question:
+                continue  # "Real or hoax?", "Is the video fake?": a question doubts nothing, it asks
+            if tok in _DEBUNK_WORDS and not _debunks(tok, before, after):
+                continue
             phrase = _phrase_cue(segments, s, i, flat, offset, all_keys) if tok in _PHRASE_STARTS else None
             if phrase is not None:
                 if phrase.targets:
@@ -1144,7 +1200,8 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     segments = _segments(title)
     flat = [t for seg in segments for t in seg.tokens]
     claims, affirmed = _find_claims(segments)
-    hedge_words = any(t in _HEDGES for t in flat) or any(seg.question for seg in segments)
+    question = any(seg.question for seg in segments)
+    hedge_words = question or any(t in _HEDGES for t in flat)
     if hedge_words:
         claims = [replace(c, strength=c.strength * 0.9) for c in claims]
     keys = _keys(flat)
@@ -1156,7 +1213,8 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         first_sentence = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
         asserted |= _keys(tokenize(first_sentence))
     phrases = _Phrases(flat)
-    hedged = (hedge_words or _attributed(title, segments)) and not affirmed and not claims
+    # Attribution is how news asserts ("..., officials say", "report says"): it is no hedge.
+    hedged = hedge_words and not affirmed and not claims
     states = [st for seg in segments for st in _find_states(seg.tokens)]
     figures = [f for seg in segments for f in _find_figures(seg.tokens)]
     negated = frozenset(
@@ -1166,7 +1224,10 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         if n in _NEGATORS
         for t in seg.tokens[k + 1 : k + 3]
     )
-    return TextAnalysis(keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), title)
+    return TextAnalysis(
+        keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), title, question,
+        _attributed(title, segments),
+    )
 
 
 def analyze(item: ItemText) -> Analysis:
@@ -1198,6 +1259,8 @@ def _targets_met(
             len(shared) * 2 < len(claim.targets) and not shared & claim.events
         ):
             return None
+        if restated and len(shared - names) < min(2, len(claim.targets)):
+            return None  # reasserting "X is not a Y" takes saying Y of X, not naming X
         return shared if shared - names else None
     if claim.kind == "negation" and claim.subject and not claim.subject & other and len(shared) < 2:
         # Someone else's event: "the minister has not resigned" vs "the governor resigns". A denial's subject
@@ -1210,6 +1273,14 @@ def _targets_met(
             # Most of what was denied, in other words: "plans to keep men and women apart" after "denies plan
             # to separate men and women on flights".
             return shared
+        return None
+    if restated and (
+        (len(shared - names) < 2 and len(shared) < settings.names_only_min_shared)
+        or len(shared) < settings.restated_share * len(claim.targets)
+    ):
+        # A report reasserting what a denial of a whole report called false must restate most of it, beyond a
+        # name: one shared name is the same people, not the same claim ("nix the word 'bossy'" is no claim that
+        # every later report on bossiness reverses).
         return None
     smaller = min(len(claim.targets), len(other)) or 1
     needed = settings.min_shared if min_shared is None else min_shared
@@ -1232,7 +1303,11 @@ def _event_name(keys: frozenset[str], head: str | None, phrases: _Phrases, names
     return words[key]
 
 
-def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> list[tuple[str, float, str]]:
+def _compare(
+    new: Analysis, old: Analysis, settings: ContradictionSettings, old_validated: bool = True
+) -> list[tuple[str, float, str]]:
+    """What `new` says against `old`. `old_validated`: whether `old`'s denial was itself found to contradict a
+    claim of the story; only then can a later report asserting the denied event reverse it."""
     a, b = new.text, old.text
     found: list[tuple[str, float, str]] = []
     hedge = settings.hedged_factor if b.hedged else 1.0
@@ -1248,6 +1323,8 @@ def _compare(new: Analysis, old: Analysis, settings: ContradictionSettings) -> l
         found.append((label, score, f"{label} of '{event}': '{claim.cue}' vs '{earlier_phrase}'"))
     if not a.hedged and not a.claims:
         for claim in b.claims:
+            if not old_validated and not (claim.kind == "denial" and claim.strength >= settings.explicit_denial):
+                continue  # a vague or weak "denial" that contradicted nothing in the story is no claim to reverse
             met = _targets_met(
                 claim, a.asserted, settings, a.names | b.names, settings.reversal_min_shared, restated=True
             )
@@ -1309,9 +1386,13 @@ class StoryReports:
     them made detection cost grow with the story's size.
     """
 
-    def __init__(self, analyses: Iterable[Analysis] = ()) -> None:
+    def __init__(self, analyses: Iterable[Analysis] = (), settings: ContradictionSettings | None = None) -> None:
         self.reports: list[Analysis] = []
-        self._ids: set[int | str] = set()
+        self._positions: dict[int | str, int] = {}
+        self._settings = settings or DEFAULT_SETTINGS
+        # Position of a report whose denial or negation was found to contradict earlier reports -> their
+        # positions, with the score of each contradiction: only such a validated denial can be reversed or restated.
+        self.contradicted: dict[int, dict[int, float]] = {}
         # Positions in `reports` of those with denials or negations, with states, with figures; and of the plain
         # ones (neither denying nor hedged): what a denial contradicts and what a later report may restate.
         self._claims: list[int] = []
@@ -1329,12 +1410,22 @@ class StoryReports:
         return len(self.reports)
 
     def holds(self, item_id: int | str) -> bool:
-        return item_id in self._ids
+        return item_id in self._positions
 
-    def add(self, analysis: Analysis) -> None:
+    def add(self, analysis: Analysis, found: Sequence[Contradiction] | None = None) -> None:
+        """Add a report after detecting on it; `found` is what `detect` said of it (worked out when not given)."""
+        if found is None:
+            found = detect(analysis, self, self._settings) if self.reports else []
         position = len(self.reports)
+        contradicted = {
+            self._positions[c.earlier.id]: c.score
+            for c in found
+            if c.kind in ("denial", "negation") and c.earlier.id in self._positions
+        }
+        if contradicted:
+            self.contradicted[position] = contradicted
         self.reports.append(analysis)
-        self._ids.add(analysis.item.id)
+        self._positions[analysis.item.id] = position
         text = analysis.text
         if text.claims:
             self._claims.append(position)
@@ -1418,17 +1509,25 @@ def detect(
     story = (
         earlier
         if isinstance(earlier, StoryReports)
-        else StoryReports(old if isinstance(old, Analysis) else analyze(old) for old in earlier)
+        else StoryReports((old if isinstance(old, Analysis) else analyze(old) for old in earlier), settings)
     )
     results: list[Contradiction] = []
     reports = story.reports
+    judge = shipped_judge() if settings.judge else None
     for position in story.candidates(a.text):
         b = reports[position]
         if b.item.id == a.item.id:
             continue
-        for kind, score, evidence in _compare(a, b, settings):
+        proposed = _compare(a, b, settings, position in story.contradicted)
+        if judge is not None and not proposed:
+            proposed = _unruled(a, b, position in story.contradicted, settings)
+        for kind, score, evidence in proposed:
+            if judge is not None:
+                if score < settings.propose_min:
+                    continue
+                score = judge.judge(b.text, a.text, kind, _same_source(a, b))
             if score >= settings.min_score:
-                results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
+                results.append(Contradiction(_kind_of(kind, a), b.item, a.item, evidence, round(min(1.0, score), 3)))
     # Only when an earlier report denies something can a restatement contradict.
     if a.text.claims:
         if not any(c.kind in ("denial", "negation") for c in results) and story.has_claims(a.item.id):
@@ -1443,6 +1542,51 @@ def detect(
         results = list(best.values())
     results.sort(key=lambda c: -c.score)
     return results
+
+
+def _unruled(
+    a: Analysis, b: Analysis, b_validated: bool, settings: ContradictionSettings
+) -> list[tuple[str, float, str]]:
+    """A pair the rules found nothing in but the judge should see: a later report with a denial or negation that
+    shares words with an earlier report asserting something, or a plain later report restating part of an earlier
+    denial that stands. Proposed as kind "none" with the pair's words as evidence."""
+    shared = a.text.keys & b.text.keys
+    if a.text.claims and not b.text.claims and not b.text.hedged and len(shared) >= settings.min_shared:
+        claim = a.text.claims[0]
+        return [("none", 1.0, f"{claim.kind} of '{b.item.title}': '{claim.cue}'")]
+    if (
+        b.text.claims and not a.text.claims and not a.text.hedged and len(shared) >= settings.restate_min
+        and any(c.kind == "denial" and c.strength >= settings.explicit_denial for c in b.text.claims)
+    ):  # fmt: skip
+        return [("none", 1.0, f"reversal of '{b.text.claims[0].cue}': '{a.item.title}'")]
+    return []
+
+
+def _kind_of(kind: str, a: Analysis) -> str:
+    """What a contradiction the judge found without a rule is: the later report's own denial, else a reversal."""
+    if kind != "none":
+        return kind
+    return a.text.claims[0].kind if a.text.claims else "reversal"
+
+
+def _same_source(a: Analysis, b: Analysis) -> bool:
+    return bool(a.item.source) and a.item.source == b.item.source
+
+
+class _Text(NamedTuple):
+    id: str
+    title: str
+    summary: str
+    source: str
+    published: datetime
+
+
+def proposals(later: str, later_source: str, earlier: str, earlier_source: str) -> list[tuple[str, float, str]]:
+    """What the rules propose between two titles, best first: (kind, strength, evidence). For training the judge."""
+    when = datetime(2000, 1, 1)
+    new = Analysis(_Text("later", later, "", later_source, when), analyze_text(later))
+    old = Analysis(_Text("earlier", earlier, "", earlier_source, when), analyze_text(earlier))
+    return sorted(_compare(new, old, DEFAULT_SETTINGS), key=lambda found: -found[1])
 
 
 def _restates(a: TextAnalysis, x: TextAnalysis, settings: ContradictionSettings) -> frozenset[str] | None:
@@ -1464,18 +1608,20 @@ def _restated_reversals(a: Analysis, story: StoryReports, settings: Contradictio
     for (denier, index), denied in story.denied(settings).items():
         b = reports[denier]
         claim = b.text.claims[index]
-        if b.item.id == a.item.id or claim.head in a.text.negated:
+        if b.item.id == a.item.id or claim.head in a.text.negated or denier not in story.contradicted:
             continue  # a negation may be an idiom ("don't shoot"); a denial is about a report
         for position, _ in denied:
             x = reports[position]
-            if x.item.id == a.item.id:
+            if x.item.id == a.item.id or position not in story.contradicted[denier]:
                 continue
             if position not in restated:
                 restated[position] = _restates(a.text, x.text, settings)
             shared = restated[position]
             if shared is None:
                 continue
-            score = claim.strength * settings.restated_factor
+            # As sure as the denial's own contradiction of the report restated, and a little less.
+            score = story.contradicted[denier][position] if settings.judge else claim.strength
+            score *= settings.restated_factor
             if score >= settings.min_score:
                 event = _event_name(shared, None, a.text.phrases, a.text.names | x.text.names)
                 evidence = (
@@ -1497,14 +1643,15 @@ def _restated_denials(a: Analysis, story: StoryReports, settings: ContradictionS
     reports = story.reports
     for (denier, index), denied in story.denied(settings).items():
         b = reports[denier]
-        if b.item.id == a.item.id or _restates(a.text, b.text, settings) is None:
+        if b.item.id == a.item.id or denier not in story.contradicted or _restates(a.text, b.text, settings) is None:
             continue
         claim = b.text.claims[index]
         for position, met in denied:
             x = reports[position]
-            if x.item.id == a.item.id:
+            if x.item.id == a.item.id or position not in story.contradicted[denier]:
                 continue
-            score = own[0].strength * settings.restated_factor
+            score = (story.contradicted[denier][position] if settings.judge else own[0].strength)
+            score *= settings.restated_factor
             if score < settings.min_score:
                 return []
             event = _event_name(met, claim.head, x.text.phrases, b.text.names | x.text.names)

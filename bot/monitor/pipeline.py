@@ -146,11 +146,15 @@ class Pipeline:
         if analyses is None:
             founder = self._founders.pop(story_id, None)
             if founder is not None:
-                analyses = StoryReports([founder if isinstance(founder, Analysis) else self._analysis(founder)])
+                analyses = StoryReports(
+                    [founder if isinstance(founder, Analysis) else self._analysis(founder)], self.contradiction_settings
+                )
             else:
                 members.write(db)  # the database must hold every member before they are read back
                 stored = story_store.story_members(db, [story_id])[story_id]
-                analyses = StoryReports(self._analysis(member.item) for member in stored)
+                analyses = StoryReports(
+                    (self._analysis(member.item) for member in stored), self.contradiction_settings
+                )
             self._analyses[story_id] = analyses
         return analyses
 
@@ -257,7 +261,8 @@ class Pipeline:
         new = self._analysis(item)
         found = []
         # `detect` skips the item itself, which a freshly loaded story already holds.
-        for contradiction in detect(new, earlier, self.contradiction_settings):
+        contradictions = detect(new, earlier, self.contradiction_settings)
+        for contradiction in contradictions:
             contradiction_id = story_store.add_contradiction(
                 db, story_id, int(contradiction.earlier.id), item.id, kind=contradiction.kind,
                 evidence=contradiction.evidence, score=contradiction.score, now=now,
@@ -265,5 +270,5 @@ class Pipeline:
             if contradiction_id is not None:
                 found.append(contradiction_id)
         if not earlier.holds(item.id):
-            earlier.add(new)
+            earlier.add(new, contradictions)
         return found
