@@ -128,25 +128,46 @@ def arc_examples(stances: Path, bodies: Path) -> list[Example]:
     return out
 
 
-def vocabulary(examples: list[Example], min_count: int, min_sources: int) -> list[str]:
+def _cue_words() -> frozenset[str]:
+    """Words of the language of stance, whatever the story: function words and the rules' lexicons (denying,
+    negating, hedging, reporting, attributing)."""
+    from bot.monitor import contradict as rules
+    from bot.monitor.terms import STOP_WORDS
+
+    lexicons = [value for name, value in vars(rules).items() if name.isupper() and isinstance(value, frozenset)]
+    return frozenset(STOP_WORDS).union(*[w for w in lexicons if all(isinstance(x, str) for x in w)])
+
+
+def _lexical_words(feature: str) -> list[str]:
+    body = feature.split("=", 1)[1] if feature.startswith("first=") else feature[1:]
+    return body.split("_")
+
+
+def vocabulary(examples: list[Example], min_count: int, min_sources: int, lexical: str = "all") -> list[str]:
     counts: Counter[str] = Counter()
     origins: dict[str, set[str]] = defaultdict(set)
     for example in examples:
         for feature in set(example.features):
             counts[feature] += 1
             origins[feature].add(example.source)
-    return sorted(
-        f for f, n in counts.items()
-        if n >= min_count and (not f.startswith(LEXICAL) or len(origins[f]) >= min_sources)
-    )  # fmt: skip
+    cues = _cue_words()
+
+    def keep_lexical(feature: str) -> bool:
+        if lexical == "none":
+            return False
+        if lexical == "cues" and not any(w in cues for w in _lexical_words(feature)):
+            return False
+        return len(origins[feature]) >= min_sources
+
+    return sorted(f for f, n in counts.items() if n >= min_count and (not f.startswith(LEXICAL) or keep_lexical(f)))
 
 
-def train(examples: list[Example], c: float, min_count: int, min_sources: int) -> Judge:
+def train(examples: list[Example], c: float, min_count: int, min_sources: int, lexical: str = "all") -> Judge:
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
-    vocab = vocabulary(examples, min_count, min_sources)
+    vocab = vocabulary(examples, min_count, min_sources, lexical)
     index = {f: k for k, f in enumerate(vocab)}
     rows, cols = [], []
     for r, example in enumerate(examples):
@@ -184,11 +205,15 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=0.5, help="inverse L2 strength")
     parser.add_argument("--min-count", type=int, default=3)
     parser.add_argument("--min-sources", type=int, default=2)
+    parser.add_argument(
+        "--lexical", choices=("all", "cues", "none"), default="all",
+        help="which word features to keep: all, those with a word of the language of stance, or none",
+    )
     args = parser.parse_args()
     examples = collect(args.data, args.all_stories, args.uci_sample)
     summary = Counter((e.source, e.label) for e in examples)
     print("examples:", ", ".join(f"{s}/{label}: {n}" for (s, label), n in sorted(summary.items())))
-    judge = train(examples, args.c, args.min_count, args.min_sources)
+    judge = train(examples, args.c, args.min_count, args.min_sources, args.lexical)
     args.out.write_text(json.dumps(judge.to_json(), indent=0, sort_keys=True) + "\n", encoding="utf-8")
     print(f"{len(judge.weights)} weights -> {args.out} ({args.out.stat().st_size // 1024} KB)")
 

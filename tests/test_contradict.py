@@ -369,9 +369,9 @@ def test_too_good_to_check_doubts_the_story() -> None:
     earlier = item("Bieber ringtone saves fisherman from bear attack")
     doubt = item("Bear attack foiled by Bieber ringtone: a story too good to check")
     assert kinds(doubt, earlier) == {"denial"}
-    # The doubt contradicted the story's claim, so a later report asserting the claim again reverses it; a doubt
-    # that contradicted nothing in the story is no claim to reverse (issue 15).
-    assert kinds(item("Fisherman fends off bear attack with Bieber song"), earlier, doubt) == {"reversal"}
+    # A doubt is a weak denial: it contradicts, but it validates no reversal (issue 15: a confirmation after a
+    # denial counts only when that denial was a confident contradiction of the claim, or an explicit denial).
+    assert kinds(item("Fisherman fends off bear attack with Bieber song"), earlier, doubt) == set()
     assert kinds(item("Fisherman fends off bear attack with Bieber song"), doubt) == set()
 
 

@@ -99,6 +99,9 @@ class ContradictionSettings:
     # A denial this strong (a denial verb, a debunk of a report, not a question) names a claim in circulation by
     # itself: a later report asserting the denied event reverses it even when the story held no report of it.
     explicit_denial: float = 0.85
+    # A denial validates (may then be reversed by a later report, and carried by restatements) only when its own
+    # contradiction of a report of the story scored at least this: a confident judgment, not a possible one.
+    validated_min: float = 0.8
     # Two figures for the same thing conflict when one is at least this many times the other.
     figure_ratio: float = 1.5
     # Score factor when the earlier item only reported the event with hedging ("reportedly").
@@ -437,6 +440,7 @@ class TextAnalysis:
     title: str = field(default="", compare=False)
     question: bool = False  # the title asks rather than tells
     attributed: bool = False  # "..., officials say", "report says": an assertion all the same, not a hedge
+    refutes: bool = False  # answers a claim in circulation: "No, X did not Y", "X isn't real"
 
     @property
     def tokens(self) -> list[str]:
@@ -464,7 +468,13 @@ class _Segment:
     after_comma: bool  # follows a comma: "Ticket, not arrest" is a contrast, not a negated event
 
 
+# A negator joined to the next word by a hyphen makes a compound modifier, not a negation: "no-confidence vote",
+# "no-fly zone", "non-stop".
+_NEGATED_COMPOUND = re.compile(r"\b(no|non|not)-(?=\w)", re.IGNORECASE)
+
+
 def _segments(title: str) -> list[_Segment]:
+    title = _NEGATED_COMPOUND.sub(r"\1", title)
     # One `tokenize` call for the whole title, the segments kept apart by a marker word (a third of the cost of
     # tokenising each segment on its own, with the same tokens).
     pieces: list[str] = []
@@ -609,7 +619,8 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
         return None  # "not yet allowed home" is a development; "no doubt" affirms; "not the first time"
     if i == 0 and tok in ("dont", "never") and not seg.question:
         return None  # imperative: "Don't shoot", "Never forget"
-    if i == 0 and tok == "not" and seg.after_comma:
+    if (i == 0 and tok == "not" and seg.after_comma) or (tok == "not" and tokens[i - 1 : i] == ["but"]):
+        # contrast: "a ticket, not an arrest"; "marries in secret, but not the actor"
         return None  # contrast: "a ticket, not an arrest"
     if tok == "nobody" or (tok == "no" and after[:1] == ["one"]):
         # "No one was killed": the event is the verb, not whatever follows "no one".
@@ -843,7 +854,7 @@ _TRIGGERS = frozenset(
 )  # fmt: skip
 
 
-def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
+def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
     """Denials and negations of a title, and whether it affirms a claim against a debunk ("no hoax",
     "denies hoax claims")."""
     claims: list[Claim] = []
@@ -851,7 +862,7 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
     affirmed = False
     flat = [t for seg in segments for t in seg.tokens]
     if _TRIGGERS.isdisjoint(flat):
-        return claims, affirmed  # most headlines: nothing that could deny anything
+        return claims, affirmed, False  # most headlines: nothing that could deny anything
     all_keys = _keys(flat)
     debunk_keys = {event_key(w) for w in _DEBUNK_WORDS}
     offset = 0
@@ -870,8 +881,8 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
             )
             doubt = tok in _DOUBT_WORDS and not _negated(tokens, i) and not _attributive(tok, after)
             doubt = doubt or (tok == "too" and any(after[: len(p) - 1] == p[1:] for p in _TOO_GOOD))
-            if (tok in _DEBUNK_WORDS or doubt) and seg.question:
-                continue  # "Real or hoax?", "Is the video fake?": a question doubts nothing, it asks
+            if tok in _DEBUNK_WORDS and seg.question and ("or" in before[-2:] or after[:1] == ["or"]):
+                continue  # "Real or hoax?", "Fake or freak?": a question offering both answers
             if tok in _DEBUNK_WORDS and not _debunks(tok, before, after):
                 continue
             phrase = _phrase_cue(segments, s, i, flat, offset, all_keys) if tok in _PHRASE_STARTS else None
@@ -891,6 +902,8 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
                     if flat[j] in _REPORT_NOUNS and flat[j + 1] in ("of", "that", "about"):
                         targets = _keys(flat[j + 2 : offset + i]) or all_keys
                         break
+                if tok in _DEBUNK_WORDS and after[:1] in (["of"], ["that"], ["about"]):
+                    targets = _keys(after[1:]) or targets  # "the myth of virtual money" debunks what follows
                 claims.append(Claim("denial", _phrase(tokens, i), None, targets, frozenset(), strength * q))
             elif tok in _DENIAL_VERBS and before[-2:] in (["confirm", "or"], ["confirm", "nor"]):
                 continue  # "refuses to confirm or deny": neither
@@ -981,7 +994,10 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool]:
         # "No, X did Y" denies X doing Y. When the rest negates a verb itself ("No, Saudi TV didn't blur her
         # face"), that verb is the event denied, and the "No" only stresses it; otherwise the whole rest is.
         claims = interjections + claims
-    return claims, affirmed
+    # Whether the title refutes a claim in circulation, not only says something is not so: a "No," that answers
+    # it, or "X isn't real".
+    refutes = bool(claims) and (bool(interjections) or any(c.cue.split()[-1] in _REALITY for c in claims))
+    return claims, affirmed, refutes
 
 
 def _scoped_claim(
@@ -1199,11 +1215,18 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     """Analyse one title (and summary) once; the result is shared by every comparison of that item."""
     segments = _segments(title)
     flat = [t for seg in segments for t in seg.tokens]
-    claims, affirmed = _find_claims(segments)
+    claims, affirmed, refutes = _find_claims(segments)
     question = any(seg.question for seg in segments)
     hedge_words = question or any(t in _HEDGES for t in flat)
     if hedge_words:
         claims = [replace(c, strength=c.strength * 0.9) for c in claims]
+    # What a denial of a whole report says did not happen: the verbs among what it covers ("thought the game was
+    # gone forever, think again" denies the going). Reasserting the claim means reasserting one of them.
+    verbs = {event_key(t) for t in flat if _verb_like(t) and t not in _NOT_KEYS}
+    claims = [
+        replace(c, events=c.targets & verbs) if c.head is None and not c.predicate and c.targets & verbs else c
+        for c in claims
+    ]
     keys = _keys(flat)
     if "away" in flat and any(t in _PASS for t in flat):
         keys |= _idioms(flat)
@@ -1226,7 +1249,7 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     )
     return TextAnalysis(
         keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), title, question,
-        _attributed(title, segments),
+        _attributed(title, segments), refutes,
     )
 
 
@@ -1255,9 +1278,9 @@ def _targets_met(
     if claim.predicate:
         # Most of the predicate, said of the same subject: "Managua blast not a meteorite" against "meteorite
         # strikes Managua", not against "meteorite strikes Lima".
-        if (claim.subject and not claim.subject & other) or (
-            len(shared) * 2 < len(claim.targets) and not shared & claim.events
-        ):
+        # A short predicate must be met whole: "not the worst host" is not met by "host" alone.
+        needed = len(claim.targets) if len(claim.targets) <= 2 else (len(claim.targets) + 1) // 2
+        if (claim.subject and not claim.subject & other) or (len(shared) < needed and not shared & claim.events):
             return None
         if restated and len(shared - names) < min(2, len(claim.targets)):
             return None  # reasserting "X is not a Y" takes saying Y of X, not naming X
@@ -1269,7 +1292,10 @@ def _targets_met(
     if claim.head is not None:
         if claim.head in other:
             return shared | {claim.head}
-        if restated and len(shared - names) >= 2 and len(shared) >= settings.restated_share * len(claim.targets):
+        if (
+            restated and claim.kind == "denial" and len(shared - names) >= 2
+            and len(shared) >= settings.restated_share * len(claim.targets)
+        ):  # fmt: skip
             # Most of what was denied, in other words: "plans to keep men and women apart" after "denies plan
             # to separate men and women on flights".
             return shared
@@ -1277,6 +1303,7 @@ def _targets_met(
     if restated and (
         (len(shared - names) < 2 and len(shared) < settings.names_only_min_shared)
         or len(shared) < settings.restated_share * len(claim.targets)
+        or (claim.events and not shared & claim.events)
     ):
         # A report reasserting what a denial of a whole report called false must restate most of it, beyond a
         # name: one shared name is the same people, not the same claim ("nix the word 'bossy'" is no claim that
@@ -1323,7 +1350,7 @@ def _compare(
         found.append((label, score, f"{label} of '{event}': '{claim.cue}' vs '{earlier_phrase}'"))
     if not a.hedged and not a.claims:
         for claim in b.claims:
-            if not old_validated and not (claim.kind == "denial" and claim.strength >= settings.explicit_denial):
+            if not old_validated and not _explicit(claim, b, settings):
                 continue  # a vague or weak "denial" that contradicted nothing in the story is no claim to reverse
             met = _targets_met(
                 claim, a.asserted, settings, a.names | b.names, settings.reversal_min_shared, restated=True
@@ -1421,8 +1448,10 @@ class StoryReports:
             self._positions[c.earlier.id]: c.score
             for c in found
             if c.kind in ("denial", "negation") and c.earlier.id in self._positions
+            and c.score >= self._settings.validated_min
         }
-        if contradicted:
+        # A question ("X fake?") doubts a claim; it is no denial for later reports to reverse or restate.
+        if contradicted and not analysis.text.question:
             self.contradicted[position] = contradicted
         self.reports.append(analysis)
         self._positions[analysis.item.id] = position
@@ -1518,16 +1547,13 @@ def detect(
         b = reports[position]
         if b.item.id == a.item.id:
             continue
-        proposed = _compare(a, b, settings, position in story.contradicted)
-        if judge is not None and not proposed:
-            proposed = _unruled(a, b, position in story.contradicted, settings)
-        for kind, score, evidence in proposed:
+        for kind, score, evidence in _compare(a, b, settings, position in story.contradicted):
             if judge is not None:
                 if score < settings.propose_min:
                     continue
                 score = judge.judge(b.text, a.text, kind, _same_source(a, b))
             if score >= settings.min_score:
-                results.append(Contradiction(_kind_of(kind, a), b.item, a.item, evidence, round(min(1.0, score), 3)))
+                results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
     # Only when an earlier report denies something can a restatement contradict.
     if a.text.claims:
         if not any(c.kind in ("denial", "negation") for c in results) and story.has_claims(a.item.id):
@@ -1544,29 +1570,11 @@ def detect(
     return results
 
 
-def _unruled(
-    a: Analysis, b: Analysis, b_validated: bool, settings: ContradictionSettings
-) -> list[tuple[str, float, str]]:
-    """A pair the rules found nothing in but the judge should see: a later report with a denial or negation that
-    shares words with an earlier report asserting something, or a plain later report restating part of an earlier
-    denial that stands. Proposed as kind "none" with the pair's words as evidence."""
-    shared = a.text.keys & b.text.keys
-    if a.text.claims and not b.text.claims and not b.text.hedged and len(shared) >= settings.min_shared:
-        claim = a.text.claims[0]
-        return [("none", 1.0, f"{claim.kind} of '{b.item.title}': '{claim.cue}'")]
-    if (
-        b.text.claims and not a.text.claims and not a.text.hedged and len(shared) >= settings.restate_min
-        and any(c.kind == "denial" and c.strength >= settings.explicit_denial for c in b.text.claims)
-    ):  # fmt: skip
-        return [("none", 1.0, f"reversal of '{b.text.claims[0].cue}': '{a.item.title}'")]
-    return []
-
-
-def _kind_of(kind: str, a: Analysis) -> str:
-    """What a contradiction the judge found without a rule is: the later report's own denial, else a reversal."""
-    if kind != "none":
-        return kind
-    return a.text.claims[0].kind if a.text.claims else "reversal"
+def _explicit(claim: Claim, text: TextAnalysis, settings: ContradictionSettings) -> bool:
+    """Whether a denial names a claim in circulation by itself (a denial verb, a debunk of a report, "No, X did not
+    Y", "X isn't real"), so that a later report asserting the claim reverses it even when the story held no report
+    of it before. A plain negation ("I'm not bossy") is a claim of its own, not a denial of one."""
+    return (claim.kind == "denial" and claim.strength >= settings.explicit_denial) or text.refutes
 
 
 def _same_source(a: Analysis, b: Analysis) -> bool:
