@@ -71,7 +71,7 @@ def by_story(records: list[dict], all_stories: bool) -> dict[str, list[dict]]:
     return stories
 
 
-def emergent_examples(path: Path, all_stories: bool) -> list[Example]:
+def emergent_examples(path: Path, all_stories: bool, proposed_only: bool = False) -> list[Example]:
     out = []
     for reports in by_story(read_jsonl(path), all_stories).values():
         for j, later in enumerate(reports):
@@ -80,8 +80,11 @@ def emergent_examples(path: Path, all_stories: bool) -> list[Example]:
                 if "observing" in (a, b) or a is None or b is None or a == "neutral":
                     continue
                 label = int((a, b) in OPPOSITE)
-                out.append(pair_example((earlier["title"], earlier["source"]), (later["title"], later["source"]),
-                                        label, "emergent")[0])  # fmt: skip
+                example, proposed = pair_example(
+                    (earlier["title"], earlier["source"]), (later["title"], later["source"]), label, "emergent"
+                )
+                if proposed or not proposed_only:
+                    out.append(example)
     return out
 
 
@@ -186,8 +189,8 @@ def train(examples: list[Example], c: float, min_count: int, min_sources: int, l
     return Judge(coefficients, round(float(model.intercept_[0]), 4))
 
 
-def collect(data: Path, all_stories: bool, uci_sample: int) -> list[Example]:
-    examples = emergent_examples(data / "emergent-dev.jsonl", all_stories)
+def collect(data: Path, all_stories: bool, uci_sample: int, proposed_only: bool = False) -> list[Example]:
+    examples = emergent_examples(data / "emergent-dev.jsonl", all_stories, proposed_only)
     examples += uci_examples(data / "uci-sample.jsonl", all_stories, uci_sample)
     extra = data / "extra"
     examples += rumoureval_examples(extra / "rumoureval2017-traindev.csv")
@@ -204,13 +207,16 @@ def main() -> None:
     parser.add_argument("--uci-sample", type=int, default=10, help="keep one in N unproposed uci-sample pairs")
     parser.add_argument("--c", type=float, default=0.5, help="inverse L2 strength")
     parser.add_argument("--min-count", type=int, default=3)
+    parser.add_argument(
+        "--proposed-only", action="store_true", help="of emergent-dev, only the pairs the rules propose"
+    )
     parser.add_argument("--min-sources", type=int, default=2)
     parser.add_argument(
         "--lexical", choices=("all", "cues", "none"), default="all",
         help="which word features to keep: all, those with a word of the language of stance, or none",
     )
     args = parser.parse_args()
-    examples = collect(args.data, args.all_stories, args.uci_sample)
+    examples = collect(args.data, args.all_stories, args.uci_sample, args.proposed_only)
     summary = Counter((e.source, e.label) for e in examples)
     print("examples:", ", ".join(f"{s}/{label}: {n}" for (s, label), n in sorted(summary.items())))
     judge = train(examples, args.c, args.min_count, args.min_sources, args.lexical)

@@ -622,6 +622,11 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
     if (i == 0 and tok == "not" and seg.after_comma) or (tok == "not" and tokens[i - 1 : i] == ["but"]):
         # contrast: "a ticket, not an arrest"; "marries in secret, but not the actor"
         return None  # contrast: "a ticket, not an arrest"
+    if (
+        tok == "no" and after[:1] and after[0] in STOP_WORDS and after[0] not in _ARTICLES
+        and after[0] not in _PRONOUNS and after[0] != "one"
+    ):  # fmt: skip
+        return None  # "HBO Go becomes HBO No during the finale": a word, not a negator
     if tok == "nobody" or (tok == "no" and after[:1] == ["one"]):
         # "No one was killed": the event is the verb, not whatever follows "no one".
         verbs = [k for k, t in enumerate(after) if _verb_like(t)]
@@ -705,8 +710,15 @@ def _debunks(tok: str, before: list[str], after: list[str]) -> bool:
         )
     if tok in _LIES:
         return (before[-1:] and before[-1] in _LIE_NOUN_BEFORE) or after[:1] == ["about"]
-    # Before a noun other than a report or a picture of one, the word describes that noun.
-    return not (_describes(after) and after[0] not in _MEDIA_NOUNS)
+    # Before a noun phrase naming no report, picture or post ("fake tan", "a bogus price war"), it describes it.
+    if not _describes(after):
+        return True
+    phrase = []
+    for t in after:
+        if t in STOP_WORDS:
+            break
+        phrase.append(t)
+    return any(t in _MEDIA_NOUNS or t in _REPORT_NOUNS or t in _FOOLING for t in phrase)
 
 
 def _describes(after: list[str]) -> bool:
@@ -1117,6 +1129,8 @@ def _find_figures(tokens: list[str]) -> list[Figure]:
         unit, toll = _unit(tokens[j : j + 4])
         if unit is None or (value == 0.0 and not toll):
             continue  # a bare "no" is only a figure in "no one killed", "no deaths"
+        if not toll and not _counts(tok, value, tokens[i - 1] if i > 0 else "", tokens[j : j + 1]):
+            continue
         out.append(
             Figure(
                 unit=unit, value=value, approximate=any(t in _APPROX for t in before),
@@ -1125,6 +1139,26 @@ def _find_figures(tokens: list[str]) -> list[Figure]:
             )
         )  # fmt: skip
     return out
+
+
+# Plurals without an s, and the nouns of a listicle: "six things to know", "10 reasons why" count the article's
+# points, not anything of the story.
+_PLURALS = _words("people men women children feet teeth mice geese police staff")
+_LISTICLE = _words("things reasons ways tips facts questions lessons moments signs secrets takeaways rules myths")
+
+
+def _counts(token: str, value: float, before: str, following: list[str]) -> bool:
+    """Whether a number counts something of the story: "two iPads", "10,000 jobs", "three hours". A version
+    ("iOS 7.1") or a model number ("iPhone 6 release") follows a name and comes before a singular noun, and a
+    listicle's count counts its points."""
+    if "." in token and before and before not in STOP_WORDS:
+        return False  # "iOS 7.1", "Windows 8.1": a version
+    noun = following[0] if following else ""
+    if noun in _LISTICLE:
+        return False
+    if value == 1 or not noun or noun in STOP_WORDS or noun in _MEASURES or noun in _PLURALS or noun in _SCALES:
+        return True
+    return noun.endswith("s") or event_key(noun) in _TOLLS
 
 
 _MEASURES = _words("""
