@@ -166,6 +166,10 @@ _DISMISSIVE = _words("absurd ridiculous crazy laughable preposterous silly ludic
 # Weaker: the outlet doubts the claim rather than refutes it.
 # ("Questions" is not one: "questions and answers about the recall", "faces tough questions" inquire, not doubt.)
 _DOUBT_WORDS = _words("doubt doubts doubted doubtful skeptical sceptical unlikely")
+# The verb "question" doubts what follows when that is a clause or a report: "questions whether the crater was
+# made by a meteorite", "questions the reports".
+_QUESTION_VERBS = _words("question questions questioned questioning")
+_CONTINUING = _words("keep keeps kept")
 # Of those, the adjectives doubt a claim only when predicative ("merger unlikely", "unlikely to happen"); before
 # a noun they describe it ("the most unlikely pairs of shoes").
 _DOUBT_ADJECTIVES = _words("doubtful skeptical sceptical unlikely")
@@ -473,6 +477,10 @@ class _Segment:
 _NEGATED_COMPOUND = re.compile(r"\b(no|non|not)-(?=\w)", re.IGNORECASE)
 
 
+# Words that open a question ("Who won", "Did she", "Is it"); "why" and "how" open explanations as often.
+_QUESTION_OPENERS = _words("who what which did does do is are was were will can could should would has have")
+
+
 def _segments(title: str) -> list[_Segment]:
     title = _NEGATED_COMPOUND.sub(r"\1", title)
     # One `tokenize` call for the whole title, the segments kept apart by a marker word (a third of the cost of
@@ -494,7 +502,10 @@ def _segments(title: str) -> list[_Segment]:
             current.append(tok)
             continue
         if current:
-            out.append(_Segment(current, *marks[k]))
+            question, after_comma = marks[k]
+            # "Who won the final", "Did she get engaged ...": a question even when the headline's "?" was cut off.
+            question = question or (current[0] in _QUESTION_OPENERS and len(current) >= 3)
+            out.append(_Segment(current, question, after_comma))
             current = []
         k += 1
     return out
@@ -617,6 +628,8 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
         after[0] in _NEGATION_BLOCKERS or (after[0] in _ARTICLES and after[1:2] and after[1] in _NEGATION_BLOCKERS)
     ):
         return None  # "not yet allowed home" is a development; "no doubt" affirms; "not the first time"
+    if "yet" in after[1:3]:
+        return None  # "no spike yet", "not allowed home yet": not so far, a development to come
     if i == 0 and tok in ("dont", "never") and not seg.question:
         return None  # imperative: "Don't shoot", "Never forget"
     if (i == 0 and tok == "not" and seg.after_comma) or (tok == "not" and tokens[i - 1 : i] == ["but"]):
@@ -699,6 +712,22 @@ _LIES = _words("lie lies")
 # Before "lie(s)", the words that make it the noun of a falsehood ("a lie", "all lies", "is lying"), not the verb of
 # place ("what lies ahead", "hopes may lie with Congress").
 _LIE_NOUN_BEFORE = _words("a big all outright pack such is are was were more")
+
+
+_CLAUSE_BREAKS = _words("and but says say said that while as after")
+
+
+def _copula_subject(before: list[str]) -> list[str] | None:
+    """The subject of "X is/are (a) <debunk word>" when another clause comes before it in the segment."""
+    k = len(before) - 1
+    while k >= 0 and before[k] in _ARTICLES:
+        k -= 1
+    if k < 0 or before[k] not in _COPULAS:
+        return None
+    start = k
+    while start > 0 and before[start - 1] not in _CLAUSE_BREAKS:
+        start -= 1
+    return before[start:k] if start > 0 else None
 
 
 def _debunks(tok: str, before: list[str], after: list[str]) -> bool:
@@ -799,7 +828,8 @@ def _phrase_cue(
         # "Not so fast: X", "Think again, X": what follows is refuted.
         return _Cue(" ".join(tokens), _keys(flat[len(tokens) :]), 0.85)
     if i == 0 and tok in ("dont", "do") and (after[:1] in (["believe"], ["buy"]) or after[:2] == ["fall", "for"]):
-        return _Cue(f"{tok} {after[0]}", _after_cue(after[1:], all_keys), 0.85)  # "Don't believe the X rumours"
+        # "Don't believe the X rumours"; with nothing after it ("Don't believe ..."), it names nothing.
+        return _Cue(f"{tok} {after[0]}", _after_cue(after[1:], frozenset()), 0.85)
     if tok == "stop" and after[:1] and after[0] in _SPREAD:
         return _Cue(f"stop {after[0]}", _after_cue(after[1:], all_keys), 0.85)  # "Stop sharing the X photo"
     if tok == "cold" and after[:2] == ["water", "on"]:
@@ -862,7 +892,7 @@ def _purpose(before: list[str]) -> bool:
 # Every word at which `_find_claims` may find something; a title without any is skipped at once.
 _TRIGGERS = frozenset(
     _DEBUNK_WORDS | _DISMISSIVE | _DOUBT_WORDS | _DENIAL_VERBS | _REPORT_DENIAL_VERBS | _NEGATORS | _PUT
-    | _PHRASE_STARTS | _words("too fun no nope")
+    | _PHRASE_STARTS | _QUESTION_VERBS | _words("too fun no nope")
 )  # fmt: skip
 
 
@@ -892,6 +922,11 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
                 and not (after[:1] and after[0] in _REPORT_NOUNS)
             )
             doubt = tok in _DOUBT_WORDS and not _negated(tokens, i) and not _attributive(tok, after)
+            doubt = doubt or (
+                tok in _QUESTION_VERBS and i > 0 and "you" not in before[-3:] and (
+                    after[:1] in (["whether"], ["if"]) or any(t in _REPORT_NOUNS for t in after[:3])
+                )
+            )  # fmt: skip
             doubt = doubt or (tok == "too" and any(after[: len(p) - 1] == p[1:] for p in _TOO_GOOD))
             if tok in _DEBUNK_WORDS and seg.question and ("or" in before[-2:] or after[:1] == ["or"]):
                 continue  # "Real or hoax?", "Fake or freak?": a question offering both answers
@@ -907,7 +942,7 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
                 if tok in _DEBUNK_WORDS and (_negated(tokens, i) or any(t in _DENIAL_VERBS for t in before)):
                     affirmed = True  # "no hoax", "denies hoax claims": a debunk denied asserts the claim
                     continue
-                strength = 0.65 if tok in _DOUBT_WORDS or tok == "too" else 0.9
+                strength = 0.65 if tok in _DOUBT_WORDS or tok in _QUESTION_VERBS or tok == "too" else 0.9
                 # "reports that X are false": the denial is about X. Otherwise about the whole title.
                 targets = all_keys
                 for j in range(offset + i - 2, -1, -1):
@@ -916,7 +951,19 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
                         break
                 if tok in _DEBUNK_WORDS and after[:1] in (["of"], ["that"], ["about"]):
                     targets = _keys(after[1:]) or targets  # "the myth of virtual money" debunks what follows
-                claims.append(Claim("denial", _phrase(tokens, i), None, targets, frozenset(), strength * q))
+                elif tok in _DEBUNK_WORDS and targets is all_keys:
+                    # "... and says his attacks are false": what is called false is the copula's subject, back to
+                    # the clause's start, not the whole headline.
+                    subject = _copula_subject(before)
+                    targets = _keys(subject) or targets if subject is not None else targets
+                head = None
+                if tok in ("doubt", "doubts") and before and before[-1] not in STOP_WORDS and (
+                    not after or after[0] in STOP_WORDS
+                ):
+                    # "amid merger doubt": the doubt is about the merger, not the rest of the headline
+                    head = event_key(before[-1])
+                    targets = frozenset({head})
+                claims.append(Claim("denial", _phrase(tokens, i), head, targets, frozenset(), strength * q))
             elif tok in _DENIAL_VERBS and before[-2:] in (["confirm", "or"], ["confirm", "nor"]):
                 continue  # "refuses to confirm or deny": neither
             elif tok in _DENIAL_VERBS or (
@@ -1252,13 +1299,21 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     claims, affirmed, refutes = _find_claims(segments)
     question = any(seg.question for seg in segments)
     hedge_words = question or any(t in _HEDGES for t in flat)
-    if hedge_words:
+    # A denial of a rumour is no hedged denial: "rumor debunked" refutes the rumour it names.
+    if question or any(t in _HEDGES and t not in _REPORT_NOUNS for t in flat):
         claims = [replace(c, strength=c.strength * 0.9) for c in claims]
     # What a denial of a whole report says did not happen: the verbs among what it covers ("thought the game was
     # gone forever, think again" denies the going). Reasserting the claim means reasserting one of them.
-    verbs = {event_key(t) for t in flat if _verb_like(t) and t not in _NOT_KEYS}
+    # Not the verbs addressed to the reader ("the panel you keep hearing about"), and not when the denial says the
+    # whole subject is unreal ("... isn't real").
+    verbs = {
+        event_key(t) for k, t in enumerate(flat)
+        if _verb_like(t) and t not in _NOT_KEYS and not (k > 0 and flat[k - 1] in _PRONOUNS | _CONTINUING)
+    }  # fmt: skip
     claims = [
-        replace(c, events=c.targets & verbs) if c.head is None and not c.predicate and c.targets & verbs else c
+        replace(c, events=c.targets & verbs)
+        if c.head is None and not c.predicate and c.targets & verbs and c.cue.split()[-1] not in _REALITY
+        else c
         for c in claims
     ]
     keys = _keys(flat)
@@ -1279,7 +1334,7 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         for seg in segments
         for k, n in enumerate(seg.tokens)
         if n in _NEGATORS
-        for t in seg.tokens[k + 1 : k + 3]
+        for t in [t for t in seg.tokens[k + 1 : k + 6] if t not in _AUX and t not in STOP_WORDS][:3]
     )
     return TextAnalysis(
         keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), title, question,
@@ -1375,7 +1430,8 @@ def _compare(
     # A hedged report asserts nothing, so there is nothing for a denial to contradict.
     for claim in a.claims if not b.hedged else ():
         met = _targets_met(claim, b.asserted, settings, a.names | b.names)
-        if met is None or claim.head in b.negated:  # both negate it: they agree
+        if met is None or claim.head in b.negated or (claim.kind == "negation" and met & b.negated - a.names):
+            continue  # both negate it: they agree ("not close to overheating" after "not yet overheated")
             continue
         event = _event_name(met, claim.head, b.phrases, a.names | b.names)
         score = claim.strength * (0.85 + 0.15 * len(met) / max(1, len(claim.targets)))
@@ -1384,7 +1440,7 @@ def _compare(
         found.append((label, score, f"{label} of '{event}': '{claim.cue}' vs '{earlier_phrase}'"))
     if not a.hedged and not a.claims:
         for claim in b.claims:
-            if not old_validated and not _explicit(claim, b, settings):
+            if not (old_validated and claim.kind == "denial") and not _explicit(claim, b, settings):
                 continue  # a vague or weak "denial" that contradicted nothing in the story is no claim to reverse
             met = _targets_met(
                 claim, a.asserted, settings, a.names | b.names, settings.reversal_min_shared, restated=True
