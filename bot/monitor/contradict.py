@@ -121,6 +121,11 @@ class ContradictionSettings:
 
 DEFAULT_SETTINGS = ContradictionSettings()
 
+# What the judge scores: the language of denial, which it learnt from several sources. Opposite states and
+# conflicting figures are structured comparisons of the same thing, which the rules check themselves; they keep
+# the rules' strengths.
+JUDGED_KINDS = frozenset({"denial", "negation", "reversal"})
+
 # The detectors `storywatch eval --detector NAME` compares on one replay.
 DETECTORS = ("rules+judge", "rules")
 
@@ -406,6 +411,9 @@ class Figure:
     rising: bool
     toll: bool
     phrase: str
+    # The word the number is said with ("cut 2,000 jobs" -> cut; "has 1 million" -> have): two figures said with
+    # different words are of different things ("stole 100,000" vs "has 1 million").
+    governor: str = ""
 
 
 class _Phrases:
@@ -1178,11 +1186,17 @@ def _find_figures(tokens: list[str]) -> list[Figure]:
             continue  # a bare "no" is only a figure in "no one killed", "no deaths"
         if not toll and not _counts(tok, value, tokens[i - 1] if i > 0 else "", tokens[j : j + 1]):
             continue
+        if not toll and (
+            (any(t in _MOVES for t in before[-2:]) and before[-1:] != ["to"]) or unit.split(":")[-1] in _EXTREMES
+        ):
+            continue  # "prices rise 10 cents", "falls to an eight-month low": a movement or a record, no quantity
+        governing = [t for t in before if t not in STOP_WORDS and t not in _APPROX and not _is_number(t)]
         out.append(
             Figure(
                 unit=unit, value=value, approximate=any(t in _APPROX for t in before),
                 rising=any(t in _RISING for t in before), toll=toll,
                 phrase=" ".join(tokens[max(0, i - 1) : j + 2]),
+                governor=event_key(governing[-1]) if governing and before[-1:] == governing[-1:] else "",
             )
         )  # fmt: skip
     return out
@@ -1194,12 +1208,22 @@ _PLURALS = _words("people men women children feet teeth mice geese police staff"
 _LISTICLE = _words("things reasons ways tips facts questions lessons moments signs secrets takeaways rules myths")
 
 
+# Words of a change, before a number: the number is by how much, not how many ("rise 10 cents", "up 3.4 cents").
+_MOVES = _words("""
+    up down rise rises rose fall falls fell drop drops dropped increase increases increased decrease decreases
+    decreased jump jumps jumped climb climbs climbed slide slides slid slip slips slipped gain gains gained lose
+    loses surge surges surged plunge plunges plunged add adds added
+    """)
+_EXTREMES = _words("low high record best worst lowest highest")
+
+
 def _counts(token: str, value: float, before: str, following: list[str]) -> bool:
     """Whether a number counts something of the story: "two iPads", "10,000 jobs", "three hours". A version
     ("iOS 7.1") or a model number ("iPhone 6 release") follows a name and comes before a singular noun, and a
     listicle's count counts its points."""
-    if "." in token and before and before not in STOP_WORDS:
-        return False  # "iOS 7.1", "Windows 8.1": a version
+    if before and before not in STOP_WORDS and not _verb_like(before) and before not in _APPROX | _RISING | _MOVES:
+        if "." in token or value < 100:
+            return False  # "iOS 7.1", "episode 11", "season 18": a version or a label, after the name it numbers
     noun = following[0] if following else ""
     if noun in _LISTICLE:
         return False
@@ -1482,6 +1506,8 @@ def _compare(
 
 
 def _figures_conflict(later: Figure, earlier: Figure, settings: ContradictionSettings) -> bool:
+    if later.governor and earlier.governor and later.governor != earlier.governor:
+        return False  # said with different verbs, of different things: "stole 100,000 coins", "has 1 million"
     if (later.value == 0.0) != (earlier.value == 0.0):
         return True  # "no one was killed" against any toll, in either order
     low, high = sorted((later.value, earlier.value))
@@ -1638,7 +1664,7 @@ def detect(
         if b.item.id == a.item.id:
             continue
         for kind, score, evidence in _compare(a, b, settings, position in story.contradicted):
-            if judge is not None:
+            if judge is not None and kind in JUDGED_KINDS:
                 if score < settings.propose_min:
                     continue
                 score = judge.judge(b.text, a.text, kind, _same_source(a, b))
