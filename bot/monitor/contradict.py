@@ -253,7 +253,7 @@ _WORD_NUMBERS = {
 }  # fmt: skip
 _FIGURE_WORDS = frozenset(_WORD_NUMBERS) | {"no", "nobody", "none"}
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9}
-_APPROX = _words("least more over nearly about around almost some roughly approximately up than")
+_APPROX = _words("least more over under below within nearly about around almost some roughly approximately up than")
 _RISING = _words("climbs climb rises rise risen rose jumps jump soars soar reaches reach hits mounts")
 _GENERIC_COUNTED = _words("people persons person others more")
 _TOLL_WORDS = {"dead": "dead", "killed": "dead", "fatalities": "dead", "lives": "dead", "bodies": "dead",
@@ -441,10 +441,11 @@ class _Phrases:
 class TextAnalysis:
     """What the detector needs of one title and summary, independent of the item's identity."""
 
+    # Kept with every report of every open story, so small: sets shared where equal, no token lists (the title's
+    # words are worked out again, cached, for the few reports a comparison needs them of).
     keys: frozenset[str]  # event keys of all content words of the title
     negated: frozenset[str]  # keys right after a negator, idioms included ("hands up, don't shoot")
     asserted: frozenset[str]  # keys the item asserts: outside denial scopes, plus the summary's words
-    phrases: _Phrases = field(hash=False, compare=False)  # key -> "begins evacuating", for evidence
     claims: tuple[Claim, ...] = ()
     hedged: bool = False
     states: tuple[State, ...] = ()
@@ -457,7 +458,12 @@ class TextAnalysis:
     @property
     def tokens(self) -> list[str]:
         """The title's words, as `terms.tokenize` makes them."""
-        return self.phrases.tokens
+        return _title_phrases(self.title).tokens
+
+    @property
+    def phrases(self) -> _Phrases:
+        """Event key -> the words naming it in the title ("begins evacuating"), for evidence."""
+        return _title_phrases(self.title)
 
     @property
     def names(self) -> frozenset[str]:
@@ -1190,13 +1196,13 @@ def _find_figures(tokens: list[str]) -> list[Figure]:
             (any(t in _MOVES for t in before[-2:]) and before[-1:] != ["to"]) or unit.split(":")[-1] in _EXTREMES
         ):
             continue  # "prices rise 10 cents", "falls to an eight-month low": a movement or a record, no quantity
-        governing = [t for t in before if t not in STOP_WORDS and t not in _APPROX and not _is_number(t)]
+        said_with = [t for t in before if t not in _ARTICLES and t not in _APPROX and not _is_number(t)][-1:]
         out.append(
             Figure(
                 unit=unit, value=value, approximate=any(t in _APPROX for t in before),
                 rising=any(t in _RISING for t in before), toll=toll,
                 phrase=" ".join(tokens[max(0, i - 1) : j + 2]),
-                governor=event_key(governing[-1]) if governing and before[-1:] == governing[-1:] else "",
+                governor=event_key(said_with[0]) if said_with and said_with[0] not in _PREPOSITIONS | _IN_ON else "",
             )
         )  # fmt: skip
     return out
@@ -1215,15 +1221,16 @@ _MOVES = _words("""
     loses surge surges surged plunge plunges plunged add adds added
     """)
 _EXTREMES = _words("low high record best worst lowest highest")
+_IN_ON = _words("in on at to into through")
 
 
 def _counts(token: str, value: float, before: str, following: list[str]) -> bool:
     """Whether a number counts something of the story: "two iPads", "10,000 jobs", "three hours". A version
     ("iOS 7.1") or a model number ("iPhone 6 release") follows a name and comes before a singular noun, and a
     listicle's count counts its points."""
-    if before and before not in STOP_WORDS and not _verb_like(before) and before not in _APPROX | _RISING | _MOVES:
-        if "." in token or value < 100:
-            return False  # "iOS 7.1", "episode 11", "season 18": a version or a label, after the name it numbers
+    after_name = bool(before) and before not in STOP_WORDS and not _verb_like(before)
+    if after_name and before not in _APPROX | _RISING | _MOVES and ("." in token or value < 100):
+        return False  # "iOS 7.1", "episode 11", "season 18": a version or a label, after the name it numbers
     noun = following[0] if following else ""
     if noun in _LISTICLE:
         return False
@@ -1315,6 +1322,14 @@ def _idioms(tokens: list[str]) -> frozenset[str]:
     return frozenset("die" for k, t in enumerate(tokens) if t in _PASS and tokens[k + 1 : k + 2] == ["away"])
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=16384)
+def _title_phrases(title: str) -> _Phrases:
+    return _Phrases([t for seg in _segments(title) for t in seg.tokens])
+
+
 @lru_cache(maxsize=8192)
 def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     """Analyse one title (and summary) once; the result is shared by every comparison of that item."""
@@ -1348,7 +1363,6 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     if summary and not claims:
         first_sentence = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
         asserted |= _keys(tokenize(first_sentence))
-    phrases = _Phrases(flat)
     # Attribution is how news asserts ("..., officials say", "report says"): it is no hedge.
     hedged = hedge_words and not affirmed and not claims
     states = [st for seg in segments for st in _find_states(seg.tokens)]
@@ -1361,7 +1375,7 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         for t in [t for t in seg.tokens[k + 1 : k + 6] if t not in _AUX and t not in STOP_WORDS][:3]
     )
     return TextAnalysis(
-        keys, negated, asserted, phrases, tuple(claims), hedged, tuple(states), tuple(figures), title, question,
+        keys, negated or _NOTHING, asserted, tuple(claims), hedged, tuple(states), tuple(figures), title, question,
         _attributed(title, segments), refutes,
     )
 
