@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.evaluation import evaluate
-from bot.monitor.contradict import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
 from bot.monitor.evaluate import contradiction_scores
 from bot.monitor.files import read_items
 from bot.monitor.pipeline import Pipeline

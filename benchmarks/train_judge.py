@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from quality_split import half_of
 
-from bot.monitor.contradict import analyze_text, proposals
+from bot.monitor.contradiction import analyze_text, proposals
 from bot.monitor.judge import WEIGHTS_FILE, Judge, pair_features
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

@@ -22,7 +22,7 @@ from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import evaluate
 from bot.logs import SecretFilter, configure_logging, mask_credentials
-from bot.monitor.contradict import DETECTORS, detector_settings
+from bot.monitor.contradiction import DETECTORS, detector_settings
 from bot.monitor.files import BadInputError
 from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.pipeline import tune_garbage_collector

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.monitor.cluster import ClusterSettings
-from bot.monitor.contradict import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
 
 TOKEN_ENV = "STORYWATCH_TELEGRAM_TOKEN"
 DEFAULT_CONFIG_PATH = Path("config.toml")

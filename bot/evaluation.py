@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bot.monitor.cluster import ClusterSettings
-from bot.monitor.contradict import DEFAULT_SETTINGS, ContradictionSettings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, ContradictionSettings
 from bot.monitor.evaluate import bcubed_scores, contradiction_scores, pairwise_scores
 from bot.monitor.files import BadInputError, read_items
 from bot.monitor.pipeline import Pipeline

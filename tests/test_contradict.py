@@ -8,8 +8,8 @@ from itertools import count
 
 import pytest
 
-from bot.monitor.contradict import ContradictionSettings, StoryReports, analyze, event_key
-from bot.monitor.contradict import detect as detect_with
+from bot.monitor.contradiction import ContradictionSettings, StoryReports, analyze, event_key
+from bot.monitor.contradiction import detect as detect_with
 from bot.monitor.model import StoredItem
 
 # These tests pin the rules, the detector's first stage, on their own ("--detector rules"); the judge that scores

@@ -9,7 +9,7 @@ from itertools import count
 
 import pytest
 
-from bot.monitor.contradict import DEFAULT_SETTINGS, StoryReports, analyze, detect, detector_settings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, StoryReports, analyze, detect, detector_settings
 from bot.monitor.judge import Judge, pair_features, shipped_judge
 from bot.monitor.model import StoredItem
 

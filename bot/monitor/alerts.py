@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from bot.monitor.contradict import event_key
+from bot.monitor.contradiction import event_key
 from bot.monitor.model import StoredItem
 from bot.monitor.terms import STOP_WORDS, tokenize
 from storage import alerts as alert_store

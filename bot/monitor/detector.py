@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from bot.monitor.contradict import (
+from bot.monitor.contradiction import (
     DEFAULT_SETTINGS,
     Analysis,
     Contradiction,

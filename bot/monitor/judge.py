@@ -19,7 +19,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.monitor.contradict import TextAnalysis
+    from bot.monitor.contradiction import TextAnalysis
 
 WEIGHTS_FILE = "judge_weights.json"
 

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 
 from bot.monitor.alerts import Placement, record_events
 from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
-from bot.monitor.contradict import DEFAULT_SETTINGS, ContradictionSettings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, ContradictionSettings
 from bot.monitor.detector import Detector, RulesDetector, StoryState, prepare_text
 from bot.monitor.model import Item, StoredItem, pickled_as_arguments
 from bot.monitor.parse import ParsedFeed, parse_feed
