@@ -334,6 +334,8 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
         return None  # "not yet allowed home" is a development; "no doubt" affirms; "not the first time"
     if "yet" in after[1:3]:
         return None  # "no spike yet", "not allowed home yet": not so far, a development to come
+    if tok == "shouldnt" or (tok == "not" and tokens[i - 1 : i] == ["should"]):
+        return None  # "why she should not win": an opinion of what ought to be, not an event that did not happen
     if i == 0 and tok in ("dont", "never") and not seg.question:
         return None  # imperative: "Don't shoot", "Never forget"
     if (i == 0 and tok == "not" and seg.after_comma) or (tok == "not" and tokens[i - 1 : i] == ["but"]):
@@ -960,7 +962,9 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         first_sentence = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
         asserted |= _keys(tokenize(first_sentence))
     # Attribution is how news asserts ("..., officials say", "report says"): it is no hedge.
-    hedged = hedge_words and not affirmed and not claims
+    # "Don't hold your breath for X": advice, which asserts X no more than a hedge does.
+    advice = any(seg.tokens[0] in ("dont", "never") and not seg.question for seg in segments if seg.tokens)
+    hedged = (hedge_words or advice) and not affirmed and not claims
     states = [st for seg in segments for st in _find_states(seg.tokens)]
     figures = [f for seg in segments for f in _find_figures(seg.tokens)]
     negated = frozenset(

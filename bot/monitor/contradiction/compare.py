@@ -34,9 +34,10 @@ def _targets_met(
         if restated and len(shared - names) < min(2, len(claim.targets)):
             return None  # reasserting "X is not a Y" takes saying Y of X, not naming X
         return shared if shared - names else None
-    if claim.kind == "negation" and claim.subject and not claim.subject & other and len(shared) < 2:
-        # Someone else's event: "the minister has not resigned" vs "the governor resigns". A denial's subject
-        # is who denies ("Pentagon denies it killed ISIS chief"), whom the report it denies seldom names.
+    if claim.kind == "negation" and claim.subject and not claim.subject & other:
+        # Someone else's event: "the minister has not resigned" vs "the governor resigns", "Clare will not win" vs
+        # "Nikki wins". A denial's subject is who denies ("Pentagon denies it killed ISIS chief"), whom the report
+        # it denies seldom names.
         return None
     if claim.head is not None:
         if claim.head in other:

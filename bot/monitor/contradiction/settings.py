@@ -52,6 +52,10 @@ class ContradictionSettings:
     # A denial validates (may then be reversed by a later report, and carried by restatements) only when its own
     # contradiction of a report of the story scored at least this: a confident judgment, not a possible one.
     validated_min: float = 0.8
+    # A report that only asks or doubts (a question, or no cue stronger than this) contradicts at most with this
+    # score: "possibly disputed", never confident.
+    tentative_strength: float = 0.7
+    tentative_max: float = 0.75
     # Two figures for the same thing conflict when one is at least this many times the other.
     figure_ratio: float = 1.5
     # Score factor when the earlier item only reported the event with hedging ("reportedly").

@@ -137,6 +137,11 @@ class StoryReports:
         return _targets_met(claim, report.text.asserted, settings, denier.names | report.text.names)
 
 
+def _tentative(text: TextAnalysis, settings: ContradictionSettings) -> bool:
+    """Whether a report only asks or doubts ("X fake?", "merger unlikely"): at most a possible contradiction."""
+    return text.question or all(claim.strength < settings.tentative_strength for claim in text.claims)
+
+
 def detect(
     new: ItemText | Analysis,
     earlier: Sequence[ItemText | Analysis] | StoryReports,
@@ -167,6 +172,8 @@ def detect(
                 if score < settings.propose_min:
                     continue
                 score = judge.judge(b.text, a.text, kind, _same_source(a, b))
+                if kind != "reversal" and _tentative(a.text, settings):
+                    score = min(score, settings.tentative_max)
             if score >= settings.min_score:
                 results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
     # Only when an earlier report denies something can a restatement contradict.
