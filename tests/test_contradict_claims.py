@@ -109,6 +109,21 @@ def test_a_question_doubts_but_is_no_denial_to_reverse() -> None:
     assert raised[1] == set()
 
 
+def test_an_opinion_or_advice_is_no_negation_of_the_event() -> None:
+    assert quiet("Skater Mila Ortiz wins the national title", "Why Mila Ortiz should not win the national title")
+    assert quiet("Don't hold your breath for a cheaper Orbit phone", "No cheaper Orbit phone this year, maker says")
+
+
+def test_a_negation_of_someone_elses_event_is_none() -> None:
+    assert quiet("Skater Mila Ortiz wins the national title", "Why rival Jo Park will not win the national title")
+
+
+def test_a_doubt_is_at_most_possibly_disputed() -> None:
+    earlier = item("Carmaker Veltro to merge with rival Kessel")
+    [doubt] = detect(item("Analysts doubt Veltro will merge with Kessel"), [earlier])
+    assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max < 0.8
+
+
 def test_a_rising_toll_is_a_development() -> None:
     assert quiet("Three dead in river flooding", "River flood death toll climbs to 11")
 
