@@ -132,10 +132,12 @@ class ContradictionsSettings:
 
     # "rules+judge": the rules propose candidate pairs and the learned judge scores them; "rules": the rules alone.
     detector: str = DETECTORS[0]
-    # A contradiction scoring below this (the judge's probability, or the rules' strength) is not recorded.
+    # A contradiction the judge gives a lower probability than this is not recorded.
     min_score: float = DEFAULT_SETTINGS.min_score
+    # With detector = "rules", the floor of the rules' own strengths.
+    rules_min_score: float = DEFAULT_SETTINGS.rules_min_score
     # Recorded contradictions scoring at least this alert; weaker ones are shown as "possibly disputed".
-    alert_min_score: float = 0.8
+    alert_min_score: float = 0.9
     # With the judge, a rule's proposal must have at least this strength to be judged.
     propose_min: float = DEFAULT_SETTINGS.propose_min
     # A denial this strong names a claim by itself, so that a later report asserting it reverses it.
@@ -196,6 +198,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
     "contradictions.detector": (lambda v: v in DETECTORS, "one of " + ", ".join(DETECTORS)),
     "contradictions.min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.rules_min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.alert_min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.propose_min": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.explicit_denial": (lambda v: 0 <= v <= 1, "between 0 and 1"),

@@ -254,7 +254,7 @@ def test_settings_control_the_threshold_and_grouping() -> None:
     assert len(detect(later, earlier)) == 1
     everything = detect(later, earlier, ContradictionSettings(best_per_kind=False, judge=False))
     assert len(everything) == 2 and {c.earlier.id for c in everything} == {e.id for e in earlier}
-    assert detect(later, earlier, ContradictionSettings(min_score=1.01, judge=False)) == []
+    assert detect(later, earlier, ContradictionSettings(rules_min_score=1.01, judge=False)) == []
 
 
 def test_results_are_sorted_best_first_and_scores_are_bounded() -> None:
@@ -688,7 +688,7 @@ def test_a_story_kept_as_story_reports_finds_what_a_list_of_its_reports_finds() 
     story = StoryReports()
     found_any = set()
     for n, report in enumerate(reports):
-        settings = ContradictionSettings(best_per_kind=n % 2 == 0)
+        settings = ContradictionSettings(best_per_kind=n % 2 == 0, judge=False)
         kept = detect(analyze(report), story, settings)
         listed = detect(report, reports[:n], settings)
         assert [(c.kind, c.earlier.id, c.evidence, c.score) for c in kept] == [

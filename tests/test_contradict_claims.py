@@ -4,6 +4,7 @@ these tests."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -120,8 +121,10 @@ def test_a_negation_of_someone_elses_event_is_none() -> None:
 
 def test_a_doubt_is_at_most_possibly_disputed() -> None:
     earlier = item("Carmaker Veltro to merge with rival Kessel")
-    [doubt] = detect(item("Analysts doubt Veltro will merge with Kessel"), [earlier])
-    assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max < 0.8
+    doubting = item("Analysts doubt Veltro will merge with Kessel")
+    assert detect(doubting, [earlier]) == []  # not recorded at the default floor
+    [doubt] = detect(doubting, [earlier], replace(DEFAULT_SETTINGS, min_score=0.5))
+    assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max < DEFAULT_SETTINGS.min_score
 
 
 def test_a_rising_toll_is_a_development() -> None:

@@ -14,6 +14,7 @@ from bot.monitor.contradiction.settings import (
     Contradiction,
     ContradictionSettings,
     ItemText,
+    score_floor,
 )
 from bot.monitor.judge import shipped_judge
 
@@ -172,9 +173,12 @@ def detect(
                 if score < settings.propose_min:
                     continue
                 score = judge.judge(b.text, a.text, kind, _same_source(a, b))
+                if kind == "reversal" and position in story.contradicted:
+                    # Reasserting the very event a confident denial of the story denied: as sure as that denial.
+                    score = max(score, *story.contradicted[position].values())
                 if kind != "reversal" and _tentative(a.text, settings):
                     score = min(score, settings.tentative_max)
-            if score >= settings.min_score:
+            if score >= score_floor(settings, kind):
                 results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
     # Only when an earlier report denies something can a restatement contradict.
     if a.text.claims:
@@ -225,7 +229,7 @@ def _restated_reversals(a: Analysis, story: StoryReports, settings: Contradictio
             # As sure as the denial's own contradiction of the report restated, and a little less.
             score = story.contradicted[denier][position] if settings.judge else claim.strength
             score *= settings.restated_factor
-            if score >= settings.min_score:
+            if score >= score_floor(settings):
                 event = _event_name(shared, None, a.text.phrases, a.text.names | x.text.names)
                 evidence = (
                     f"reversal of '{event}': '{a.text.phrases.get(event_key(event), event)}' restates the "
@@ -255,7 +259,7 @@ def _restated_denials(a: Analysis, story: StoryReports, settings: ContradictionS
                 continue
             score = (story.contradicted[denier][position] if settings.judge else own[0].strength)
             score *= settings.restated_factor
-            if score < settings.min_score:
+            if score < score_floor(settings):
                 return []
             event = _event_name(met, claim.head, x.text.phrases, b.text.names | x.text.names)
             evidence = (
