@@ -204,6 +204,7 @@ class _Segment:
     tokens: list[str]
     question: bool  # ends in "?"
     after_comma: bool  # follows a comma: "Ticket, not arrest" is a contrast, not a negated event
+    cut: bool = False  # the headline was cut off after this segment ("... No ..."): it may go on otherwise
 
 
 # A negator joined to the next word by a hyphen makes a compound modifier, not a negation: "no-confidence vote",
@@ -238,6 +239,8 @@ def _segments(title: str) -> list[_Segment]:
             out.append(_Segment(current, question, after_comma))
             current = []
         k += 1
+    if out and title.rstrip().endswith(("...", "…")):
+        out[-1] = _Segment(out[-1].tokens, out[-1].question, out[-1].after_comma, cut=True)
     return out
 
 
@@ -634,6 +637,8 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
                 if claim is not None:
                     claims.append(claim)
             elif tok in ("no", "nope") and i == 0 and (len(tokens) == 1 or tok == "nope"):
+                if s > 0 and s == len(segments) - 1 and seg.cut:
+                    continue  # "... Um, No ...": cut off, it may go on ("No, really"); no reply to read
                 if s == 0:
                     # "No, X did Y": the whole rest of the title is denied.
                     rest = [t for seg2 in segments[1:] for t in seg2.tokens]

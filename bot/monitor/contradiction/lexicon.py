@@ -95,7 +95,7 @@ _NEGATORS = _words("""
 _NEGATION_BLOCKERS = _words("""
     yet only just matter doubt longer less more sooner sure certain clear aware wonder stranger secret mistake joke
     end problem idea surprise first alone bad kidding your afraid all everyone everything always quite that so too way
-    very necessarily exactly
+    very necessarily exactly question
     """)
 
 
