@@ -41,9 +41,8 @@ def test_reports_become_stories_and_the_denial_is_a_contradiction(tmp_path: Path
 
     [found] = story_store.list_contradictions(db)
     assert found.kind == "denial"
-    # The follow-up's "officials say" attributes the claim, which asserts it as much as the first report does
-    # (issue 15), so the denial may contradict either; it names the one it contradicts best.
-    assert found.earlier.title in (EVACUATION.title, FOLLOW_UP.title) and found.later.title == DENIAL.title
+    # The follow-up's "officials say" asserts the claim too (issue 15); the denial names the claim's first report.
+    assert (found.earlier.title, found.later.title) == (EVACUATION.title, DENIAL.title)
     assert "evacuat" in found.evidence
     timeline = story_store.get_story(db, found.story_id)
     assert [m.item.title for m in timeline.members] == [EVACUATION.title, FOLLOW_UP.title, DENIAL.title]

@@ -74,6 +74,9 @@ class ContradictionSettings:
     # Report each kind once, against the best-scoring earlier item (one alert, not one per earlier report);
     # False reports every contradicted earlier item.
     best_per_kind: bool = True
+    # ...where an earlier item scoring within this of the best counts as a tie, won by the earliest: the claim's
+    # first report, not whichever restatement the judge happened to score a hair higher.
+    tie_margin: float = 0.05
 
 
 DEFAULT_SETTINGS = ContradictionSettings()

@@ -189,7 +189,8 @@ def detect(
     if settings.best_per_kind:
         best: dict[str, Contradiction] = {}
         for c in results:
-            if c.kind not in best or c.score > best[c.kind].score:
+            # `results` holds earlier items in story order: a later one must beat the best by the margin.
+            if c.kind not in best or c.score > best[c.kind].score + (settings.tie_margin if settings.judge else 0):
                 best[c.kind] = c
         results = list(best.values())
     results.sort(key=lambda c: -c.score)
