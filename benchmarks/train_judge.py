@@ -134,7 +134,7 @@ def arc_examples(stances: Path, bodies: Path) -> list[Example]:
 def _cue_words() -> frozenset[str]:
     """Words of the language of stance, whatever the story: function words and the rules' lexicons (denying,
     negating, hedging, reporting, attributing)."""
-    from bot.monitor import contradict as rules
+    from bot.monitor.contradiction import lexicon as rules
     from bot.monitor.terms import STOP_WORDS
 
     lexicons = [value for name, value in vars(rules).items() if name.isupper() and isinstance(value, frozenset)]
