@@ -146,6 +146,12 @@ class ContradictionsSettings:
     figure_ratio: float = DEFAULT_SETTINGS.figure_ratio
     # A restatement of a contradicted report carries the contradiction, at this share of its score.
     restated_factor: float = DEFAULT_SETTINGS.restated_factor
+    # A denial validates a later reversal only when its own contradiction scored at least this.
+    validated_min: float = DEFAULT_SETTINGS.validated_min
+    # A question or a doubt contradicts at most with this score.
+    tentative_max: float = DEFAULT_SETTINGS.tentative_max
+    # Earlier reports scoring within this of the best tie, and the earliest (the claim's first report) is named.
+    tie_margin: float = DEFAULT_SETTINGS.tie_margin
 
     def __post_init__(self) -> None:
         self.detector_settings()  # a ValueError names what is wrong
@@ -204,6 +210,9 @@ _RULES: dict[str, tuple[Any, str]] = {
     "contradictions.explicit_denial": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.figure_ratio": (lambda v: v > 1, "greater than 1"),
     "contradictions.restated_factor": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.validated_min": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.tentative_max": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.tie_margin": (lambda v: 0 <= v <= 1, "between 0 and 1"),
 }
 
 
