@@ -116,7 +116,7 @@ from xml.sax.saxutils import escape
 import feedparser
 
 from bot.config import PollingSettings
-from bot.monitor import contradict
+from bot.monitor import contradiction as contradict
 from bot.monitor.cluster import ClusterSettings
 from bot.monitor.files import read_items
 from bot.monitor.model import Item

@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.evaluation import evaluate
+from bot.monitor.contradiction import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
 from bot.monitor.evaluate import contradiction_scores
 from bot.monitor.files import read_items
 from bot.monitor.pipeline import Pipeline
@@ -59,7 +60,9 @@ def _row(name: str, report) -> str:
     return text
 
 
-def replay(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list[dict]]:
+def replay(
+    path: Path, settings: ContradictionSettings = DEFAULT_SETTINGS
+) -> tuple[list[dict], dict[str, int], dict[int, str], list[dict]]:
     """Records in replay order, predicted story per item id, story titles and contradictions."""
     records = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -70,7 +73,7 @@ def replay(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list
         db = open_database(Path(folder) / "eval.db")
         try:
             items = read_items(path, utcnow())
-            Pipeline().process(db, items, now=utcnow())
+            Pipeline(contradiction_settings=settings).process(db, items, now=utcnow())
             predicted = dict(
                 db.execute("SELECT i.guid, m.story_id FROM items i JOIN story_items m ON m.item_id = i.id").fetchall()
             )
@@ -89,8 +92,8 @@ def replay(path: Path) -> tuple[list[dict], dict[str, int], dict[int, str], list
     return [records[i] for i in order if i in records], predicted, titles, found
 
 
-def print_errors(path: Path, limit: int) -> None:
-    ordered, predicted, titles, found = replay(path)
+def print_errors(path: Path, limit: int, settings: ContradictionSettings = DEFAULT_SETTINGS) -> None:
+    ordered, predicted, titles, found = replay(path, settings)
     by_gold: dict[str, list[dict]] = defaultdict(list)
     for r in ordered:
         by_gold[r["story"]].append(r)
@@ -168,16 +171,18 @@ def main() -> None:
     parser.add_argument("datasets", nargs="+", type=Path)
     parser.add_argument("--errors", action="store_true", help="print the choose half's errors")
     parser.add_argument("--limit", type=int, default=15)
+    parser.add_argument("--detector", choices=DETECTORS, default=DETECTORS[0])
     args = parser.parse_args()
+    settings = detector_settings(args.detector)
     with tempfile.TemporaryDirectory(prefix="storywatch-halves-") as folder:
         for path in args.datasets:
             halves = split(path, Path(folder))
             if args.errors:
-                print_errors(halves["choose"], args.limit)
+                print_errors(halves["choose"], args.limit, settings)
                 continue
-            print(_row(f"{path.stem} full", evaluate(path)))
+            print(_row(f"{path.stem} full", evaluate(path, contradiction_settings=settings)))
             for half, half_path in halves.items():
-                print(_row(f"{path.stem} {half}", evaluate(half_path)))
+                print(_row(f"{path.stem} {half}", evaluate(half_path, contradiction_settings=settings)))
 
 
 if __name__ == "__main__":

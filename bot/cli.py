@@ -22,6 +22,7 @@ from bot import feedpool
 from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import evaluate
 from bot.logs import SecretFilter, configure_logging, mask_credentials
+from bot.monitor.contradiction import DETECTORS, detector_settings
 from bot.monitor.files import BadInputError
 from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.pipeline import tune_garbage_collector
@@ -525,11 +526,18 @@ def contradictions_command(state: CliState, as_json: bool, limit: int) -> None:
 @cli.command("eval")
 @click.argument("dataset", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--detector", type=click.Choice(DETECTORS), default=DETECTORS[0], show_default=True,
+    help="Which contradiction detector to replay with: the rules with the learned judge, or the rules alone.",
+)
 @click.pass_obj
-def eval_command(state: CliState, dataset: Path, as_json: bool) -> None:
+def eval_command(state: CliState, dataset: Path, as_json: bool, detector: str) -> None:
     """Replay a labelled JSON Lines data set into a fresh temporary database and print the metrics, with the
     [stories] settings of the configuration."""
-    report = evaluate(dataset, state.settings.stories.cluster_settings())
+    report = evaluate(
+        dataset, state.settings.stories.cluster_settings(),
+        contradiction_settings=detector_settings(detector, state.settings.contradictions.detector_settings()),
+    )
     if as_json:
         _echo_json(report.to_json())
         return

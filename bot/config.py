@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.monitor.alerts import DEFAULT_POLICY, AlertPolicy
 from bot.monitor.cluster import ClusterSettings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, DETECTORS, ContradictionSettings, detector_settings
 
 TOKEN_ENV = "STORYWATCH_TELEGRAM_TOKEN"
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -128,14 +129,42 @@ class StoriesSettings:
 
 @dataclass(frozen=True)
 class ContradictionsSettings:
-    """What becomes of the contradictions found: which of them are pushed to the chats."""
+    """The contradiction detector's choice and thresholds (the rest of `ContradictionSettings` keeps its defaults)."""
 
-    # A contradiction scoring at least this (0 to 1) alerts the chats that follow its story; a weaker one is
-    # shown in the story's timeline as possibly disputed, never pushed.
+    # "rules+judge": the rules propose candidate pairs and the learned judge scores them; "rules": the rules alone.
+    detector: str = DETECTORS[0]
+    # A contradiction the judge gives a lower probability than this is not recorded.
+    min_score: float = DEFAULT_SETTINGS.min_score
+    # With detector = "rules", the floor of the rules' own strengths.
+    rules_min_score: float = DEFAULT_SETTINGS.rules_min_score
+    # Recorded contradictions scoring at least this alert; weaker ones are shown as "possibly disputed".
     alert_min_score: float = DEFAULT_POLICY.min_score
+    # With the judge, a rule's proposal must have at least this strength to be judged.
+    propose_min: float = DEFAULT_SETTINGS.propose_min
+    # A denial this strong names a claim by itself, so that a later report asserting it reverses it.
+    explicit_denial: float = DEFAULT_SETTINGS.explicit_denial
+    # Two figures for one quantity of one subject conflict when one is at least this many times the other.
+    figure_ratio: float = DEFAULT_SETTINGS.figure_ratio
+    # A restatement of a contradicted report carries the contradiction, at this share of its score.
+    restated_factor: float = DEFAULT_SETTINGS.restated_factor
+    # A denial validates a later reversal only when its own contradiction scored at least this.
+    validated_min: float = DEFAULT_SETTINGS.validated_min
+    # A question or a doubt contradicts at most with this score.
+    tentative_max: float = DEFAULT_SETTINGS.tentative_max
+    # Earlier reports scoring within this of the best tie, and the earliest (the claim's first report) is named.
+    tie_margin: float = DEFAULT_SETTINGS.tie_margin
+
+    def __post_init__(self) -> None:
+        self.detector_settings()  # a ValueError names what is wrong
 
     def alert_policy(self) -> AlertPolicy:
         return AlertPolicy(min_score=self.alert_min_score)
+
+    def detector_settings(self) -> ContradictionSettings:
+        values = dataclasses.asdict(self)
+        detector = values.pop("detector")
+        values.pop("alert_min_score")
+        return detector_settings(detector, ContradictionSettings(**values))
 
 
 @dataclass(frozen=True)
@@ -177,7 +206,17 @@ _RULES: dict[str, tuple[Any, str]] = {
     ),
     "digest.default_time": (lambda v: parse_hhmm(v) is not None, 'a time such as "08:00"'),
     "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
+    "contradictions.detector": (lambda v: v in DETECTORS, "one of " + ", ".join(DETECTORS)),
+    "contradictions.min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.rules_min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.alert_min_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.propose_min": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.explicit_denial": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.figure_ratio": (lambda v: v > 1, "greater than 1"),
+    "contradictions.restated_factor": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.validated_min": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.tentative_max": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.tie_margin": (lambda v: 0 <= v <= 1, "between 0 and 1"),
 }
 
 

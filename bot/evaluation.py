@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bot.monitor.cluster import ClusterSettings
+from bot.monitor.contradiction import DEFAULT_SETTINGS, ContradictionSettings
 from bot.monitor.evaluate import bcubed_scores, contradiction_scores, pairwise_scores
 from bot.monitor.files import BadInputError, read_items
 from bot.monitor.pipeline import Pipeline
@@ -54,7 +55,10 @@ def _labels(path: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def evaluate(
-    path: Path, cluster_settings: ClusterSettings | None = None, progress: Callable[[int], object] | None = None
+    path: Path,
+    cluster_settings: ClusterSettings | None = None,
+    progress: Callable[[int], object] | None = None,
+    contradiction_settings: ContradictionSettings = DEFAULT_SETTINGS,
 ) -> EvalReport:
     """Ingest `path` into a fresh temporary database through the same code as `storywatch ingest`, then
     score the stories and contradictions against the labels (metrics in design.md)."""
@@ -63,7 +67,7 @@ def evaluate(
         db = open_database(Path(folder) / "eval.db")
         try:
             items = read_items(path, utcnow())
-            Pipeline(cluster_settings).process(db, items, now=utcnow(), progress=progress)
+            Pipeline(cluster_settings, contradiction_settings).process(db, items, now=utcnow(), progress=progress)
             predicted = {
                 row[0]: row[1]
                 for row in db.execute(

@@ -237,6 +237,17 @@ def test_eval_scores_a_labelled_file(tmp_path: Path) -> None:
     assert not (tmp_path / "sw.db").exists()  # eval works in a temporary database of its own
 
 
+def test_eval_compares_detectors_on_the_same_replay(tmp_path: Path) -> None:
+    reports = {}
+    for detector in ("rules", "rules+judge"):
+        result = storywatch("eval", str(LABELLED), "--json", "--detector", detector, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        reports[detector] = json.loads(result.stdout)
+    assert reports["rules"]["pairwise"] == reports["rules+judge"]["pairwise"]  # one replay, one clustering
+    unknown = storywatch("eval", str(LABELLED), "--detector", "oracle", cwd=tmp_path)
+    assert unknown.returncode == 2 and "oracle" in unknown.stderr
+
+
 @pytest.mark.parametrize("name", ["emergent-dev.jsonl", "uci-sample.jsonl"])
 def test_quality_on_the_shared_data_sets_does_not_regress(tmp_path: Path, name: str) -> None:
     """A floor under the measured figures (README, "Quality"), not the target: a change that loses
@@ -250,8 +261,12 @@ def test_quality_on_the_shared_data_sets_does_not_regress(tmp_path: Path, name: 
     assert report["pairwise"]["f1"] >= 0.75
     assert report["bcubed"]["f1"] >= 0.80
     if report["contradiction"] is not None:
-        assert report["contradiction"]["precision"] >= 0.80
-        assert report["contradiction"]["f1"] >= 0.70
+        # Issue 15 traded recall on Emergent's rumour debunking (F1 0.88 before, 0.65 now) for trust on real news.
+        assert report["contradiction"]["precision"] >= 0.90
+        assert report["contradiction"]["f1"] >= 0.60
+    else:
+        # Real news: true contradictions are a handful at most (1,706 reports were flagged before issue 15).
+        assert report["flagged"] <= 25
 
 
 def test_json_output_joins_back_to_the_inputs_by_guid(tmp_path: Path) -> None:

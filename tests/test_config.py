@@ -75,6 +75,9 @@ def test_db_option_overrides_storage_path(tmp_path: Path) -> None:
         ("[contradictions]\nalert_min_score = 1.5\n",
          "config key contradictions.alert_min_score must be between 0 and 1"),
         ("[polling\n", "is not valid TOML"),
+        ("[contradictions]\ndetector = 'oracle'\n", "config key contradictions.detector must be one of rules"),
+        ("[contradictions]\nmin_score = 1.5\n", "config key contradictions.min_score must be between 0 and 1"),
+        ("[contradictions]\nfigure_ratio = 1\n", "config key contradictions.figure_ratio must be greater than 1"),
     ],
 )
 def test_bad_config_is_rejected_naming_the_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -123,6 +126,14 @@ def test_secret_filter_scrubs_messages_arguments_and_tracebacks() -> None:
 def test_secret_compares_by_value() -> None:
     assert Secret("a") == Secret("a") and Secret("a") != Secret("b")
     assert not Secret("")
+
+
+def test_contradiction_settings_reach_the_detector(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[contradictions]\ndetector = 'rules'\nrules_min_score = 0.6\nfigure_ratio = 2.0\n")
+    detector = load_settings(path, environ={}).contradictions.detector_settings()
+    assert (detector.judge, detector.rules_min_score, detector.figure_ratio) == (False, 0.6, 2.0)
+    assert load_settings(None, environ={}).contradictions.detector_settings().judge
 
 
 def test_story_settings_reach_the_clusterer(tmp_path: Path) -> None:

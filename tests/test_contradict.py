@@ -8,8 +8,17 @@ from itertools import count
 
 import pytest
 
-from bot.monitor.contradict import ContradictionSettings, StoryReports, analyze, detect, event_key
+from bot.monitor.contradiction import ContradictionSettings, StoryReports, analyze, event_key
+from bot.monitor.contradiction import detect as detect_with
 from bot.monitor.model import StoredItem
+
+# These tests pin the rules, the detector's first stage, on their own ("--detector rules"); the judge that scores
+# their proposals by default is tested in test_contradict_claims.py.
+RULES = ContradictionSettings(judge=False)
+
+
+def detect(new, earlier, settings: ContradictionSettings = RULES):  # type: ignore[no-untyped-def]
+    return detect_with(new, earlier, settings)
 
 _ids = count(1)
 _T0 = datetime(2024, 12, 6, 8, 0, tzinfo=UTC)
@@ -243,9 +252,9 @@ def test_settings_control_the_threshold_and_grouping() -> None:
     earlier = [item(EVACUATION), item("Iran begins evacuating personnel from Syria")]
     later = item(EVACUATION_DENIED)
     assert len(detect(later, earlier)) == 1
-    everything = detect(later, earlier, ContradictionSettings(best_per_kind=False))
+    everything = detect(later, earlier, ContradictionSettings(best_per_kind=False, judge=False))
     assert len(everything) == 2 and {c.earlier.id for c in everything} == {e.id for e in earlier}
-    assert detect(later, earlier, ContradictionSettings(min_score=1.01)) == []
+    assert detect(later, earlier, ContradictionSettings(rules_min_score=1.01, judge=False)) == []
 
 
 def test_results_are_sorted_best_first_and_scores_are_bounded() -> None:
@@ -282,9 +291,11 @@ def test_any_object_with_the_item_fields_will_do() -> None:
         "Lawmaker says dozens of smugglers caught crossing the northern border",
     ],
 )
-def test_a_denial_of_a_relayed_claim_is_no_contradiction(relayed: str) -> None:
+def test_a_denial_of_an_attributed_claim_contradicts_it(relayed: str) -> None:
+    # Issue 15 changed this: attribution is how news asserts, so a claim relayed from officials, police or a paper
+    # is a claim that a denial contradicts (it used to be read as a hedge, asserting nothing).
     later = item("Border agency denies smugglers were caught crossing the northern border")
-    assert kinds(later, item(relayed)) == set()
+    assert kinds(later, item(relayed)) == {"denial"}
     assert kinds(later, item("Dozens of smugglers caught crossing the northern border")) == {"denial"}
 
 
@@ -358,7 +369,10 @@ def test_too_good_to_check_doubts_the_story() -> None:
     earlier = item("Bieber ringtone saves fisherman from bear attack")
     doubt = item("Bear attack foiled by Bieber ringtone: a story too good to check")
     assert kinds(doubt, earlier) == {"denial"}
-    assert kinds(item("Fisherman fends off bear attack with Bieber song"), doubt) == {"reversal"}
+    # A doubt is a weak denial: it contradicts, but it validates no reversal (issue 15: a confirmation after a
+    # denial counts only when that denial was a confident contradiction of the claim, or an explicit denial).
+    assert kinds(item("Fisherman fends off bear attack with Bieber song"), earlier, doubt) == set()
+    assert kinds(item("Fisherman fends off bear attack with Bieber song"), doubt) == set()
 
 
 def test_a_report_after_a_hoax_call_in_its_story_is_a_reversal_on_one_shared_event_word() -> None:
@@ -577,8 +591,10 @@ def test_what_the_subject_claims_is_the_story_not_a_hedge() -> None:
     earlier = item("Priest claims he met God during surgery")
     assert not analyze(earlier).text.hedged
     assert kinds(item("Story of priest meeting God during surgery is a hoax"), earlier) == {"denial"}
-    # A claim relayed from officials is still only relayed.
-    assert analyze(item("Police claim priest met God during surgery")).text.hedged
+    # A claim attributed to officials is asserted all the same (issue 15); only a real hedge asserts nothing.
+    relayed = analyze(item("Police claim priest met God during surgery")).text
+    assert relayed.attributed and not relayed.hedged
+    assert analyze(item("Priest reportedly met God during surgery")).text.hedged
 
 
 # States and figures.
@@ -672,7 +688,7 @@ def test_a_story_kept_as_story_reports_finds_what_a_list_of_its_reports_finds() 
     story = StoryReports()
     found_any = set()
     for n, report in enumerate(reports):
-        settings = ContradictionSettings(best_per_kind=n % 2 == 0)
+        settings = ContradictionSettings(best_per_kind=n % 2 == 0, judge=False)
         kept = detect(analyze(report), story, settings)
         listed = detect(report, reports[:n], settings)
         assert [(c.kind, c.earlier.id, c.evidence, c.score) for c in kept] == [
@@ -680,7 +696,9 @@ def test_a_story_kept_as_story_reports_finds_what_a_list_of_its_reports_finds() 
         ]
         found_any |= {c.kind for c in kept}
         story.add(analyze(report))
-    assert {"denial", "reversal", "figures"} <= found_any and len(story) == len(reports)
+    # "Three passengers hurt, airline says" is asserted (attribution is no hedge), so "No passengers were hurt"
+    # negates it.
+    assert {"denial", "reversal", "negation"} <= found_any and len(story) == len(reports)
     assert story.holds(reports[0].id) and not story.holds("elsewhere")
 
 

@@ -270,7 +270,7 @@ def test_prepared_items_come_back_whole_from_a_worker_process() -> None:
     prepared = prepare_items(items)
     returned = pickle.loads(pickle.dumps(prepared, pickle.HIGHEST_PROTOCOL))
     assert returned == prepared
-    texts = [(p.analysis.text, r.analysis.text) for p, r in zip(prepared.values(), returned.values(), strict=True)]
+    texts = [(p.text, r.text) for p, r in zip(prepared.values(), returned.values(), strict=True)]
     assert any(text.claims for text, _ in texts) and any(text.figures for text, _ in texts)
     assert any(text.states for text, _ in texts)
     for text, back in texts:

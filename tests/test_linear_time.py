@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.logs import mask_credentials
 from bot.monitor.cluster import item_words
-from bot.monitor.contradict import analyze_text
+from bot.monitor.contradiction import analyze_text
 from bot.monitor.normalize import canonical_url
 from bot.monitor.parse import NotAFeedError, _identifiers, parse_feed
 from bot.monitor.terms import normalize_headline, tokenize

@@ -41,6 +41,7 @@ def test_reports_become_stories_and_the_denial_is_a_contradiction(tmp_path: Path
 
     [found] = story_store.list_contradictions(db)
     assert found.kind == "denial"
+    # The follow-up's "officials say" asserts the claim too (issue 15); the denial names the claim's first report.
     assert (found.earlier.title, found.later.title) == (EVACUATION.title, DENIAL.title)
     assert "evacuat" in found.evidence
     timeline = story_store.get_story(db, found.story_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,8 @@ from sqlite_utils import Database
 
 from bot.monitor.alerts import DEFAULT_POLICY, AlertPolicy, Placement, record_events
 from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
-from bot.monitor.contradict import DEFAULT_SETTINGS, Analysis, ContradictionSettings, StoryReports, analyze, detect
+from bot.monitor.contradiction import DEFAULT_SETTINGS, ContradictionSettings
+from bot.monitor.detector import Detector, RulesDetector, StoryState, prepare_text
 from bot.monitor.model import Item, StoredItem, pickled_as_arguments
 from bot.monitor.parse import ParsedFeed, parse_feed
 from storage import items as item_store
@@ -39,9 +40,10 @@ def _text_key(item: Item | StoredItem) -> TextKey:
 @pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What the pipeline reads of an item's text: its contradiction analysis and the words the clusterer weighs."""
+    """What the pipeline reads of an item's text: what the contradiction detector prepared of it and the words the
+    clusterer weighs."""
 
-    analysis: Analysis
+    text: object
     words: ItemWords
 
 
@@ -53,7 +55,10 @@ def prepare_items(items: Iterable[Item]) -> dict[TextKey, Prepared]:
     pipeline's work per item, and the worker has time to spare.
     """
     return {
-        _text_key(item): Prepared(analyze(item), item_words(item.title, item.summary, item.source)) for item in items
+        _text_key(item): Prepared(
+            prepare_text(item.title, item.summary), item_words(item.title, item.summary, item.source)
+        )
+        for item in items
     }
 
 
@@ -108,10 +113,11 @@ class Pipeline:
         self,
         cluster_settings: ClusterSettings | None = None,
         contradiction_settings: ContradictionSettings = DEFAULT_SETTINGS,
+        detector: Detector | None = None,
         alert_policy: AlertPolicy = DEFAULT_POLICY,
     ) -> None:
         self.cluster_settings = cluster_settings or ClusterSettings()
-        self.contradiction_settings = contradiction_settings
+        self.detector: Detector = detector or RulesDetector(contradiction_settings)
         self.alert_policy = alert_policy
         self._clusterer: StoryClusterer | None = None
         self._data_version: int | None = None
@@ -122,14 +128,17 @@ class Pipeline:
     @classmethod
     def configured(cls, settings: Settings) -> Pipeline:
         """The pipeline as the configuration sets it up: [stories] and [contradictions]."""
-        return cls(settings.stories.cluster_settings(), alert_policy=settings.contradictions.alert_policy())
+        return cls(
+            settings.stories.cluster_settings(), settings.contradictions.detector_settings(),
+            alert_policy=settings.contradictions.alert_policy(),
+        )
 
     def _forget(self) -> None:
         """Drop what is kept of the stories; the database holds it all and is read again as needed."""
-        self._analyses: dict[int, StoryReports] = {}
-        # The first report of each story started in memory that no later report has joined yet, unanalysed
-        # unless its analysis came ready: most such stories never get a second report, and then need none.
-        self._founders: dict[int, StoredItem | Analysis] = {}
+        self._states: dict[int, StoryState] = {}
+        # The first report of each story started in memory that no later report has joined yet, with its text
+        # as prepared ahead if it was: most such stories never get a second report, and then need no state.
+        self._founders: dict[int, tuple[StoredItem, object | None]] = {}
         # The sources of each open story's reports, to tell a development (a new source) from an update.
         self._sources: dict[int, set[str]] = {}
 
@@ -151,27 +160,29 @@ class Pipeline:
             self._forget()
         return self._clusterer
 
-    def _story_analyses(self, db: Database, story_id: int, members: story_store.MemberWriter) -> StoryReports:
-        """Analyses of a story's reports, made once per story and then kept up to date."""
-        analyses = self._analyses.get(story_id)
-        if analyses is None:
+    def _story_state(self, db: Database, story_id: int, members: story_store.MemberWriter) -> StoryState:
+        """The detector's state of a story, made once per story and then kept up to date."""
+        state = self._states.get(story_id)
+        if state is None:
             founder = self._founders.pop(story_id, None)
             if founder is not None:
-                analyses = StoryReports([founder if isinstance(founder, Analysis) else self._analysis(founder)])
+                item, ready = founder
+                state = self.detector.story([(item, ready if ready is not None else self._prepared(item))])
             else:
                 members.write(db)  # the database must hold every member before they are read back
                 stored = story_store.story_members(db, [story_id])[story_id]
-                analyses = StoryReports(self._analysis(member.item) for member in stored)
-            self._analyses[story_id] = analyses
-        return analyses
+                state = self.detector.story((member.item, self._prepared(member.item)) for member in stored)
+            self._states[story_id] = state
+        return state
 
-    def _ready_analysis(self, item: StoredItem) -> Analysis | None:
-        """The item's analysis if it came made ahead (for the item as parsed: given the stored item here)."""
+    def _ready_text(self, item: StoredItem) -> object | None:
+        """What the detector prepared of the item's text ahead, if it did."""
         ready = self._ready.get(_text_key(item))
-        return None if ready is None else replace(ready.analysis, item=item)
+        return None if ready is None else ready.text
 
-    def _analysis(self, item: StoredItem) -> Analysis:
-        return self._ready_analysis(item) or analyze(item)
+    def _prepared(self, item: StoredItem) -> object:
+        ready = self._ready_text(item)
+        return ready if ready is not None else self.detector.prepare(item.title, item.summary)
 
     def _story_sources(self, db: Database, story_id: int, is_new: bool) -> set[str]:
         sources = self._sources.get(story_id)
@@ -241,7 +252,7 @@ class Pipeline:
         if closed:
             story_store.close_stories(db, closed, now)
             for story_id in closed:
-                self._analyses.pop(story_id, None)
+                self._states.pop(story_id, None)
                 self._founders.pop(story_id, None)
                 self._sources.pop(story_id, None)
         ready = self._ready.get(_text_key(item))
@@ -253,7 +264,7 @@ class Pipeline:
             story_store.reopen_story(db, story_id)
         if assignment.is_new:
             story_store.create_story(db, story_id, item.title, item.published)
-            self._founders[story_id] = self._ready_analysis(item) or item
+            self._founders[story_id] = (item, self._ready_text(item))
         sources = self._story_sources(db, story_id, assignment.is_new)
         new_source = item.source not in sources
         sources.add(item.source)
@@ -266,17 +277,14 @@ class Pipeline:
     def _detect(
         self, db: Database, story_id: int, item: StoredItem, now: datetime, members: story_store.MemberWriter
     ) -> list[int]:
-        earlier = self._story_analyses(db, story_id, members)
-        new = self._analysis(item)
+        story = self._story_state(db, story_id, members)
         found = []
-        # `detect` skips the item itself, which a freshly loaded story already holds.
-        for contradiction in detect(new, earlier, self.contradiction_settings):
+        # The detector skips the item itself, which a freshly loaded story already holds.
+        for contradiction in self.detector.judge(story, item, self._prepared(item)):
             contradiction_id = story_store.add_contradiction(
                 db, story_id, int(contradiction.earlier.id), item.id, kind=contradiction.kind,
                 evidence=contradiction.evidence, score=contradiction.score, now=now,
             )
             if contradiction_id is not None:
                 found.append(contradiction_id)
-        if not earlier.holds(item.id):
-            earlier.add(new)
         return found

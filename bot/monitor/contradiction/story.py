@@ -1,0 +1,271 @@
+"""The story index: the analyses of one story's reports, indexed by what a later report can contradict, and
+`detect`, which judges a new report against them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.monitor.contradiction.analysis import Analysis, Claim, TextAnalysis, analyze
+from bot.monitor.contradiction.compare import _compare, _event_name, _same_source, _targets_met
+from bot.monitor.contradiction.lexicon import event_key
+from bot.monitor.contradiction.settings import (
+    DEFAULT_SETTINGS,
+    JUDGED_KINDS,
+    Contradiction,
+    ContradictionSettings,
+    ItemText,
+    score_floor,
+)
+from bot.monitor.judge import shipped_judge
+
+
+class StoryReports:
+    """The analyses of one story's reports, kept with the story and indexed by what a later report can contradict.
+
+    `detect` given a plain sequence compares the new item with every earlier one. Given this, it visits only
+    the reports that can matter (a report that denies nothing meets only the story's denials, states and
+    figures), and it remembers which of the story's reports each denial contradicts, so that a restatement is
+    checked against those reports alone. In a story of hundreds of reports, comparing each new one with all of
+    them made detection cost grow with the story's size.
+    """
+
+    def __init__(self, analyses: Iterable[Analysis] = (), settings: ContradictionSettings | None = None) -> None:
+        self.reports: list[Analysis] = []
+        self._positions: dict[int | str, int] = {}
+        self._settings = settings or DEFAULT_SETTINGS
+        # Position of a report whose denial or negation was found to contradict earlier reports -> their
+        # positions, with the score of each contradiction: only such a validated denial can be reversed or restated.
+        self.contradicted: dict[int, dict[int, float]] = {}
+        # Positions in `reports` of those with denials or negations, with states, with figures; and of the plain
+        # ones (neither denying nor hedged): what a denial contradicts and what a later report may restate.
+        self._claims: list[int] = []
+        self._states: list[int] = []
+        self._figures: list[int] = []
+        self._plain: list[int] = []
+        # (position of a report, index of one of its denial claims) -> the plain reports that denial meets, with
+        # the words it meets them on, in story order. Made when first asked for, then kept up to date.
+        self._denied: dict[tuple[int, int], list[tuple[int, frozenset[str]]]] = {}
+        self._denied_for: ContradictionSettings | None = None
+        for analysis in analyses:
+            self.add(analysis)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def holds(self, item_id: int | str) -> bool:
+        return item_id in self._positions
+
+    def add(self, analysis: Analysis, found: Sequence[Contradiction] | None = None) -> None:
+        """Add a report after detecting on it; `found` is what `detect` said of it (worked out when not given)."""
+        if found is None:
+            found = detect(analysis, self, self._settings) if self.reports else []
+        position = len(self.reports)
+        contradicted = {
+            self._positions[c.earlier.id]: c.score
+            for c in found
+            if c.kind in ("denial", "negation") and c.earlier.id in self._positions
+            and c.score >= self._settings.validated_min
+        }
+        # A question ("X fake?") doubts a claim; it is no denial for later reports to reverse or restate.
+        if contradicted and not analysis.text.question:
+            self.contradicted[position] = contradicted
+        self.reports.append(analysis)
+        self._positions[analysis.item.id] = position
+        text = analysis.text
+        if text.claims:
+            self._claims.append(position)
+        elif not text.hedged:
+            self._plain.append(position)
+        if text.states:
+            self._states.append(position)
+        if text.figures:
+            self._figures.append(position)
+        if self._denied_for is not None:
+            if text.claims:
+                self._pair_denier(position, self._denied_for)
+            elif not text.hedged:
+                self._pair_plain(position, self._denied_for)
+
+    def candidates(self, new: TextAnalysis) -> list[int]:
+        """Positions of the reports that `new` may contradict or reverse, in story order."""
+        if new.claims:
+            return list(range(len(self.reports)))
+        groups = [
+            group
+            for wanted, group in (
+                (not new.hedged, self._claims), (bool(new.states), self._states), (bool(new.figures), self._figures)
+            )
+            if wanted and group
+        ]
+        if len(groups) == 1:
+            return groups[0]
+        return sorted({position for group in groups for position in group})
+
+    def has_claims(self, besides: int | str) -> bool:
+        """Whether a report other than item `besides` denies or negates something."""
+        return any(self.reports[position].item.id != besides for position in self._claims)
+
+    def denied(self, settings: ContradictionSettings) -> dict[tuple[int, int], list[tuple[int, frozenset[str]]]]:
+        """(report position, index of its denial claim) -> [(position of a plain report it contradicts, words)]."""
+        if self._denied_for != settings:
+            self._denied, self._denied_for = {}, settings
+            for position in self._claims:
+                self._pair_denier(position, settings)
+        return self._denied
+
+    def _pair_denier(self, position: int, settings: ContradictionSettings) -> None:
+        text = self.reports[position].text
+        for index, claim in enumerate(text.claims):
+            if claim.kind == "denial":
+                self._denied[(position, index)] = [
+                    (plain, met)
+                    for plain in self._plain
+                    if (met := self._meets(claim, text, self.reports[plain], settings)) is not None
+                ]
+
+    def _pair_plain(self, position: int, settings: ContradictionSettings) -> None:
+        report = self.reports[position]
+        for (denier, index), met_list in self._denied.items():
+            text = self.reports[denier].text
+            met = self._meets(text.claims[index], text, report, settings)
+            if met is not None:
+                met_list.append((position, met))
+
+    @staticmethod
+    def _meets(
+        claim: Claim, denier: TextAnalysis, report: Analysis, settings: ContradictionSettings
+    ) -> frozenset[str] | None:
+        return _targets_met(claim, report.text.asserted, settings, denier.names | report.text.names)
+
+
+def _tentative(text: TextAnalysis, settings: ContradictionSettings) -> bool:
+    """Whether a report only asks or doubts ("X fake?", "merger unlikely"): at most a possible contradiction."""
+    return text.question or all(claim.strength < settings.tentative_strength for claim in text.claims)
+
+
+def detect(
+    new: ItemText | Analysis,
+    earlier: Sequence[ItemText | Analysis] | StoryReports,
+    settings: ContradictionSettings = DEFAULT_SETTINGS,
+) -> list[Contradiction]:
+    """Contradictions between `new` and the earlier items of its story, best first.
+
+    `earlier` may hold items or their `analyze` results, or be the story's `StoryReports`: keep one with the
+    story and `add` each report after detecting on it, so each report is analysed once and compared only with
+    those it can contradict. With `settings.best_per_kind`, each kind is reported once, against the earlier
+    item that scores best (the earliest one on ties).
+    """
+    a = new if isinstance(new, Analysis) else analyze(new)
+    story = (
+        earlier
+        if isinstance(earlier, StoryReports)
+        else StoryReports((old if isinstance(old, Analysis) else analyze(old) for old in earlier), settings)
+    )
+    results: list[Contradiction] = []
+    reports = story.reports
+    judge = shipped_judge() if settings.judge else None
+    for position in story.candidates(a.text):
+        b = reports[position]
+        if b.item.id == a.item.id:
+            continue
+        for kind, score, evidence in _compare(a, b, settings, position in story.contradicted):
+            if judge is not None and kind in JUDGED_KINDS:
+                if score < settings.propose_min:
+                    continue
+                score = judge.judge(b.text, a.text, kind, _same_source(a, b))
+                if kind == "reversal" and position in story.contradicted:
+                    # Reasserting the very event a confident denial of the story denied: as sure as that denial.
+                    score = max(score, *story.contradicted[position].values())
+                if kind != "reversal" and _tentative(a.text, settings):
+                    score = min(score, settings.tentative_max)
+            if score >= score_floor(settings, kind):
+                results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
+    # Only when an earlier report denies something can a restatement contradict.
+    if a.text.claims:
+        if not any(c.kind in ("denial", "negation") for c in results) and story.has_claims(a.item.id):
+            results += _restated_denials(a, story, settings)
+    elif not a.text.hedged and not any(c.kind == "reversal" for c in results) and story.has_claims(a.item.id):
+        results += _restated_reversals(a, story, settings)
+    if settings.best_per_kind:
+        best: dict[str, Contradiction] = {}
+        for c in results:
+            # `results` holds earlier items in story order: a later one must beat the best by the margin.
+            if c.kind not in best or c.score > best[c.kind].score + (settings.tie_margin if settings.judge else 0):
+                best[c.kind] = c
+        results = list(best.values())
+    results.sort(key=lambda c: -c.score)
+    return results
+
+
+def _restates(a: TextAnalysis, x: TextAnalysis, settings: ContradictionSettings) -> frozenset[str] | None:
+    """The words `a` shares with `x` when they are enough to say `a` restates `x`: most of them, and enough."""
+    shared = a.keys & x.keys
+    if len(shared) >= settings.restate_min and len(shared) >= settings.restate_overlap * min(len(a.keys), len(x.keys)):
+        return shared
+    return None
+
+
+def _restated_reversals(a: Analysis, story: StoryReports, settings: ContradictionSettings) -> list[Contradiction]:
+    """A later report that restates an earlier report which a denial of the story contradicted reverses that
+    denial too, even in other words than the denial's ("Saudi airline to ban gender-mixing seating" restates
+    "Saudi airline plans gender segregation on flights", which "airline denies plan to separate men and women"
+    denied)."""
+    reports = story.reports
+    out: list[Contradiction] = []
+    restated: dict[int, frozenset[str] | None] = {}  # position of a denied report -> words a shares with it
+    for (denier, index), denied in story.denied(settings).items():
+        b = reports[denier]
+        claim = b.text.claims[index]
+        if b.item.id == a.item.id or claim.head in a.text.negated or denier not in story.contradicted:
+            continue  # a negation may be an idiom ("don't shoot"); a denial is about a report
+        for position, _ in denied:
+            x = reports[position]
+            if x.item.id == a.item.id or position not in story.contradicted[denier]:
+                continue
+            if position not in restated:
+                restated[position] = _restates(a.text, x.text, settings)
+            shared = restated[position]
+            if shared is None:
+                continue
+            # As sure as the denial's own contradiction of the report restated, and a little less.
+            score = story.contradicted[denier][position] if settings.judge else claim.strength
+            score *= settings.restated_factor
+            if score >= score_floor(settings):
+                event = _event_name(shared, None, a.text.phrases, a.text.names | x.text.names)
+                evidence = (
+                    f"reversal of '{event}': '{a.text.phrases.get(event_key(event), event)}' restates the "
+                    f"report that '{claim.cue}' denied"
+                )
+                out.append(Contradiction("reversal", b.item, a.item, evidence, round(score, 3)))
+            break
+    return out
+
+
+def _restated_denials(a: Analysis, story: StoryReports, settings: ContradictionSettings) -> list[Contradiction]:
+    """A denial that restates an earlier denial of the story ("No, a bird didn't poop on Putin" after "the video of
+    a bird pooping on Putin is a hoax") contradicts the reports that one contradicted, even in other words than
+    its own."""
+    own = [c for c in a.text.claims if c.kind == "denial" or c.head is not None]
+    if not own:
+        return []
+    reports = story.reports
+    for (denier, index), denied in story.denied(settings).items():
+        b = reports[denier]
+        if b.item.id == a.item.id or denier not in story.contradicted or _restates(a.text, b.text, settings) is None:
+            continue
+        claim = b.text.claims[index]
+        for position, met in denied:
+            x = reports[position]
+            if x.item.id == a.item.id or position not in story.contradicted[denier]:
+                continue
+            score = (story.contradicted[denier][position] if settings.judge else own[0].strength)
+            score *= settings.restated_factor
+            if score < score_floor(settings):
+                return []
+            event = _event_name(met, claim.head, x.text.phrases, b.text.names | x.text.names)
+            evidence = (
+                f"denial of '{event}': '{own[0].cue}' restates '{claim.cue}', which denied "
+                f"'{x.text.phrases.get(event_key(event), event)}'"
+            )
+            return [Contradiction("denial", x.item, a.item, evidence, round(score, 3))]
+    return []

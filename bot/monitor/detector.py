@@ -1,0 +1,81 @@
+"""The contradiction detector as the pipeline sees it: prepare an item's text (anywhere, even in a parsing worker
+process), keep a state per story, judge a new report against its story.
+
+The pipeline depends on these three operations only, not on how a detector works: `storywatch eval --detector
+NAME` replays one data set through each of `contradict.DETECTORS` to compare them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from bot.monitor.contradiction import (
+    DEFAULT_SETTINGS,
+    Analysis,
+    Contradiction,
+    ContradictionSettings,
+    ItemText,
+    StoryReports,
+    TextAnalysis,
+    analyze_text,
+    detect,
+)
+from bot.monitor.model import StoredItem
+
+
+class StoryState(Protocol):
+    """What a detector keeps of one story's reports."""
+
+    def __len__(self) -> int: ...
+    def holds(self, item_id: int | str) -> bool: ...
+
+
+class Detector(Protocol):
+    """A contradiction detector. `Prepared` texts must pickle (a worker process may make them) and depend on the
+    text alone."""
+
+    def prepare(self, title: str, summary: str) -> object: ...
+    def story(self, reports: Iterable[tuple[StoredItem, object]] = ()) -> StoryState: ...
+    def judge(self, story: StoryState, item: StoredItem, prepared: object) -> list[Contradiction]: ...
+
+
+def prepare_text(title: str, summary: str) -> TextAnalysis:
+    """The item's text as the rules detector reads it (the same for every `ContradictionSettings`)."""
+    return analyze_text(title, summary or "")
+
+
+def _kept(item: ItemText) -> StoredItem:
+    """What a story keeps of a report: no summary or link (the analysis holds what the summary asserts)."""
+    return StoredItem(int(item.id), item.title, None, "", item.source, item.published)
+
+
+class RulesDetector:
+    """The rules, and with `settings.judge` the learned judge scoring what they propose."""
+
+    def __init__(self, settings: ContradictionSettings = DEFAULT_SETTINGS) -> None:
+        self.settings = settings
+
+    def prepare(self, title: str, summary: str) -> TextAnalysis:
+        return prepare_text(title, summary)
+
+    def story(self, reports: Iterable[tuple[StoredItem, object]] = ()) -> StoryReports:
+        """A story's state, from its reports in published order (each checked against those before it, so that
+        what their denials validated is known again)."""
+        state = StoryReports(settings=self.settings)
+        for item, prepared in reports:
+            state.add(Analysis(_kept(item), _text(prepared, item)))
+        return state
+
+    def judge(self, story: StoryState, item: StoredItem, prepared: object) -> list[Contradiction]:
+        """The contradictions `item` makes with the earlier reports of `story`, best first; then the story keeps it."""
+        assert isinstance(story, StoryReports)
+        analysis = Analysis(_kept(item), _text(prepared, item))
+        found = detect(analysis, story, self.settings) if len(story) else []
+        if not story.holds(item.id):
+            story.add(analysis, found)
+        return found
+
+
+def _text(prepared: object, item: ItemText) -> TextAnalysis:
+    return prepared if isinstance(prepared, TextAnalysis) else prepare_text(item.title, item.summary)
