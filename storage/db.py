@@ -296,6 +296,23 @@ def m005_contradiction_claims(db: Database) -> None:
     db.execute("ALTER TABLE contradictions ADD COLUMN confident INTEGER NOT NULL DEFAULT 1")
 
 
+@migrations()
+def m005_search_words(db: Database) -> None:
+    """Each report's title words, reduced to the keys topic matching uses, in a full-text index that triggers
+    keep current: `/stories WORD` finds "evacuating" for "evacuation" without scanning every report."""
+    from storage.items import search_words  # the one definition of what is indexed; storage.items imports this module
+
+    db.execute("ALTER TABLE items ADD COLUMN search_words TEXT NOT NULL DEFAULT ''")
+    last_id = 0
+    select = "SELECT id, title FROM items WHERE id > ? ORDER BY id LIMIT 10000"
+    while chunk := db.execute(select, [last_id]).fetchall():
+        rows = [(search_words(title), item_id) for item_id, title in chunk]
+        db.conn.executemany("UPDATE items SET search_words = ? WHERE id = ?", rows)
+        last_id = chunk[-1][0]
+    # Keys keep decimal marks ("6.2", "09.03.2014"): one token each, not a phrase of numbers.
+    db["items"].enable_fts(["search_words"], create_triggers=True, tokenize="unicode61 tokenchars '.,'")
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

@@ -9,10 +9,17 @@ from sqlite_utils import Database
 
 from bot.monitor.model import Item, StoredItem
 from bot.monitor.normalize import legacy_links
+from bot.monitor.topics import topic_words
 from storage.db import execute_many, from_text, to_text
 
 # Items looked up and inserted per statement: well under SQLite's oldest limit of 999 bound parameters.
 _CHUNK = 500
+
+
+def search_words(title: str) -> str:
+    """What the full-text index holds of a report (`items.search_words`): its title's words, each reduced to
+    the key that topic matching gives all its forms ("evacuating", "evacuation" -> "evacu")."""
+    return " ".join(topic_words(title))
 
 
 def _known_ids(db: Database, keys: Sequence[str]) -> dict[str, int]:
@@ -108,7 +115,8 @@ def store_items(
                 if item_id is None:
                     item_id, next_id = next_id, next_id + 1
                     rows.append((item_id, item.key, feed_id, item.guid, item.guid_scope, item.link, item.title,
-                                 item.summary, item.source, to_text(item.published), seen_at))
+                                 item.summary, item.source, to_text(item.published), seen_at,
+                                 search_words(item.title)))
                     by_key[item.key] = item_id
                     if item.link:
                         by_link.setdefault(item.link, []).append((item_id, item.guid_scope))
@@ -122,8 +130,8 @@ def store_items(
                 execute_many(
                     db,
                     """INSERT INTO items (id, dedup_key, feed_id, guid, guid_scope, link, title, summary, source,
-                                          published, first_seen)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                          published, first_seen, search_words)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     rows,
                 )
             if carried:

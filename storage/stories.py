@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from bot.monitor.model import StoredItem
+from bot.monitor.topics import topic_words
 from storage.db import execute_many, from_text, to_text
 
 
@@ -215,17 +216,24 @@ def set_claim(db: Database, contradiction_id: int, claim_id: int, *, confident: 
 
 
 def _word_filters(query: str | None) -> tuple[list[str], list[object]]:
-    """SQL conditions for "every word occurs in the story's title or a report's title", case-insensitively."""
-    where: list[str] = []
-    params: list[object] = []
-    for word in (query or "").split():
-        where.append(
-            """(s.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM story_items m JOIN items i ON i.id = m.item_id
-                 WHERE m.story_id = s.id AND i.title LIKE ? ESCAPE '\\'))"""
-        )
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params += [pattern, pattern]
-    return where, params
+    """SQL conditions for "every word of the query, in any of its forms, is a word of one of the story's
+    reports' titles" (a story's title is one of them), through the full-text index of `items.search_words`.
+
+    Words are matched as topics are (`/follow`): "evacuation" finds "evacuating", and stop words are left out.
+    A query of stop words only matches nothing."""
+    if not query:
+        return [], []
+    keys = topic_words(query)
+    if not keys:
+        return ["0"], []
+    where = [
+        "s.id IN (SELECT m.story_id FROM items_fts f JOIN story_items m ON m.item_id = f.rowid"
+        " WHERE items_fts MATCH ?)"
+        for _ in keys
+    ]
+    # A key holds letters, digits and decimal marks only, all of them token characters of the index: quoted,
+    # it is one term.
+    return where, [f'"{key}"' for key in keys]
 
 
 def list_stories(

@@ -11,9 +11,8 @@ from functools import lru_cache
 
 from sqlite_utils import Database
 
-from bot.monitor.contradiction import event_key
 from bot.monitor.model import StoredItem
-from bot.monitor.terms import STOP_WORDS, tokenize
+from bot.monitor.topics import topic_words
 from storage import alerts as alert_store
 from storage import stories as story_store
 from storage.stories import StoredContradiction
@@ -62,12 +61,6 @@ class Placement:
     new_source: bool
     story_title: str
     contradiction_ids: list[int] = field(default_factory=list)
-
-
-def topic_words(text: str) -> list[str]:
-    """The content words of a topic or a report, each reduced to the key its inflected and nominal forms
-    share, so that "/follow evacuation" meets "evacuating"."""
-    return list(dict.fromkeys(event_key(word) for word in tokenize(text, STOP_WORDS)))
 
 
 def claim_and_dispute(contradiction: StoredContradiction) -> tuple[StoredItem, StoredItem]:

@@ -1,0 +1,12 @@
+"""How a topic's words meet a report's: shared by topic following (`alerts`) and story search (`storage`)."""
+
+from __future__ import annotations
+
+from bot.monitor.contradiction import event_key
+from bot.monitor.terms import STOP_WORDS, tokenize
+
+
+def topic_words(text: str) -> list[str]:
+    """The content words of a topic or a report, each reduced to the key its inflected and nominal forms
+    share, so that "/follow evacuation" meets "evacuating"."""
+    return list(dict.fromkeys(event_key(word) for word in tokenize(text, STOP_WORDS)))
