@@ -149,3 +149,41 @@ def test_a_late_denial_opens_its_closed_story_again_and_contradicts_the_claim(tm
     assert again.new_stories == [] and story_store.story_members(db, [found.story_id])[found.story_id][-1].item.title \
         == follow_up.title
     db.close()
+
+
+def _outcome(db) -> tuple[list, ...]:
+    """Everything the pipeline decided, row by row: memberships with their scores, stories, contradictions, events."""
+    return tuple(
+        db.execute(sql).fetchall()
+        for sql in (
+            "SELECT item_id, story_id, score, shared_terms FROM story_items ORDER BY item_id",
+            "SELECT id, title, item_count, source_count, closed_at FROM stories ORDER BY id",
+            "SELECT story_id, earlier_item_id, later_item_id, kind, evidence, score FROM contradictions ORDER BY id",
+            "SELECT kind, story_id, item_id, contradiction_id FROM events ORDER BY id",
+        )
+    )
+
+
+def test_a_pipeline_keeping_little_of_quiet_stories_decides_exactly_the_same(tmp_path: Path) -> None:
+    """Stories whose analyses, first report and sources were dropped are read back from the database when a
+    report joins them, and nothing the pipeline decides changes; what it keeps stays within its bounds."""
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "emergent-dev.jsonl"
+    items = read_items(path, START) if path.exists() else read_items(Path(__file__).parent / "data/labelled.jsonl",
+                                                                     START)
+    items.sort(key=lambda item: item.published)
+    outcomes = []
+    for kept in (None, 3):
+        db = open_database(tmp_path / f"kept-{kept}.db")
+        bounds = {} if kept is None else {"kept_reports": kept, "kept_founders": kept, "kept_sources": kept}
+        pipeline = Pipeline(**bounds)
+        for start in range(0, len(items), 40):
+            pipeline.process(db, items[start : start + 40], now=START)
+            if kept is not None:
+                assert len(pipeline._founders) <= kept and len(pipeline._sources) <= kept
+                assert len(pipeline._states) <= 1 or pipeline._analysed <= kept
+        outcomes.append(_outcome(db))
+        db.close()
+    assert outcomes[0][2], "the stream must make contradictions for this to check them"
+    assert outcomes[0] == outcomes[1]
