@@ -107,11 +107,13 @@ class StoryWatch:
         self.parse_pool = parse_pool(settings.polling)
 
     async def close(self) -> None:
-        """Stop the parser processes, after the parse under way (and the fetcher this made)."""
+        """Stop the parser processes, after the parse under way (and the fetcher this made), and save the
+        clusterer's memory so that the next start restores it rather than replaying every story."""
         if self.parse_pool is not None:
             await asyncio.to_thread(self.parse_pool.close)
         if self._owns_fetcher:
             await self.fetcher.aclose()
+        await self.adb.run(self.pipeline.save_snapshot, self.clock())
 
     # Feeds and polling
 

@@ -313,6 +313,25 @@ def m005_search_words(db: Database) -> None:
     db["items"].enable_fts(["search_words"], create_triggers=True, tokenize="unicode61 tokenchars '.,'")
 
 
+@migrations()
+def m004_clusterer_snapshot(db: Database) -> None:
+    db.executescript(
+        """
+        -- The clusterer's memory, saved so that a restart need not replay every membership. `memberships` and
+        -- `covers_item_id` stamp what it covers: every membership of an item up to that id, and that many of
+        -- them. A snapshot that no longer matches the memberships, or another `version`, is not used.
+        CREATE TABLE clusterer_snapshot (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version TEXT NOT NULL,
+            covers_item_id INTEGER NOT NULL,
+            memberships INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            state BLOB NOT NULL
+        );
+        """
+    )
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

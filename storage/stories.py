@@ -177,13 +177,14 @@ def reopen_story(db: Database, story_id: int) -> None:
     db.execute("UPDATE stories SET closed_at = NULL WHERE id = ?", [story_id])
 
 
-def memberships(db: Database) -> Iterator[tuple[int, StoredItem]]:
-    """(story id, item) for every item in a story, in published order, one at a time: what the clusterer
-    replays to pick up where it left off (its word statistics cover all of history, not just the open
-    stories)."""
+def memberships(db: Database, *, after_item_id: int = 0) -> Iterator[tuple[int, StoredItem]]:
+    """(story id, item) for every item in a story (of an id past `after_item_id`), in published order, one at a
+    time: what the clusterer replays to pick up where it left off (its word statistics cover all of history,
+    not just the open stories), or where its snapshot left off."""
     rows = db.query(
         """SELECT m.story_id, i.* FROM story_items m JOIN items i ON i.id = m.item_id
-           ORDER BY i.published, i.id"""
+           WHERE m.item_id > ? ORDER BY i.published, i.id""",
+        [after_item_id],
     )
     for row in rows:
         yield row["story_id"], item_from_row(row)

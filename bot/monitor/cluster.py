@@ -488,6 +488,11 @@ class StoryClusterer:
     def next_story_id(self) -> int:
         return self._next_id
 
+    def follow_ids(self, next_story_id: int) -> None:
+        """Allocate story ids from `next_story_id` on, at least (a clusterer restored from a snapshot, whose
+        database has stories it has not seen)."""
+        self._next_id = max(self._next_id, next_story_id)
+
     # ------------------------------------------------------------------------------------------ internals
 
     def _vector(self, words: ItemWords, source: str) -> dict[str, float]:

@@ -4,7 +4,9 @@ one transaction."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
+import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
+from bot.monitor import cluster, terms
 from bot.monitor.alerts import DEFAULT_POLICY, AlertPolicy, Placement, record_events
 from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
 from bot.monitor.contradiction import DEFAULT_SETTINGS, ContradictionSettings
@@ -20,6 +23,7 @@ from bot.monitor.detector import Detector, RulesDetector, StoryState, prepare_te
 from bot.monitor.model import Item, StoredItem, pickled_as_arguments
 from bot.monitor.parse import ParsedFeed, parse_feed
 from storage import items as item_store
+from storage import snapshots as snapshot_store
 from storage import stories as story_store
 
 if TYPE_CHECKING:
@@ -34,6 +38,14 @@ PROGRESS_STEP = 500
 KEPT_REPORTS = 10_000
 KEPT_FOUNDERS = 10_000
 KEPT_SOURCES = 20_000
+# A snapshot of the clusterer is saved after this many new items (and when the bot stops): a restart then
+# replays at most these, not all of history.
+SNAPSHOT_EVERY = 20_000
+
+# The code a snapshot of the clusterer depends on: a snapshot made by other code is not restored.
+_CLUSTER_CODE = hashlib.sha256(
+    b"".join(open(module.__file__, "rb").read() for module in (cluster, terms))  # noqa: SIM115
+).hexdigest()[:16]
 
 # What an item's contradiction analysis and clustering words may depend on: its text and its source, never its
 # identity or time.
@@ -126,6 +138,7 @@ class Pipeline:
         kept_reports: int = KEPT_REPORTS,
         kept_founders: int = KEPT_FOUNDERS,
         kept_sources: int = KEPT_SOURCES,
+        snapshot_every: int | None = SNAPSHOT_EVERY,
     ) -> None:
         self.cluster_settings = cluster_settings or ClusterSettings()
         self.detector: Detector = detector or RulesDetector(contradiction_settings)
@@ -135,8 +148,12 @@ class Pipeline:
         self.kept_reports = kept_reports
         self.kept_founders = kept_founders
         self.kept_sources = kept_sources
+        self.snapshot_every = snapshot_every
         self._clusterer: StoryClusterer | None = None
         self._data_version: int | None = None
+        # (largest item id, memberships) of what the clusterer has seen, and new items since its snapshot.
+        self._stamp = (0, 0)
+        self._since_snapshot = 0
         # What was prepared ahead for the items of the current `process` call.
         self._ready: Mapping[TextKey, Prepared] = {}
         self._forget()
@@ -186,14 +203,59 @@ class Pipeline:
             self._clusterer = None
             self._data_version = version
         if self._clusterer is None:
-            clusterer = StoryClusterer(self.cluster_settings, next_story_id=story_store.max_story_id(db) + 1)
+            clusterer, covered = self._restored(db)
+            if clusterer is None:
+                clusterer = StoryClusterer(self.cluster_settings)
+            clusterer.follow_ids(story_store.max_story_id(db) + 1)
             # Streamed in published order straight from the database: holding every membership in a list (and
             # a sorted copy) made the bot's memory grow with all of history while it started.
-            for story_id, item in story_store.memberships(db):
+            for story_id, item in story_store.memberships(db, after_item_id=covered):
                 clusterer.add_existing(story_id, item.title, item.summary, item.source, item.published)
             self._clusterer = clusterer
+            self._stamp = snapshot_store.membership_stamp(db)
+            self._since_snapshot = 0
             self._forget()
         return self._clusterer
+
+    def _snapshot_version(self) -> str:
+        """What a snapshot is valid for: these settings and this clustering code (a snapshot of another
+        version's memory could hold other statistics, or not load)."""
+        return f"{_CLUSTER_CODE}:{self.cluster_settings!r}"
+
+    def _restored(self, db: Database) -> tuple[StoryClusterer | None, int]:
+        """The clusterer of the database's snapshot and the largest item id it covers, if the snapshot is of
+        this version and every membership it covers is still there, exactly (else `(None, 0)`: replay all).
+        The memberships past it are the caller's to replay."""
+        snapshot = snapshot_store.load_snapshot(db)
+        if snapshot is None or snapshot.version != self._snapshot_version():
+            return None, 0
+        if snapshot_store.memberships_covered(db, snapshot.covers_item_id) != snapshot.memberships:
+            log.info("The clusterer's snapshot no longer matches the stored stories: replaying them all")
+            return None, 0
+        try:
+            clusterer = pickle.loads(snapshot.state)
+        except Exception:
+            log.warning("The clusterer's snapshot could not be read: replaying every story", exc_info=True)
+            return None, 0
+        if not isinstance(clusterer, StoryClusterer):
+            return None, 0
+        return clusterer, snapshot.covers_item_id
+
+    def save_snapshot(self, db: Database, now: datetime) -> bool:
+        """Save the clusterer's memory in the database, stamped with the memberships it covers, so that the
+        next start restores it instead of replaying every membership. Between `process` calls only (the
+        memory then holds exactly what the database does). Returns whether there was anything to save."""
+        if self._clusterer is None:
+            return False
+        if snapshot_store.membership_stamp(db) != self._stamp:
+            # Another process stored stories this memory has not seen: it is not what the database holds.
+            log.warning("Stories were stored by another process: the clusterer's snapshot is not saved")
+            return False
+        covers_item_id, count = self._stamp
+        state = pickle.dumps(self._clusterer, protocol=pickle.HIGHEST_PROTOCOL)
+        snapshot_store.save_snapshot(db, self._snapshot_version(), covers_item_id, count, state, now)
+        self._since_snapshot = 0
+        return True
 
     def _story_state(self, db: Database, story_id: int, members: story_store.MemberWriter) -> StoryState:
         """The detector's state of a story, made once per story and then kept up to date."""
@@ -281,6 +343,12 @@ class Pipeline:
             raise
         finally:
             self._ready = {}
+        if new_items:
+            covered, count = self._stamp
+            self._stamp = (max(covered, max(item.id for item in new_items)), count + len(new_items))
+            self._since_snapshot += len(new_items)
+            if self.snapshot_every is not None and self._since_snapshot >= self.snapshot_every:
+                self.save_snapshot(db, now)
         new_ids = {item.id for item in new_items}
         repeated = sum(1 for item_id in known_ids if item_id in new_ids)
         return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued, repeated)
