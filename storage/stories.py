@@ -181,11 +181,19 @@ def memberships(db: Database, *, after_item_id: int = 0) -> Iterator[tuple[int, 
     """(story id, item) for every item in a story (of an id past `after_item_id`), in published order, one at a
     time: what the clusterer replays to pick up where it left off (its word statistics cover all of history,
     not just the open stories), or where its snapshot left off."""
-    rows = db.query(
-        """SELECT m.story_id, i.* FROM story_items m JOIN items i ON i.id = m.item_id
-           WHERE m.item_id > ? ORDER BY i.published, i.id""",
-        [after_item_id],
-    )
+    if after_item_id:
+        # The tail past a snapshot: found by item id (CROSS JOIN keeps that order of the tables), then sorted.
+        # Left to itself, SQLite walks every item in published order to find the few past the snapshot.
+        rows = db.query(
+            """SELECT m.story_id, i.* FROM story_items m CROSS JOIN items i ON i.id = m.item_id
+               WHERE m.item_id > ? ORDER BY i.published, i.id""",
+            [after_item_id],
+        )
+    else:
+        rows = db.query(
+            """SELECT m.story_id, i.* FROM story_items m JOIN items i ON i.id = m.item_id
+               ORDER BY i.published, i.id"""
+        )
     for row in rows:
         yield row["story_id"], item_from_row(row)
 

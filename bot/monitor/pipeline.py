@@ -232,11 +232,18 @@ class Pipeline:
         if snapshot_store.memberships_covered(db, snapshot.covers_item_id) != snapshot.memberships:
             log.info("The clusterer's snapshot no longer matches the stored stories: replaying them all")
             return None, 0
+        # Millions of containers are made at once, none of them garbage: the cycle collector, run again and again
+        # while they pile up, took a third of the time.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             clusterer = pickle.loads(snapshot.state)
         except Exception:
             log.warning("The clusterer's snapshot could not be read: replaying every story", exc_info=True)
             return None, 0
+        finally:
+            if collecting:
+                gc.enable()
         if not isinstance(clusterer, StoryClusterer):
             return None, 0
         return clusterer, snapshot.covers_item_id
