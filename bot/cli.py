@@ -23,11 +23,11 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.evaluation import evaluate
 from bot.logs import SecretFilter, configure_logging, mask_credentials
 from bot.monitor.contradiction import DETECTORS, detector_settings
-from bot.monitor.files import BadInputError
+from bot.monitor.files import BadInputError, sorted_items
 from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.pipeline import tune_garbage_collector
 from bot.monitor.poll import FeedPoll
-from bot.service import Ingested, StoryWatch, UserError, read_files
+from bot.service import Ingested, StoryWatch, UserError
 from storage.db import AsyncDatabase, DatabaseInUseError, DatabaseRefusedError, open_database, utcnow
 from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story, StoryTimeline
@@ -343,10 +343,10 @@ def _ingest_summary(done: Ingested) -> str:
     report = done.report
     files = "file" if len(done.files) == 1 else "files"
     return (
-        f"Ingested {len(done.files)} {files}: {_count(done.entries, 'entry', 'entries')}, {len(report.new_items)} new, "
+        f"Ingested {len(done.files)} {files}: {_count(done.entries, 'entry', 'entries')}, {report.new_items} new, "
         f"{report.already_known} already known, {_count(report.repeated, 'duplicate')} within the input, "
-        f"{skipped_note(done.skipped_reasons)}; {len(report.new_stories)} new stories, "
-        f"{len(report.contradictions)} contradictions."
+        f"{skipped_note(done.skipped_reasons)}; {report.new_stories} new stories, "
+        f"{report.contradictions} contradictions."
     )
 
 
@@ -359,21 +359,21 @@ def ingest(state: CliState, paths: tuple[Path, ...]) -> None:
     Every file is read and checked before anything is stored: a bad file changes nothing. Entries that
     give no item (an RSS item without a title) are counted as skipped, with the reason.
     """
+    # Read and checked whole before the database is opened: a bad file leaves nothing behind. The items wait
+    # on disk, sorted, and are stored a batch at a time: memory does not grow with the input.
+    with sorted_items(paths, utcnow()) as items:
+        for file in items.files:
+            notes = [*file.warnings, *([skipped_note(file.skipped_reasons)] if file.skipped_reasons else [])]
+            for note in notes:
+                click.echo(f"Warning: {file.path}: {note}.", err=True)
 
-    files = read_files(paths, utcnow())
-    for file in files:
-        notes = [*file.warnings, *([skipped_note(file.skipped_reasons)] if file.skipped_reasons else [])]
-        for note in notes:
-            click.echo(f"Warning: {file.path}: {note}.", err=True)
+        async def work(service: StoryWatch) -> Ingested:
+            if items.count >= PROGRESS_THRESHOLD and sys.stderr.isatty():
+                with click.progressbar(length=items.count, label="Ingesting", file=sys.stderr) as bar:
+                    return await service.ingest(items, progress=bar.update)
+            return await service.ingest(items)
 
-    async def work(service: StoryWatch) -> Ingested:
-        items = sum(len(file.items) for file in files)
-        if items >= PROGRESS_THRESHOLD and sys.stderr.isatty():
-            with click.progressbar(length=items, label="Ingesting", file=sys.stderr) as bar:
-                return await service.ingest(files, progress=bar.update)
-        return await service.ingest(files)
-
-    click.echo(_ingest_summary(_run(work, state)))
+        click.echo(_ingest_summary(_run(work, state)))
 
 
 # -------------------------------------------------------------------------------------------- stories

@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import available_timezones
 
 from bot import feedpool
@@ -18,8 +17,8 @@ from bot.delivery.digest import compose as compose_digest
 from bot.delivery.render import Rendered
 from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
 from bot.monitor.fetch import Fetcher
-from bot.monitor.files import InputFile, read_file
-from bot.monitor.pipeline import IngestReport, Pipeline
+from bot.monitor.files import InputFile, SortedItems
+from bot.monitor.pipeline import IngestTotals, Pipeline
 from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
 from storage import alerts as alert_store
 from storage import chats as chat_store
@@ -54,7 +53,7 @@ class Ingested:
     """What `StoryWatch.ingest` did with some files: what each gave and what the pipeline made of it."""
 
     files: list[InputFile]
-    report: IngestReport
+    report: IngestTotals
 
     @property
     def entries(self) -> int:
@@ -165,13 +164,13 @@ class StoryWatch:
 
     # Files
 
-    async def ingest(self, files: Sequence[InputFile], *, progress: Callable[[int], object] | None = None) -> Ingested:
-        """The files' items, exactly as if polled, in published-time order, in one transaction."""
-        items = [item for file in files for item in file.items]
-        report = await self.adb.run(self.pipeline.process, items, now=self.clock(), progress=progress)
+    async def ingest(self, items: SortedItems, *, progress: Callable[[int], object] | None = None) -> Ingested:
+        """The files' items (`files.sorted_items`: read, checked and ordered), exactly as if polled, in
+        published-time order, a batch per transaction (`Pipeline.process_stream`)."""
+        report = await self.adb.run(self.pipeline.process_stream, items, now=self.clock(), progress=progress)
         if report.alerts_queued:
             self.on_alerts()
-        return Ingested(list(files), report)
+        return Ingested(list(items.files), report)
 
     # Chats
 
@@ -310,12 +309,6 @@ class StoryWatch:
     async def contradictions(self, *, limit: int | None = None) -> list[StoredContradiction]:
         """Contradictions found, newest first."""
         return await self.adb.run(story_store.list_contradictions, limit=limit)
-
-
-def read_files(paths: Sequence[Path], now: datetime) -> list[InputFile]:
-    """Every file read and checked whole, for `StoryWatch.ingest`: raises BadInputError naming the first bad one.
-    No database is needed, so that a bad file leaves none behind."""
-    return [read_file(path, now) for path in paths]
 
 
 def _known_zone(name: str) -> str | None:

@@ -141,5 +141,9 @@ def store_items(
     return new
 
 
+def max_item_id(db: Database) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+
+
 def count_items(db: Database) -> int:
     return db.execute("SELECT count(*) FROM items").fetchone()[0]

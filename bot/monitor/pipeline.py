@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import logging
 import pickle
 from collections import OrderedDict
@@ -118,6 +119,27 @@ class IngestReport:
     def already_known(self) -> int:
         """Items that were stored before this input."""
         return self.received - len(self.new_items) - self.repeated
+
+
+@dataclass
+class IngestTotals:
+    """What a stream of items did, counted (`Pipeline.process_stream`): no list of them is kept."""
+
+    received: int = 0
+    new_items: int = 0
+    new_stories: int = 0
+    contradictions: int = 0
+    alerts_queued: int = 0
+    repeated: int = 0  # items that repeat an earlier item of the same stream (see `IngestReport.repeated`)
+
+    @property
+    def already_known(self) -> int:
+        """Items that were stored before this stream."""
+        return self.received - self.new_items - self.repeated
+
+
+# Items per transaction of `Pipeline.process_stream`.
+STREAM_BATCH = 5_000
 
 
 class Pipeline:
@@ -310,10 +332,12 @@ class Pipeline:
         feed_id: int | None = None,
         progress: Callable[[int], object] | None = None,
         prepared: Mapping[TextKey, Prepared] | None = None,
+        repeats_after: int | None = None,
     ) -> IngestReport:
         """Store the new items in published-time order, place each in a story, record the contradictions
         it makes and queue the alerts they cause, all or nothing. `progress(n)` hears of every n items done.
-        `prepared`: what `prepare_items` made ahead for the items, if anything."""
+        `prepared`: what `prepare_items` made ahead for the items, if anything. `repeats_after`: the items of the
+        same input are those of ids past this one (`process_stream`), not only those of this call."""
         ordered = sorted(items, key=lambda item: item.published)
         new_items: list[StoredItem] = []
         new_stories: list[int] = []
@@ -356,9 +380,41 @@ class Pipeline:
             self._since_snapshot += len(new_items)
             if self.snapshot_every is not None and self._since_snapshot >= self.snapshot_every:
                 self.save_snapshot(db, now)
-        new_ids = {item.id for item in new_items}
-        repeated = sum(1 for item_id in known_ids if item_id in new_ids)
+        if repeats_after is None:
+            new_ids = {item.id for item in new_items}
+            repeated = sum(1 for item_id in known_ids if item_id in new_ids)
+        else:
+            repeated = sum(1 for item_id in known_ids if item_id > repeats_after)
         return IngestReport(len(items), new_items, new_stories, contradictions, alerts_queued, repeated)
+
+    def process_stream(
+        self,
+        db: Database,
+        items: Iterable[Item],
+        *,
+        now: datetime,
+        progress: Callable[[int], object] | None = None,
+        batch: int = STREAM_BATCH,
+    ) -> IngestTotals:
+        """`process` for a stream of items already in published order (`files.sorted_items`), `batch` at a
+        time, one transaction each, so that memory does not grow with the stream. Each batch is all or
+        nothing; a failure leaves the batches before it stored (a second run finds them known). The clusterer's
+        snapshot is saved at the end, so that the bot started next restores it."""
+        totals = IngestTotals()
+        iterator = iter(items)
+        # Items stored by this stream get ids past this one: an item matching one of them repeats the stream.
+        stored_before = item_store.max_item_id(db)
+        while chunk := list(itertools.islice(iterator, batch)):
+            report = self.process(db, chunk, now=now, progress=progress, repeats_after=stored_before)
+            totals.received += report.received
+            totals.new_items += len(report.new_items)
+            totals.new_stories += len(report.new_stories)
+            totals.contradictions += len(report.contradictions)
+            totals.alerts_queued += report.alerts_queued
+            totals.repeated += report.repeated
+        if totals.new_items:
+            self.save_snapshot(db, now)
+        return totals
 
     def _place(
         self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime,
