@@ -68,8 +68,8 @@ def state(c: StoryClusterer) -> tuple:
         for i, s in c._stories.items()
     }
     postings = {term: {ids} if isinstance(ids, int) else set(ids) for term, ids in c._postings.items()}
-    return (c._df, c._docs, c._sf, c._story_count, postings, list(c._open), stories, c._closed_titles, c.next_story_id,
-            c._feed_words)
+    return (c._df, c._docs, dict(c._sf), c._sf.cold.as_dict(), c._story_count, postings, list(c._open), stories,
+            c._closed_titles, c.next_story_id, c._feed_words)
 
 
 @pytest.mark.parametrize("story_idf", [True, False])
