@@ -16,14 +16,19 @@ What is measured (design.md, "Performance targets")
        to 100 feeds registered with `storage.feeds.add_missing_feeds`, so `item_feeds` is written as when
        polling. Items per second, and the ratio to (1); the target is >= 0.5. The run is also cut into five
        equal parts, each with its time per item and the number of open stories at its end, to show how the
-       cost moves while open stories pile up.
+       cost moves while open stories pile up. Cost growth is read off this same run as it happens: the CPU
+       and wall time per item of the documents holding the `--growth-window` items (5,000) before each of
+       `--growth-at` (10,000, 100,000 and 1,000,000 items, those the run reaches), with everything the run
+       had built up by then, and its ratio to the first mark. This is the figure to judge growth on.
     3. Time per item at a given number of open stories (default checkpoints 1,000 and 10,000): the first
        time the main run reaches a checkpoint, its state is frozen: the SQLite file is copied with the backup
        API and the `Pipeline` object (the clusterer's memory and the analyses it keeps) with pickle, neither
        of which is timed. After the main run, one and the same batch of new items (2,500, `--batch`) is
        processed on a fresh copy of each frozen state, starting one minute after the state's latest item, in
        `--rounds` alternating rounds (median reported). Same items, same code: only the number of open
-       stories (and what they hold) differs. The target: nearly equal times, not growing with open stories.
+       stories (and what they hold) differs. This isolates the number of open stories; it is no measure of
+       growth as a running bot sees it (a frozen state has no history piling up while the batch runs, and
+       a batch's cost can stay flat while the run's own cost grows): the growth windows of (2) are.
     4. Contradiction detection per earlier item compared: for every story of the final database (members in
        published order, as the pipeline sees them), `contradict.detect(analysis of a member, StoryReports of
        the members before it)`, and the `add` that follows, is timed for each member, and the total divided by
@@ -469,6 +474,25 @@ def _rate(timings: list[DocTiming]) -> dict[str, float]:
     return figures
 
 
+def growth_windows(timings: list[DocTiming], marks: list[int], window: int) -> list[dict[str, float]]:
+    """The main run's own cost per item as it passes each mark: over the documents of the last `window` items
+    before the mark (the documents the run processed then, with everything it had built up by then)."""
+    ends: list[int] = []
+    total = 0
+    for timing in timings:
+        total += timing.items
+        ends.append(total)
+    windows = []
+    for mark in marks:
+        if mark > total:
+            continue
+        last = next(k for k, end in enumerate(ends) if end >= mark)
+        first = next(k for k, end in enumerate(ends) if end > mark - window)
+        part = timings[first : last + 1]
+        windows.append({"items": mark, **_rate(part), "open_stories": part[-1].open_stories})
+    return windows
+
+
 @dataclass
 class Checkpoint:
     target: int
@@ -637,6 +661,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
         profiler.disable()
     whole = _rate(timings)
     emit(f"pipeline: {whole['items']} items in {whole['seconds_wall']:.1f} s (CPU {whole['seconds_cpu']:.1f} s)")
+    growth = growth_windows(timings, args.growth_at, args.growth_window)
     part_size = math.ceil(len(timings) / PARTS)
     parts = [
         {**_rate(timings[k : k + part_size]), "open_stories_at_end": timings[k : k + part_size][-1].open_stories}
@@ -695,6 +720,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
             "kept_words": len(KEPT_WORDS),
             "batch_items": len(batch_records),
             "rounds": args.rounds,
+            "growth_window": args.growth_window,
             "sample": str(args.sample),
             "seed": args.seed,
         },
@@ -708,6 +734,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
             "ratio_to_feedparser_wall": whole["items_per_second_wall"] / fp_rate_wall,
         },
         "parts": parts,
+        "growth": growth,
         "two_cores": two_cores and {
             **two_cores,
             "ratio_to_feedparser_wall": two_cores["items_per_second_wall"] / fp_rate_wall,
@@ -780,6 +807,17 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
     emit(f"stored {fin['items']} items, {fin['stories']} stories ({fin['open_stories']} open), "
          f"{fin['contradictions']} contradictions; database {fin['db_megabytes']:.0f} MB")
     emit("")
+    if f["growth"]:
+        base = f["growth"][0]
+        emit(f"cost per item as the run passes (the {f['config']['growth_window']:,} items before each mark, "
+             "as they were processed):")
+        emit("         items  open stories   CPU parse ms  CPU process ms  x first  wall process ms  x first")
+        for w in f["growth"]:
+            cpu, wall = w["process_ms_per_item_cpu"], w["process_ms_per_item_wall"]
+            emit(f"{w['items']:>14,}{w['open_stories']:>14}{w['parse_ms_per_item_cpu']:>15.3f}"
+                 f"{cpu:>16.3f}{cpu / base['process_ms_per_item_cpu']:>9.2f}"
+                 f"{wall:>17.3f}{wall / base['process_ms_per_item_wall']:>9.2f}")
+        emit("")
     emit("along the run (CPU):  part  open stories at end  parse ms/item  process ms/item")
     for n, part in enumerate(f["parts"], start=1):
         emit(f"{'':22}{n:>4}{part['open_stories_at_end']:>21}{part['parse_ms_per_item_cpu']:>15.3f}"
@@ -834,6 +872,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--in-flight", type=int, default=PollingSettings().max_concurrency, metavar="N",
                         help="documents handed to the parse workers ahead of the one being processed "
                              f"(default {PollingSettings().max_concurrency}, the poller's max_concurrency)")
+    parser.add_argument("--growth-at", default="10000,100000,1000000",
+                        help="item counts at which the main run's own cost per item is read as it passes them "
+                             "(default 10000,100000,1000000; those past --items are left out)")
+    parser.add_argument("--growth-window", type=int, default=5000,
+                        help="items before each --growth-at mark that its cost is measured over (default 5000)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     args = parser.parse_args(argv)
     args.items = args.items if args.items is not None else (12_000 if args.quick else 100_000)
@@ -843,6 +886,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.checkpoints = [int(v) for v in checkpoints.split(",") if v.strip()]
     except ValueError:
         parser.error("--checkpoints must be integers separated by commas")
+    try:
+        args.growth_at = sorted(int(v) for v in args.growth_at.split(",") if v.strip())
+    except ValueError:
+        parser.error("--growth-at must be integers separated by commas")
+    if args.growth_window < DOC_ITEMS:
+        parser.error(f"--growth-window must be at least {DOC_ITEMS}")
     if args.parse_workers < 0:
         parser.error("--parse-workers must be 0 or more")
     if args.in_flight < 1:

@@ -14,7 +14,10 @@ and `story` answering in under 100 ms)
        through the real `Pipeline.process` (store, cluster with the real `StoryClusterer`, detect
        contradictions, record events) in published order, 500 items per call (one transaction each), as
        `storywatch ingest` does, into a real SQLite file opened by `storage.db.open_database`. Nothing is
-       written around the pipeline. Its rate (items/s) is printed. The counts are then checked: items,
+       written around the pipeline. Its rate (items/s) is printed. The build runs in a process of its own,
+       which reports its memory (/proc/self/status) once every item has gone through the pipeline: what a
+       bot that processed them live holds, with the generated corpus still in memory and after it is freed
+       (the bot of (3) is the same database after a restart). The counts are then checked: items,
        distinct headlines, open stories (the clusterer decides how many stories the reports form: it must
        be at least 90 % of `--stories`), and a fresh `Pipeline` loading the file (`Pipeline._load`, what the
        bot does on its first poll) must hold as many open stories as the database. With `--db PATH` the
@@ -77,6 +80,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -106,7 +110,7 @@ from bot.delivery.render import render_story, render_story_list, zone  # noqa: E
 from bot.monitor.fetch import Fetcher  # noqa: E402
 from bot.monitor.model import Item  # noqa: E402
 from bot.monitor.normalize import dedup_key  # noqa: E402
-from bot.monitor.pipeline import Pipeline  # noqa: E402
+from bot.monitor.pipeline import Pipeline, tune_garbage_collector  # noqa: E402
 from bot.monitor.terms import STOP_WORDS, stem  # noqa: E402
 from bot.service import StoryWatch  # noqa: E402
 from storage import stories as story_store  # noqa: E402
@@ -243,12 +247,45 @@ def db_counts(db: Any) -> dict[str, int]:
     }
 
 
-def build_database(path: Path, args: argparse.Namespace, emit: Callable[[str], None]) -> dict[str, Any]:
-    """Generate the corpus and push it through `Pipeline.process` into a new database at `path`."""
+def _own_memory_mb() -> dict[str, float]:
+    return memory_mb(os.getpid())
+
+
+def _build_in_child(path: str, args: argparse.Namespace, results: Any) -> None:
+    results.put(build_database(Path(path), args, lambda line: print(line, file=sys.stderr, flush=True), live=True))
+
+
+def build_database_live(path: Path, args: argparse.Namespace, emit: Callable[[str], None]) -> dict[str, Any]:
+    """`build_database` in a process of its own, which reports its memory: that of a pipeline that has just
+    processed every item live, as a bot that has been running holds it (not one restarted on the database)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(target=_build_in_child, args=(str(path), args, results))
+    child.start()
+    try:
+        figures = results.get()
+    finally:
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+    if child.exitcode not in (0, None):
+        raise RuntimeError(f"building the database failed (exit code {child.exitcode})")
+    return figures
+
+
+def build_database(path: Path, args: argparse.Namespace, emit: Callable[[str], None], *,
+                   live: bool = False) -> dict[str, Any]:
+    """Generate the corpus and push it through `Pipeline.process` into a new database at `path`. `live`: also
+    report this process's memory before the pipeline and after it processed everything, with and without
+    the corpus."""
     end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
     started = time.perf_counter()
     corpus = make_corpus(args.items, args.stories, seed=args.seed, end=end, summary_repeat=args.summary_repeat)
     generate_seconds = time.perf_counter() - started
+    tune_garbage_collector()  # as `storywatch run` sets it
+    before = _own_memory_mb() if live else None
     db = open_database(path)
     pipeline = Pipeline()
     started = time.perf_counter()
@@ -261,9 +298,16 @@ def build_database(path: Path, args: argparse.Namespace, emit: Callable[[str], N
             emit(f"  built {done:,} of {len(corpus.items):,} items in {time.perf_counter() - started:.0f} s")
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    memory = None
+    if live:
+        with_corpus = _own_memory_mb()
+        corpus = None
+        gc.collect()
+        memory = {"before_pipeline": before, "after_with_corpus": with_corpus, "after": _own_memory_mb()}
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return {
+        "live_memory": memory,
         "method": f"Pipeline.process (store, cluster, detect, events), {CHUNK} items per transaction",
         "generate_seconds": round(generate_seconds, 2),
         "seconds": round(seconds, 2),
@@ -288,7 +332,7 @@ def prepare_database(args: argparse.Namespace, work: Path, emit: Callable[[str],
             for leftover in (kept, kept.with_name(kept.name + "-wal"), kept.with_name(kept.name + "-shm")):
                 leftover.unlink(missing_ok=True)
             emit(f"building {kept} ({args.items:,} items, {args.stories:,} stories)")
-            build = build_database(kept, args, emit)
+            build = build_database_live(kept, args, emit)
             meta = {"params": params, "build": build}
             meta_path.write_text(json.dumps(meta, indent=2))
         else:
@@ -297,7 +341,7 @@ def prepare_database(args: argparse.Namespace, work: Path, emit: Callable[[str],
     else:
         kept = work / "built.db"
         emit(f"building {args.items:,} items, {args.stories:,} stories")
-        meta = {"params": params, "build": build_database(kept, args, emit)}
+        meta = {"params": params, "build": build_database_live(kept, args, emit)}
     copy = work / "bot.db"
     shutil.copyfile(kept, copy)
     meta["build"]["file_mb"] = round(kept.stat().st_size / 1e6, 1)
@@ -662,6 +706,13 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
          f"commands {mem['VmRSS']:.0f} MB  (target < {TARGET_MB:.0f} MB: {verdict})")
     emit(f"          baseline, same bot on an empty database: peak {base['memory']['VmHWM']:.0f} MB, "
          f"RSS {base['memory']['VmRSS']:.0f} MB")
+    live = b.get("live_memory")
+    if live:
+        emit(f"live:     the process that built it, after processing every item live: RSS "
+             f"{live['after']['VmRSS']:.0f} MB "
+             f"(peak {live['after']['VmHWM']:.0f} MB, with the generated corpus "
+             f"{live['after_with_corpus']['VmRSS']:.0f} MB; {live['before_pipeline']['VmRSS']:.0f} MB before the "
+             f"pipeline, corpus included)")
     emit(f"latency (ms){'':<36} {'median':>9} {'p95':>9} {'max':>9} {'n':>5}")
     t = bot["telegram"]
     emit(f"  via Telegram (update queued -> reply at the fake; first /stories after start: "
