@@ -783,3 +783,20 @@ def test_restore_replays_a_story_opened_again_exactly() -> None:
     follow_up = ("Zubrowka distillery fined over vodka labels appeals the fine", T0 + timedelta(days=21))
     assert replayed.assign(follow_up[0], "", "Wire", follow_up[1]) == never_stopped.assign(
         follow_up[0], "", "Wire", follow_up[1])
+
+
+def test_a_report_days_older_than_a_story_is_as_far_from_it_as_one_days_newer() -> None:
+    # A poll cycle hands over each feed's reports of the last days, one feed after the other: a report can come
+    # after a story it is days older than. It was as close to the story as a simultaneous one, and one shared
+    # subject ("Apple Watch") was enough to join.
+    c = StoryClusterer()
+    for n in range(30):
+        c.assign(f"Filler story number {n} about zz{n}x and qq{n}y", "", "Wire", T0 - timedelta(hours=1, minutes=n))
+    first = c.assign("Apple Watch health features cut before launch", "", "Tech Wire", T0)
+    assert c.assign("Apple Watch health sensors delayed, report says", "", "Gadget Post",
+                    T0 + timedelta(minutes=5)).story_id == first.story_id
+    older = c.assign("Apple Watch to cost as much as a car", "", "Old Feed", T0 - timedelta(days=3))
+    assert older.is_new
+    # Within the story's own span a report is as close as can be.
+    inside = c.assign("Apple Watch health features cut, sensors delayed", "", "Late Feed", T0 + timedelta(minutes=2))
+    assert inside.story_id == first.story_id

@@ -374,6 +374,17 @@ class _StoryFrequencies(dict[str, int]):
         self.cold.put(term, self.pop(term))
 
 
+def _gap_seconds(story: _Story, published: datetime) -> float:
+    """How far in time a report is from a story: from its last report, or from its first for a report older
+    than the story (as when a poll cycle's feeds each bring reports of days past, one feed after the other),
+    0 within the story's span. Measured from the last report alone, a report days older than a story was as
+    close to it as a simultaneous one, and stories chained across days."""
+    after = (published - story.last_seen).total_seconds()
+    if after >= 0.0:
+        return after
+    return max(0.0, (story.first_seen - published).total_seconds())
+
+
 def _holders(posting: int | set[int]) -> int:
     """How many open stories a posting holds (see `StoryClusterer._postings`)."""
     return 1 if type(posting) is int else len(posting)
@@ -717,7 +728,7 @@ class StoryClusterer:
         settings = self.settings
         if not settings.quiet_paces:
             return False
-        gap = (published - story.last_seen).total_seconds()
+        gap = _gap_seconds(story, published)
         if gap <= 0.0:
             return False
         span = (story.last_seen - story.first_seen).total_seconds()
@@ -731,7 +742,7 @@ class StoryClusterer:
         momentum = self.settings.momentum
         if not momentum or story.size < 2:
             return 0.0
-        gap_hours = max(0.0, (published - story.last_seen).total_seconds()) / 3600.0
+        gap_hours = _gap_seconds(story, published) / 3600.0
         return momentum * math.log(story.size) * math.exp(-gap_hours / self.settings.momentum_hours)
 
     def _fuzzy_scores(self, key: str, stories: list[_Story]) -> dict[int, float]:
@@ -767,7 +778,7 @@ class StoryClusterer:
         return {owner: weight * ratio / 100.0 for owner, ratio in best.items()}
 
     def _penalty(self, story: _Story, published: datetime) -> float:
-        gap = max(0.0, (published - story.last_seen).total_seconds())
+        gap = _gap_seconds(story, published)
         return self.settings.time_penalty * min(1.0, math.log1p(gap / self._scale_s) / self._window_log)
 
     def _coverage_needed(self, story: _Story, published: datetime) -> float:
@@ -776,7 +787,7 @@ class StoryClusterer:
         settings = self.settings
         if not settings.coverage_penalty:
             return settings.min_coverage
-        gap = max(0.0, (published - story.last_seen).total_seconds())
+        gap = _gap_seconds(story, published)
         ramp = min(1.0, math.log1p(gap / self._cov_scale_s) / self._cov_window_log)
         return settings.min_coverage + settings.coverage_penalty * ramp
 
