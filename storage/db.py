@@ -314,7 +314,7 @@ def m005_search_words(db: Database) -> None:
 
 
 @migrations()
-def m004_clusterer_snapshot(db: Database) -> None:
+def m005_clusterer_snapshot(db: Database) -> None:
     db.executescript(
         """
         -- The clusterer's memory, saved so that a restart need not replay every membership. `memberships` and
