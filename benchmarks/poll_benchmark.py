@@ -59,7 +59,8 @@ Checks
     After cycle 1 the database must hold feeds x items items (and as many item_feeds rows) and every feed an
     ETag; every FeedPoll status must be "new" and the server must have answered one 200 per feed. The
     stories must be those of the reports (each report's link names its gold story): pairwise precision and
-    recall at least `MIN_PRECISION` and `MIN_RECALL`, and no story larger than the largest gold story.
+    recall at least `MIN_PRECISION` and `MIN_RECALL`, and no story larger than twice the largest gold story
+    (two stories merged happen; a chain of stories sharing general words is what this catches).
     After each cycle 2 run every status must be "not-modified", the server must
     have answered exactly that many 304s and nothing else, and no item may have been stored. The exit
     status is 1 when a check fails, 2 on a timeout or a server that does not start, 130 when interrupted.
@@ -542,8 +543,8 @@ async def run_benchmark(args: argparse.Namespace, server: FeedServer, folder: Pa
             (f"cycle 1: pairwise precision of the stories >= {MIN_PRECISION:g}",
              stories["pairwise_precision"] >= MIN_PRECISION),
             (f"cycle 1: pairwise recall of the stories >= {MIN_RECALL:g}", stories["pairwise_recall"] >= MIN_RECALL),
-            ("cycle 1: no story larger than the largest of the reports' stories",
-             stories["largest_story"] <= stories["largest_gold_story"]),
+            ("cycle 1: no story larger than twice the largest of the reports' stories (no chain)",
+             stories["largest_story"] <= 2 * stories["largest_gold_story"]),
         ]
         failures = [p for p in first.polls if p.status == "failed"]
         if failures:
