@@ -298,6 +298,7 @@ def build_database(path: Path, args: argparse.Namespace, emit: Callable[[str], N
             emit(f"  built {done:,} of {len(corpus.items):,} items in {time.perf_counter() - started:.0f} s")
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    items = len(corpus.items)
     memory = None
     if live:
         with_corpus = _own_memory_mb()
@@ -312,7 +313,7 @@ def build_database(path: Path, args: argparse.Namespace, emit: Callable[[str], N
         "generate_seconds": round(generate_seconds, 2),
         "seconds": round(seconds, 2),
         "cpu_seconds": round(cpu, 2),
-        "items_per_second": round(len(corpus.items) / seconds, 1),
+        "items_per_second": round(items / seconds, 1),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
