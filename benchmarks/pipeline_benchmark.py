@@ -489,7 +489,7 @@ def growth_windows(timings: list[DocTiming], marks: list[int], window: int) -> l
         last = next(k for k, end in enumerate(ends) if end >= mark)
         first = next(k for k, end in enumerate(ends) if end > mark - window)
         part = timings[first : last + 1]
-        windows.append({"items": mark, **_rate(part), "open_stories": part[-1].open_stories})
+        windows.append({**_rate(part), "mark": mark, "open_stories": part[-1].open_stories})
     return windows
 
 
@@ -814,7 +814,7 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
         emit("         items  open stories   CPU parse ms  CPU process ms  x first  wall process ms  x first")
         for w in f["growth"]:
             cpu, wall = w["process_ms_per_item_cpu"], w["process_ms_per_item_wall"]
-            emit(f"{w['items']:>14,}{w['open_stories']:>14}{w['parse_ms_per_item_cpu']:>15.3f}"
+            emit(f"{w['mark']:>14,}{w['open_stories']:>14}{w['parse_ms_per_item_cpu']:>15.3f}"
                  f"{cpu:>16.3f}{cpu / base['process_ms_per_item_cpu']:>9.2f}"
                  f"{wall:>17.3f}{wall / base['process_ms_per_item_wall']:>9.2f}")
         emit("")
