@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from sqlite_utils import Database
 
@@ -15,7 +19,6 @@ class Snapshot:
     version: str
     covers_item_id: int
     memberships: int
-    state: bytes
 
 
 def membership_stamp(db: Database) -> tuple[int, int]:
@@ -40,8 +43,30 @@ def save_snapshot(db: Database, version: str, covers_item_id: int, memberships: 
 
 
 def load_snapshot(db: Database) -> Snapshot | None:
-    row = db.execute("SELECT version, covers_item_id, memberships, state FROM clusterer_snapshot").fetchone()
+    """The snapshot's stamp; its state is read with `snapshot_state`."""
+    row = db.execute("SELECT version, covers_item_id, memberships FROM clusterer_snapshot").fetchone()
     return None if row is None else Snapshot(*row)
+
+
+@contextlib.contextmanager
+def snapshot_state(db: Database) -> Iterator[BinaryIO]:
+    """The snapshot's state as a stream read from the database a piece at a time (SQLite's incremental blob
+    I/O): the restored memory, not the tens of megabytes of its bytes as well, is what the process holds."""
+    with db.conn.blobopen("clusterer_snapshot", "state", 1, readonly=True) as blob:
+        yield io.BufferedReader(_BlobReader(blob), 1 << 16)  # type: ignore[arg-type]
+
+
+class _BlobReader(io.RawIOBase):
+    def __init__(self, blob: object) -> None:
+        self._blob = blob
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._blob.read(len(buffer))  # type: ignore[attr-defined]
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def drop_snapshot(db: Database) -> None:

@@ -259,7 +259,8 @@ class Pipeline:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            clusterer = pickle.loads(snapshot.state)
+            with snapshot_store.snapshot_state(db) as stream:
+                clusterer = pickle.load(stream)
         except Exception:
             log.warning("The clusterer's snapshot could not be read: replaying every story", exc_info=True)
             return None, 0
