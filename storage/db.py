@@ -297,7 +297,7 @@ def m005_contradiction_claims(db: Database) -> None:
 
 
 @migrations()
-def m005_search_words(db: Database) -> None:
+def m006_search_words(db: Database) -> None:
     """Each report's title words, reduced to the keys topic matching uses, in a full-text index that triggers
     keep current: `/stories WORD` finds "evacuating" for "evacuation" without scanning every report."""
     from storage.items import search_words  # the one definition of what is indexed; storage.items imports this module
@@ -314,7 +314,7 @@ def m005_search_words(db: Database) -> None:
 
 
 @migrations()
-def m005_clusterer_snapshot(db: Database) -> None:
+def m007_clusterer_snapshot(db: Database) -> None:
     db.executescript(
         """
         -- The clusterer's memory, saved so that a restart need not replay every membership. `memberships` and
