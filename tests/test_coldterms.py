@@ -35,6 +35,9 @@ class _KeepingAll(cluster._StoryFrequencies):
     def cool(self, term: str) -> None:
         pass
 
+    def heat(self, term: str) -> None:
+        pass
+
 
 def test_a_clusterer_with_closed_stories_terms_cold_assigns_as_one_keeping_them_all() -> None:
     # Stories close after six hours of quiet, and subjects come back after that: their terms are read back
@@ -54,3 +57,21 @@ def test_a_clusterer_with_closed_stories_terms_cold_assigns_as_one_keeping_them_
         assert cold._sf.get(term) == keeping._sf[term]
     restored = pickle.loads(pickle.dumps(cold))
     assert state(restored) == state(cold)
+
+
+def test_a_reopened_story_takes_its_terms_counts_back_from_the_cold_ones() -> None:
+    from tests.test_cluster import BACKGROUND, FINED, LATE_DENIAL, T0
+
+    stream = [(t, T0 + i * timedelta(minutes=5), "Wire") for i, t in enumerate(BACKGROUND)]
+    stream += [(t, T0 + timedelta(hours=1) + i * timedelta(minutes=10), "Wire") for i, t in enumerate(FINED)]
+    stream.append((LATE_DENIAL, T0 + timedelta(days=20), "Late Desk"))
+    stream += [(t, T0 + timedelta(days=40) + i * timedelta(minutes=5), "Wire") for i, t in enumerate(FINED)]
+    cold, keeping = StoryClusterer(), StoryClusterer()
+    keeping._sf = keeping._freq = _KeepingAll()
+    assignments = []
+    for title, at, source in stream:
+        assignments.append(cold.assign(title, "", source, at))
+        assert assignments[-1] == keeping.assign(title, "", source, at)
+    assert any(a.reopened for a in assignments)
+    for term in keeping._sf:
+        assert cold._sf.get(term) == keeping._sf[term]

@@ -138,11 +138,13 @@ def test_feeds_polled_before_the_last_read_columns_existed_stay_ok(db_path: Path
 def test_contradictions_found_before_claims_existed_keep_a_claim_each_and_count_as_alerted(db_path: Path) -> None:
     db = Database(sqlite3.connect(db_path))
     migrations.apply(db, stop_before="m005_contradiction_claims")
-    claim, denial, again = item_store.store_items(db, [item("k1", hour=8), item("k2", hour=9), item("k3", hour=10)],
-                                                  now=NOW)
+    # Written as that schema has them: today's storage code writes columns later migrations add.
+    for n, hour in ((1, 8), (2, 9), (3, 10)):
+        db.execute("""INSERT INTO items (id, dedup_key, title, source, published, first_seen)
+                      VALUES (?, ?, 'T', 'S', ?, ?)""", [n, f"k{n}", to_text(NOW.replace(hour=hour)), to_text(NOW)])
     story_store.create_story(db, 1, "T", NOW)
-    for later in (denial, again):
-        story_store.add_contradiction(db, 1, claim.id, later.id, kind="denial", evidence="e", score=0.6, now=NOW)
+    for later in (2, 3):
+        story_store.add_contradiction(db, 1, 1, later, kind="denial", evidence="e", score=0.6, now=NOW)
     migrations.apply(db)
     found = sorted(story_store.list_contradictions(db), key=lambda c: c.id)
     assert [(c.claim_id, c.confident) for c in found] == [(found[0].id, True), (found[1].id, True)]

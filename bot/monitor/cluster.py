@@ -373,6 +373,11 @@ class _StoryFrequencies(dict[str, int]):
         """No open story holds `term` any more: its count moves to `cold`."""
         self.cold.put(term, self.pop(term))
 
+    def heat(self, term: str) -> None:
+        """An open story holds `term` again without taking it up anew (a closed story reopened): its count
+        comes back from `cold`."""
+        self[term] = self.cold.get(term, 0)
+
 
 def _gap_seconds(story: _Story, published: datetime) -> float:
     """How far in time a report is from a story: from its last report, or from its first for a report older
@@ -1034,6 +1039,7 @@ class StoryClusterer:
             posting = postings.get(term)
             if posting is None:
                 postings[term] = story.id
+                self._sf.heat(term)
             elif type(posting) is int:
                 postings[term] = {posting, story.id}
             else:
