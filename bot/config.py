@@ -10,7 +10,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,6 +78,9 @@ class PollingSettings:
     max_response_bytes: int = 5_000_000
     max_redirects: int = 5
     backoff_max_seconds: int = 6 * 3600
+    # A report first seen more than interval_seconds + late_margin_seconds after it was published is old news
+    # (see `late_after`).
+    late_margin_seconds: int = 3600
     # Processes that parse fetched feeds (and analyse their reports for contradictions) while the bot stores and
     # clusters: feedparser holds the GIL, so parsing on a thread takes the very core clustering needs. 0 parses
     # on a thread of the bot's own process.
@@ -86,6 +89,12 @@ class PollingSettings:
     # worker process is replaced (with parse_workers = 0, the thread cannot be stopped: it runs on).
     parse_timeout_seconds: float = 30.0
     user_agent: str = "storywatch/0.1 (+https://github.com/storywatch/storywatch)"
+
+    def late_after(self) -> timedelta:
+        """How old a report may be when first seen and still be news. A healthy feed is read every
+        interval, so a report older than that was there to be read at an earlier poll; the margin allows for
+        feeds that stamp a report with the time it was written and publish it later, and for caches."""
+        return timedelta(seconds=self.interval_seconds + self.late_margin_seconds)
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "polling.backoff_max_seconds": (lambda v: 60 <= v <= 30 * 86400, "between 60 and 2592000 seconds"),
     "stories.time_window_hours": (lambda v: 0 < v <= 24 * 365, "between 0 and 8760 hours"),
     "stories.close_after_hours": (lambda v: 0 < v <= 24 * 3650, "between 0 and 87600 hours"),
+    "polling.late_margin_seconds": (lambda v: v >= 0, "0 or more"),
     "polling.parse_workers": (lambda v: 0 <= v <= 64, "between 0 and 64"),
     "polling.parse_timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),

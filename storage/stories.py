@@ -129,20 +129,24 @@ class MemberWriter:
 
     def add(
         self, story_id: int, item: StoredItem, *, score: float, shared_terms: Sequence[str], title: str,
-        new_source: bool,
+        new_source: bool, dates_from: bool = True,
     ) -> None:
-        """Put an item in a story; `new_source`: no earlier report of the story came from the item's source."""
+        """Put an item in a story; `new_source`: no earlier report of the story came from the item's source;
+        `dates_from`: whether its published time may move the story's first time back (a late report's may
+        not: the story did not run then as far as anyone here saw)."""
         self._rows.append((item.id, story_id, score, json.dumps(list(shared_terms)), self._joined_at))
         published = to_text(item.published)
+        # The latest first time the story can have: a text that sorts after every timestamp.
+        earliest = published if dates_from else "~"
         story = self._stories.get(story_id)
         if story is None:
-            self._stories[story_id] = [title, 1, int(new_source), published, published]
+            self._stories[story_id] = [title, 1, int(new_source), published, earliest]
         else:
             story[0] = title
             story[1] += 1
             story[2] += int(new_source)
             story[3] = max(story[3], published)
-            story[4] = min(story[4], published)
+            story[4] = min(story[4], earliest)
 
     def write(self, db: Database) -> None:
         if not self._rows:

@@ -800,3 +800,13 @@ def test_a_report_days_older_than_a_story_is_as_far_from_it_as_one_days_newer() 
     # Within the story's own span a report is as close as can be.
     inside = c.assign("Apple Watch health features cut, sensors delayed", "", "Late Feed", T0 + timedelta(minutes=2))
     assert inside.story_id == first.story_id
+
+
+def test_a_report_older_than_a_story_is_as_far_from_it_as_one_that_much_newer() -> None:
+    start = datetime(2024, 12, 6, tzinfo=UTC)
+    for hours, joins in ((1, True), (-21 * 24, False), (-100, False)):
+        clusterer = StoryClusterer()
+        clusterer.assign("Iran begins evacuating military personnel from Syria", "", "Levant Wire", start)
+        assignment = clusterer.assign("Iranian advisers leave Syria as Iran pulls personnel", "", "Archive",
+                                      start + timedelta(hours=hours))
+        assert assignment.is_new is not joins, hours

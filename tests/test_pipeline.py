@@ -148,6 +148,24 @@ def test_a_late_denial_opens_its_closed_story_again_and_contradicts_the_claim(tm
     again = Pipeline().process(db, [follow_up], now=follow_up.published)
     assert again.new_stories == [] and story_store.story_members(db, [found.story_id])[found.story_id][-1].item.title \
         == follow_up.title
+
+
+def test_a_late_report_joins_by_its_own_time_and_leaves_the_storys_dates(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "sw.db")
+    pipeline = Pipeline(late_after=timedelta(hours=1))
+    seen = START + timedelta(hours=1)
+    pipeline.process(db, [EVACUATION], now=seen)  # an hour old: still news
+    # Seen a day after it was published (a feed back after an outage): same story, but old news.
+    late = report("Iran evacuating military personnel from Syria, say officials", "Gulf Post", -3)
+    # Of the same subject, but from three weeks before the story began: an older event (an hour after the
+    # story's report it would join it).
+    archive = report("Iranian advisers leave Syria as Iran pulls personnel", "Archive", -21 * 24)
+    pipeline.process(db, [late, archive], now=seen + timedelta(hours=24))
+    [story] = [s for s in story_store.list_stories(db) if s.item_count > 1]
+    assert story.item_count == 2 and story.first_seen == EVACUATION.published
+    events = db.execute("SELECT kind, count(*) FROM events GROUP BY kind").fetchall()
+    assert events == [("new_story", 1)]  # the late reports were neither a development nor a new story
+    assert len(story_store.list_stories(db)) == 2  # the archive's report is a story of its own time
     db.close()
 
 

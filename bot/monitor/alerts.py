@@ -61,6 +61,8 @@ class Placement:
     new_source: bool
     story_title: str
     contradiction_ids: list[int] = field(default_factory=list)
+    # First seen long after it was published (`Pipeline.is_late`): old news, told only if it contradicts.
+    late: bool = False
 
 
 def claim_and_dispute(contradiction: StoredContradiction) -> tuple[StoredItem, StoredItem]:
@@ -145,6 +147,8 @@ def record_events(
     - contradiction: one event per confident contradiction the item made (score at least
       `policy.min_score`), alerted to a chat only if the chat had no alert about the claim it disputes. A weaker
       contradiction is recorded with its claim, for the timeline, and the report is told as any other.
+    A late report (old news, see `Pipeline.is_late`) is neither a new story nor a development; a contradiction
+    it makes is still told, with both reports' times.
     A topic that matches a later report of a story also starts following it then.
     """
     queued = 0
@@ -169,7 +173,9 @@ def record_events(
                 if contradiction.confident:
                     claims[contradiction.id] = contradiction.claim_id
         kinds: list[tuple[str, int | None]] = [("contradiction", contradiction_id) for contradiction_id in claims]
-        if placement.started_story:
+        if placement.late:
+            pass  # old news: neither a new story nor a development
+        elif placement.started_story:
             kinds.append(("new_story", None))
         elif not kinds and placement.new_source:
             kinds.append(("development", None))

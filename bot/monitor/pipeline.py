@@ -11,7 +11,7 @@ import pickle
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
@@ -161,7 +161,10 @@ class Pipeline:
         kept_founders: int = KEPT_FOUNDERS,
         kept_sources: int = KEPT_SOURCES,
         snapshot_every: int | None = SNAPSHOT_EVERY,
+        late_after: timedelta | None = None,
     ) -> None:
+        """`late_after`: a report first seen longer than this after it was published is late (see
+        `is_late`); None: every report is news when first seen."""
         self.cluster_settings = cluster_settings or ClusterSettings()
         self.detector: Detector = detector or RulesDetector(contradiction_settings)
         self.alert_policy = alert_policy
@@ -171,6 +174,7 @@ class Pipeline:
         self.kept_founders = kept_founders
         self.kept_sources = kept_sources
         self.snapshot_every = snapshot_every
+        self.late_after = late_after
         self._clusterer: StoryClusterer | None = None
         self._data_version: int | None = None
         # (largest item id, memberships) of what the clusterer has seen, and new items since its snapshot.
@@ -182,10 +186,10 @@ class Pipeline:
 
     @classmethod
     def configured(cls, settings: Settings) -> Pipeline:
-        """The pipeline as the configuration sets it up: [stories] and [contradictions]."""
+        """The pipeline as the configuration sets it up: [stories], [contradictions] and what is late news."""
         return cls(
             settings.stories.cluster_settings(), settings.contradictions.detector_settings(),
-            alert_policy=settings.contradictions.alert_policy(),
+            alert_policy=settings.contradictions.alert_policy(), late_after=settings.polling.late_after(),
         )
 
     def _forget(self) -> None:
@@ -215,6 +219,13 @@ class Pipeline:
             self._founders.popitem(last=False)
         while len(self._sources) > self.kept_sources:
             self._sources.popitem(last=False)
+
+    def is_late(self, item: Item, now: datetime) -> bool:
+        """Whether a report first seen `now` is old news: published longer ago than an earlier poll could have
+        seen it (a new feed's archive, a feed back after an outage, the bot back after a stop). A late report is
+        stored and clustered by its own published time, but is never told as a new story or a development,
+        and does not move a story's first time back."""
+        return self.late_after is not None and now - item.published > self.late_after
 
     def _load(self, db: Database) -> StoryClusterer:
         # Another process (`storywatch ingest` or `poll` beside the bot) may have stored reports and stories
@@ -355,13 +366,14 @@ class Pipeline:
                     placements = []
                     for item in item_store.store_items(db, batch, now=now, feed_id=feed_id, known_ids=known_ids):
                         new_items.append(item)
-                        story_id, is_new, new_source = self._place(db, clusterer, item, now, members)
+                        late = self.is_late(item, now)
+                        story_id, is_new, new_source = self._place(db, clusterer, item, now, members, late)
                         found = [] if is_new else self._detect(db, story_id, item, now, members)
                         if is_new:
                             new_stories.append(story_id)
                         contradictions += found
                         placements.append(
-                            Placement(item, story_id, is_new, new_source, clusterer.title_of(story_id), found)
+                            Placement(item, story_id, is_new, new_source, clusterer.title_of(story_id), found, late)
                         )
                     members.write(db)
                     self._evict()
@@ -419,7 +431,7 @@ class Pipeline:
 
     def _place(
         self, db: Database, clusterer: StoryClusterer, item: StoredItem, now: datetime,
-        members: story_store.MemberWriter,
+        members: story_store.MemberWriter, late: bool = False,
     ) -> tuple[int, bool, bool]:
         """Put the item in its story; returns (story id, whether it started it, whether its source is new)."""
         closed = clusterer.close_stale(item.published)
@@ -446,7 +458,7 @@ class Pipeline:
         sources.add(item.source)
         members.add(
             story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,
-            title=clusterer.title_of(story_id), new_source=new_source,
+            title=clusterer.title_of(story_id), new_source=new_source, dates_from=not late or assignment.is_new,
         )
         return story_id, assignment.is_new, new_source
 

@@ -1,0 +1,124 @@
+"""The bot as a chat that keeps it sees it, on a pinned clock: only news that is new, named steadily, and easy
+to act on (issue 17). The real PTB Application against the fake Bot API server, feeds over loopback HTTP,
+a real SQLite file; the bot's clock is a `Clock` the test moves."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotRuntime
+from bot.config import (
+    DigestSettings,
+    FeedSettings,
+    PollingSettings,
+    Secret,
+    Settings,
+    StorageSettings,
+    TelegramSettings,
+)
+from bot.delivery.pacing import Pacer
+from storage import stories as story_store
+from tests.conftest import Clock
+from tests.fakebotapi import FakeBotAPI, SentMessage
+from tests.feedserver import FeedServer, Route, rss
+from tests.test_bot_e2e import ADMIN, TEST_LIMITS, TOKEN, USER
+
+NOW = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)  # a DST change day in Europe, on purpose
+
+
+@dataclasses.dataclass
+class News:
+    api: FakeBotAPI
+    feeds: FeedServer
+    settings: Settings
+    clock: Clock
+
+    def publish(self, path: str, title: str, entries: list[tuple[str, str, datetime]]) -> None:
+        self.feeds.routes[path] = Route(body=rss(title, entries))
+
+    async def wait_messages(self, chat_id: int, count: int) -> list[SentMessage]:
+        return await asyncio.to_thread(self.api.wait_for_messages, chat_id, count, 10.0)
+
+
+@pytest.fixture
+def news(tmp_path: Path, feed_server: FeedServer) -> Iterator[News]:
+    api = FakeBotAPI(token=TOKEN).start()
+    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
+    settings = Settings(
+        telegram=TelegramSettings(token=Secret(TOKEN), base_url=api.base_url, admins=(ADMIN,)),
+        storage=StorageSettings(path=str(tmp_path / "bot.db")),
+        polling=dataclasses.replace(PollingSettings(), timeout_seconds=5.0),
+        feeds=FeedSettings(urls=(feed_server.url("/levant.xml"),), allow_private_addresses=True),
+        digest=DigestSettings(),
+    )
+    yield News(api, feed_server, settings, Clock(NOW))
+    api.stop()
+
+
+@pytest.fixture
+async def bot(news: News) -> AsyncIterator[BotRuntime]:
+    runtime = BotRuntime(news.settings, pacer=Pacer(TEST_LIMITS), clock=news.clock)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+async def say(news: News, chat_id: int, text: str, *, expect: int = 1, **kwargs: object) -> list[SentMessage]:
+    before = len(news.api.messages(chat_id))
+    news.api.send_message(chat_id, text, **kwargs)
+    return (await news.wait_messages(chat_id, before + expect))[before:]
+
+
+async def poll_and_deliver(bot: BotRuntime) -> None:
+    await bot.service.poll(force=True)
+    await bot.sender.drain()
+
+
+def ago(**delta: float) -> datetime:
+    return NOW - timedelta(**delta)
+
+
+STRIKE = "Copper prices climb to a two-year high on Chilean mine strike"
+
+
+async def test_a_new_feeds_backlog_and_a_feed_back_after_an_outage_are_not_news(news: News, bot: BotRuntime) -> None:
+    await say(news, USER, "/follow copper")
+    news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", ago(minutes=5))])
+    await poll_and_deliver(bot)
+    [alert] = (await news.wait_messages(USER, 2))[1:]
+    assert alert.plain_text.startswith("🆕 New story") and STRIKE in alert.plain_text
+    [live] = await bot.adb.run(story_store.most_active_stories)
+    assert live.first_seen == ago(minutes=5)
+
+    # A newly added feed whose twenty reports are one to twenty days old.
+    backlog = [(f"Copper market weekly review {n}: Chilean mine strike lifts copper prices", f"https://m.example/{n}",
+                ago(days=n)) for n in range(1, 21)]
+    news.publish("/metals.xml", "Metals Daily", backlog)
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/metals.xml')}")
+    # A feed that was down for hours comes back with what it published meanwhile.
+    news.publish("/andes.xml", "Andes Times", [("Chilean mine strike: copper prices climb, miners walk out",
+                                                "https://andes.example/1", ago(hours=3))])
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/andes.xml')}")
+    await poll_and_deliver(bot)
+    assert len(news.api.messages(USER)) == 2  # nothing more: all of it is old news
+
+    # Stored, and grouped by their own time: the live story's dates did not move back.
+    stories = await bot.adb.run(story_store.most_active_stories, limit=50)
+    assert sum(story.item_count for story in stories) == 22
+    assert min(story.first_seen for story in stories if story.id == live.id) == ago(minutes=5)
+    assert all(story.first_seen >= ago(days=20) for story in stories)
+
+    # A report that is news still is: the chat hears of the next source of the strike.
+    news.clock.advance(minutes=10)
+    news.publish("/gulf.xml", "Gulf Post", [("Copper prices climb further as Chilean mine strike enters second day",
+                                             "https://gulf.example/2", NOW + timedelta(minutes=8))])
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/gulf.xml')}")
+    await poll_and_deliver(bot)
+    [development] = (await news.wait_messages(USER, 3))[2:]
+    assert "second day" in development.plain_text
