@@ -192,15 +192,15 @@ class StoryWatch:
         """`at HH:MM`, `off` or `on`; returns the time the digest now goes out at, None when off."""
         words = text.lower().split()
         if words == ["off"]:
-            await self.adb.run(digest_store.set_digest, chat_id, enabled=False)
+            await self.adb.run(digest_store.set_digest, chat_id, enabled=False, now=self.clock())
             return None
         if words == ["on"]:
-            await self.adb.run(digest_store.set_digest, chat_id, enabled=True)
+            await self.adb.run(digest_store.set_digest, chat_id, enabled=True, now=self.clock())
             chat = await self.chat(chat_id)
             return chat.digest_time if chat and chat.digest_time else self.settings.digest.default_time
         if len(words) == 2 and words[0] == "at" and parse_hhmm(words[1]) is not None:
             at = parse_hhmm(words[1]).strftime("%H:%M")
-            await self.adb.run(digest_store.set_digest, chat_id, enabled=True, at=at)
+            await self.adb.run(digest_store.set_digest, chat_id, enabled=True, at=at, now=self.clock())
             return at
         raise UserError("Send /digest at 08:00 (24-hour time), /digest off, /digest on, or /digest for one now.")
 
@@ -219,7 +219,11 @@ class StoryWatch:
         chat = await self.chat(chat_id)
         if chat is None:
             chat = await self.adb.run(chat_store.get_chat, chat_id)
-        return await compose_digest(self.adb, chat, self.settings.digest, self.clock())
+        now = self.clock()
+        rendered = await compose_digest(self.adb, chat, self.settings.digest, now)
+        # It counts as the last digest: the next one, at the chat's time, tells only what moved after it.
+        await self.adb.run(digest_store.record_manual_digest, chat_id, now)
+        return rendered
 
     # Following
 

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.delivery.render import Rendered
-from handlers.common import ensure_chat, reply
+from handlers.common import ensure_chat, reply, service
 
 COMMANDS = [
     ("follow", "follow a topic: /follow iran syria"),
@@ -31,13 +31,22 @@ and tells you when a new report contradicts an earlier one.
 /alerts all | contradictions | off: which alerts this chat gets
 /digest: a digest now; /digest at <i>08:00</i> or /digest off for the daily one; /timezone <i>Europe/Berlin</i>
 
-Reply /follow to an alert, or press its Follow button, to follow that story."""
+Reply /follow to an alert, or press its Follow button, to follow that story.
+
+The daily digest comes at {digest_time} ({timezone}, or the chat's /timezone) once this chat follows \
+something, or after /digest on; the first at the next digest time. A /digest asked for counts as the last \
+digest."""
+
+
+def _help(context: ContextTypes.DEFAULT_TYPE) -> Rendered:
+    defaults = service(context).settings.digest
+    return Rendered(HELP.format(digest_time=defaults.default_time, timezone=defaults.default_timezone))
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ensure_chat(update, context)
-    await reply(update, context, Rendered(HELP))
+    await reply(update, context, _help(context))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, context, Rendered(HELP))
+    await reply(update, context, _help(context))

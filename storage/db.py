@@ -332,6 +332,15 @@ def m007_clusterer_snapshot(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_digest_asked_for_and_manual_digests(db: Database) -> None:
+    # When the chat turned the daily digest on itself (/digest on, /digest at): NULL when it never did, and then
+    # it gets one only while it follows something. And the last digest asked for with /digest, which counts as
+    # the last digest. Statement by statement: `executescript` would commit the migration's transaction first.
+    db.execute("ALTER TABLE chats ADD COLUMN digest_since TEXT")
+    db.execute("ALTER TABLE chats ADD COLUMN manual_digest_at TEXT")
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

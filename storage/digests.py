@@ -31,16 +31,36 @@ class DigestStory:
     contradiction: StoredContradiction | None  # the newest confident one since the last digest
 
 
-def digest_chats(db: Database) -> list[Chat]:
-    """Active chats that want a daily digest."""
-    return [chat_from_row(row) for row in db.query("SELECT * FROM chats WHERE active = 1 AND digest_enabled = 1")]
+def digest_chats(db: Database) -> list[tuple[Chat, datetime]]:
+    """Active chats that get a daily digest, each with the moment it began to: a chat gets one when it turned
+    it on itself, or while it follows something (a topic or a story) and did not turn it off. Only digest
+    times after that moment are owed, so the first digest comes at the next digest time, not at once."""
+    rows = db.query(
+        """SELECT c.*, (SELECT min(s.created_at) FROM subscriptions s
+                        WHERE s.chat_id = c.id AND s.kind IN ('topic', 'story')) AS following_since
+           FROM chats c WHERE c.active = 1 AND c.digest_enabled = 1"""
+    )
+    chats = []
+    for row in rows:
+        starts = [from_text(value) for value in (row["digest_since"], row["following_since"]) if value]
+        if starts:
+            chats.append((chat_from_row(row), min(starts)))
+    return chats
 
 
-def set_digest(db: Database, chat_id: int, *, enabled: bool, at: str | None = None) -> None:
-    if at is None:
-        db.execute("UPDATE chats SET digest_enabled = ? WHERE id = ?", [int(enabled), chat_id])
-    else:
-        db.execute("UPDATE chats SET digest_enabled = ?, digest_time = ? WHERE id = ?", [int(enabled), at, chat_id])
+def set_digest(db: Database, chat_id: int, *, enabled: bool, now: datetime, at: str | None = None) -> None:
+    """Turn the daily digest on (from `now`, unless it was on already) or off, and set its time."""
+    db.execute(
+        """UPDATE chats SET digest_enabled = :on, digest_since = CASE WHEN :on THEN coalesce(digest_since, :now) END,
+               digest_time = coalesce(:at, digest_time)
+           WHERE id = :chat""",
+        {"on": int(enabled), "now": to_text(now), "at": at, "chat": chat_id},
+    )
+
+
+def record_manual_digest(db: Database, chat_id: int, now: datetime) -> None:
+    """A digest the chat asked for (/digest) was sent: the next one tells what moved after it."""
+    db.execute("UPDATE chats SET manual_digest_at = ? WHERE id = ?", [to_text(now), chat_id])
 
 
 def set_timezone(db: Database, chat_id: int, timezone: str) -> None:
@@ -81,9 +101,24 @@ def mark_digest(db: Database, chat_id: int, local_date: date, *, status: str, me
     )
 
 
+def last_digest_was_manual(db: Database, chat_id: int) -> bool:
+    row = db.execute(
+        """SELECT manual_digest_at > coalesce((SELECT max(sent_at) FROM digests WHERE chat_id = :chat
+                                               AND status = 'sent'), '')
+           FROM chats WHERE id = :chat""",
+        {"chat": chat_id},
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def last_digest_at(db: Database, chat_id: int) -> datetime | None:
-    row = db.execute("SELECT max(sent_at) FROM digests WHERE chat_id = ? AND status = 'sent'", [chat_id]).fetchone()
-    return from_text(row[0])
+    """When the chat's last digest went out, whether it came at its time or was asked for with /digest."""
+    row = db.execute(
+        """SELECT max(coalesce((SELECT max(sent_at) FROM digests WHERE chat_id = :chat AND status = 'sent'), ''),
+                      coalesce((SELECT manual_digest_at FROM chats WHERE id = :chat), ''))""",
+        {"chat": chat_id},
+    ).fetchone()
+    return from_text(row[0] or None)
 
 
 def digest_stories(db: Database, chat_id: int, since: datetime, *, limit: int = 10) -> list[DigestStory]:

@@ -122,3 +122,37 @@ async def test_a_new_feeds_backlog_and_a_feed_back_after_an_outage_are_not_news(
     await poll_and_deliver(bot)
     [development] = (await news.wait_messages(USER, 3))[2:]
     assert "second day" in development.plain_text
+
+
+async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(news: News, bot: BotRuntime) -> None:
+    news.clock.now = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)  # after the default 08:00 UTC
+    news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", news.clock.now)])
+    await poll_and_deliver(bot)
+    [welcome] = await say(news, USER, "/start")
+    assert "once this chat follows something" in welcome.plain_text and "/digest on" in welcome.plain_text
+    await say(news, ADMIN, "/start")
+    assert await bot.digests.send_due() == 0  # nobody follows anything
+    await say(news, USER, "/follow copper")
+    news.clock.advance(minutes=1)
+    assert await bot.digests.send_due() == 0  # 08:00 passed before the chat followed: the next one is owed
+
+    news.clock.now = datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+    assert await bot.digests.send_due() == 1
+    [digest] = (await news.wait_messages(USER, 3))[2:]
+    assert "Your digest for Monday 30 March" in digest.plain_text and STRIKE in digest.plain_text
+    assert news.api.messages(ADMIN)[1:] == []  # the admin's chat follows nothing: no digest
+
+    # A digest asked for counts as the last one: two minutes later the daily one does not repeat it.
+    news.clock.now = datetime(2026, 3, 31, 7, 58, tzinfo=UTC)
+    news.publish("/levant.xml", "Levant Wire", [
+        (STRIKE, "https://levant.example/cu", datetime(2026, 3, 29, 10, 0, tzinfo=UTC)),
+        ("Copper strike: Chilean miners reject the latest wage offer", "https://levant.example/cu2",
+         news.clock.now - timedelta(minutes=30)),
+    ])
+    await poll_and_deliver(bot)  # the same outlet again: an update, no alert
+    news.clock.advance(minutes=1)
+    [manual] = await say(news, USER, "/digest")
+    assert "wage offer" in manual.plain_text
+    news.clock.now = datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
+    assert await bot.digests.send_due() == 0
+    assert news.api.messages(USER)[-1].message_id == manual.message_id

@@ -100,8 +100,9 @@ async def test_scheduled_digests_go_out_once_per_day_across_restarts(
     adb = AsyncDatabase.open(tmp_path / "sw.db")
     await adb.run(chat_store.ensure_chat, 1, type="private", title=None, now=clock())
     await adb.run(chat_store.ensure_chat, 2, type="private", title=None, now=clock())
+    await adb.run(chat_store.add_topic, 1, "iran", ["iran"], clock())  # a chat that follows something
     await adb.run(digest_store.set_timezone, 1, "Europe/Berlin")  # due 07:00 UTC
-    await adb.run(digest_store.set_digest, 2, enabled=True, at="09:30")  # UTC by default
+    await adb.run(digest_store.set_digest, 2, enabled=True, at="09:30", now=clock())  # UTC by default
     await adb.run(lambda db: Pipeline().process(db, [EVACUATION, FOLLOW_UP, COPPER], now=clock()))
 
     assert await scheduler(adb, telegram_bot, clock).send_due() == 0
@@ -131,7 +132,8 @@ async def test_a_digest_claimed_but_not_sent_before_a_crash_is_sent_after(
 ) -> None:
     clock = Clock(utc(2024, 12, 6, 8, 5))
     adb = AsyncDatabase.open(tmp_path / "sw.db")
-    await adb.run(chat_store.ensure_chat, 1, type="private", title=None, now=clock())
+    await adb.run(chat_store.ensure_chat, 1, type="private", title=None, now=clock() - timedelta(days=1))
+    await adb.run(digest_store.set_digest, 1, enabled=True, now=clock() - timedelta(days=1))
     await adb.run(digest_store.claim_digest, 1, date(2024, 12, 6), clock())  # then the process died
     api.server_error(times=1)
     assert await scheduler(adb, telegram_bot, clock).send_due() == 0  # Telegram down: still owed

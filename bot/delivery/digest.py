@@ -27,12 +27,19 @@ def due_at(local_date: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(local_date, at, tzinfo=tz)
 
 
-def due_date(now: datetime, at: time, tz: ZoneInfo, settled: set[date], grace: timedelta = GRACE) -> date | None:
+def due_date(
+    now: datetime, at: time, tz: ZoneInfo, settled: set[date], grace: timedelta = GRACE,
+    since: datetime | None = None,
+) -> date | None:
     """The local date whose digest is due now: its time has come, at most `grace` ago, and it was not sent.
-    Yesterday is checked too, for a digest late in the evening that a restart after midnight still owes."""
+    Yesterday is checked too, for a digest late in the evening that a restart after midnight still owes.
+    `since`: when the chat began to get digests; a digest time before it is not owed (the first digest comes
+    at the next digest time, not at once)."""
     today = now.astimezone(tz).date()
     for local_date in (today, today - timedelta(days=1)):
         moment = due_at(local_date, at, tz)
+        if since is not None and moment < since:
+            continue
         if local_date not in settled and moment <= now <= moment + grace:
             return local_date
     return None
@@ -68,11 +75,19 @@ def render_digest(stories: Sequence[DigestStory], tz: ZoneInfo, local_date: date
 
 
 async def compose(adb: AsyncDatabase, chat: Chat, defaults: DigestSettings, now: datetime) -> Rendered:
-    """The digest this chat would get now: the stories that moved since its last digest."""
+    """The digest this chat would get now: the stories that moved since its last digest (a digest asked for
+    with /digest counts)."""
+    return render_digest(*await gather(adb, chat, defaults, now))
+
+
+async def gather(
+    adb: AsyncDatabase, chat: Chat, defaults: DigestSettings, now: datetime
+) -> tuple[list[DigestStory], ZoneInfo, date]:
+    """What `compose` renders: the stories, the chat's zone and its local date."""
     _, tz = chat_schedule(chat, defaults)
     since = await adb.run(digest_store.last_digest_at, chat.id) or now - FIRST_DIGEST_SPAN
     stories = await adb.run(digest_store.digest_stories, chat.id, since, limit=DIGEST_STORIES)
-    return render_digest(stories, tz, now.astimezone(tz).date())
+    return stories, tz, now.astimezone(tz).date()
 
 
 def candidate_dates(now: datetime, tz: ZoneInfo) -> tuple[date, date]:

@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from bot.config import DigestSettings
-from bot.delivery.digest import GRACE, candidate_dates, chat_schedule, compose, due_date
+from bot.delivery.digest import GRACE, candidate_dates, chat_schedule, due_date, gather, render_digest
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import send_rendered
 from storage import chats as chat_store
@@ -39,12 +39,12 @@ class DigestScheduler:
     async def due(self) -> list[tuple[Chat, date]]:
         now = self.clock()
         chats = await self.adb.run(digest_store.digest_chats)
-        days = sorted({d for chat in chats for d in candidate_dates(now, chat_schedule(chat, self.defaults)[1])})
-        settled = await self.adb.run(digest_store.settled_dates, [chat.id for chat in chats], days)
+        days = sorted({d for chat, _ in chats for d in candidate_dates(now, chat_schedule(chat, self.defaults)[1])})
+        settled = await self.adb.run(digest_store.settled_dates, [chat.id for chat, _ in chats], days)
         due = []
-        for chat in chats:
+        for chat, since in chats:
             at, tz = chat_schedule(chat, self.defaults)
-            local_date = due_date(now, at, tz, {d for c, d in settled if c == chat.id}, self.grace)
+            local_date = due_date(now, at, tz, {d for c, d in settled if c == chat.id}, self.grace, since)
             if local_date is not None:
                 due.append((chat, local_date))
         return due
@@ -60,7 +60,14 @@ class DigestScheduler:
         now = self.clock()
         if not await self.adb.run(digest_store.claim_digest, chat.id, local_date, now):
             return False
-        rendered = await compose(self.adb, chat, self.defaults, now)
+        stories, tz, today = await gather(self.adb, chat, self.defaults, now)
+        if not stories and await self.adb.run(digest_store.last_digest_was_manual, chat.id):
+            # The digest the chat asked for came after the last one at its time, and nothing moved since:
+            # this one would repeat it. The day is settled without a message.
+            await self.adb.run(digest_store.mark_digest, chat.id, local_date, status="sent", message_ids=[],
+                               now=now)
+            return False
+        rendered = render_digest(stories, tz, today)
         try:
             async with self.pacer.turn(chat.id, is_group=chat.is_group):
                 message = await send_rendered(self.bot, chat.id, rendered)
