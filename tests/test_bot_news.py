@@ -156,3 +156,33 @@ async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(
     news.clock.now = datetime(2026, 3, 31, 8, 0, tzinfo=UTC)
     assert await bot.digests.send_due() == 0
     assert news.api.messages(USER)[-1].message_id == manual.message_id
+
+
+async def test_a_story_keeps_its_title_and_a_live_blog_headline_never_becomes_it(news: News, bot: BotRuntime) -> None:
+    await say(news, USER, "/follow iran syria")
+    first = "Iran begins evacuating military personnel from Syria"
+    reports = [
+        (first, "https://levant.example/1", ago(minutes=50)),
+        ("Iran evacuating military personnel and commanders from Syria bases", "https://gulf.example/2",
+         ago(minutes=40)),
+        ("Iran confirms it is evacuating military personnel from Syria", "https://tehran.example/3", ago(minutes=30)),
+        ("Iran Syria evacuation of military personnel live updates part 3", "https://city.example/4",
+         ago(minutes=20)),
+    ]
+    for number, (outlet, report) in enumerate(zip(("levant", "gulf", "tehran", "city"), reports, strict=True)):
+        news.publish(f"/{outlet}.xml", outlet.title(), [report])
+        if number:
+            await say(news, ADMIN, f"/addfeed {news.feeds.url(f'/{outlet}.xml')}")
+        await poll_and_deliver(bot)
+    alerts = news.api.messages(USER)[1:]
+    assert alerts[0].plain_text.startswith("🆕 New story") and len(alerts) == 4
+    # Every development names the story as the chat first knew it.
+    assert all(alert.plain_text.startswith(f"📰 Development in {first}") for alert in alerts[1:])
+    [story] = await bot.adb.run(story_store.most_active_stories)
+    assert story.item_count == 4 and story.title == first
+    news.api.press_button(USER, alerts[0].message_id, f"follow:{story.id}")
+    await asyncio.to_thread(news.api.wait_until, lambda: len(news.api.answered_callbacks) == 1, 10.0, "the answer")
+    [listing] = await say(news, USER, "/following")
+    assert f"story {story.id}: {first}" in listing.plain_text
+    [digest] = await say(news, USER, "/digest")
+    assert f"★ {first}" in digest.plain_text

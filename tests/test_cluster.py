@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.monitor.cluster import Assignment, ClusterSettings, StoryClusterer, item_words
-from bot.monitor.terms import is_plain_statement, normalize_headline, stem, tokenize
+from bot.monitor.terms import is_plain_statement, is_roundup, normalize_headline, stem, tokenize
 
 T0 = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
 
@@ -810,3 +810,32 @@ def test_a_report_older_than_a_story_is_as_far_from_it_as_one_that_much_newer() 
         assignment = clusterer.assign("Iranian advisers leave Syria as Iran pulls personnel", "", "Archive",
                                       start + timedelta(hours=hours))
         assert assignment.is_new is not joins, hours
+
+
+@pytest.mark.parametrize(
+    ("headline", "roundup"),
+    [
+        ("Iran Syria evacuation live updates part 3", True),
+        ("What we know about the Chilean mine strike", True),
+        ("Live: Iran begins evacuation", True),
+        ("Copper strike - live", True),
+        ("Apple unveils its watch (2/3)", True),
+        ("Iran begins evacuating military personnel from Syria", False),
+        ("Live music returns to Santiago after the strike", False),
+        ("Liverpool deliver a part-time coach", False),
+    ],
+)
+def test_round_up_headlines_are_told_by_their_structure(headline: str, roundup: bool) -> None:
+    assert is_roundup(headline) is roundup
+
+
+def test_a_round_up_headline_gives_way_to_the_first_report_of_the_news() -> None:
+    start = datetime(2024, 12, 6, tzinfo=UTC)
+    clusterer = StoryClusterer()
+    story = clusterer.assign("Chilean copper mine strike: live updates", "", "City Desk", start).story_id
+    news = "Workers strike at Chilean copper mine, output halted"
+    assert clusterer.assign(news, "", "Andes Times", start + timedelta(minutes=5)).story_id == story
+    assert clusterer.title_of(story) == news
+    clusterer.assign("Chilean copper mine strike live updates part 2: workers halt output", "", "City Desk",
+                     start + timedelta(minutes=10))
+    assert clusterer.title_of(story) == news

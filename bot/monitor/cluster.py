@@ -98,6 +98,7 @@ from bot.monitor.terms import (
     NEWS_FURNITURE,
     STOP_WORDS,
     is_plain_statement,
+    is_roundup,
     normalize_headline,
     stem,
     tokenize,
@@ -125,6 +126,7 @@ class ItemWords:
     keys: tuple[str | None, ...]  # the stem of each of `tokens`, None for a stop word
     summary: tuple[tuple[str, str], ...]  # (stem, word) of the summary's content words, each stem once, in order
     plain: bool  # whether the headline states the news plainly (`terms.is_plain_statement`)
+    roundup: bool = False  # whether it heads a live page or a round-up (`terms.is_roundup`): never a title
 
 
 def item_words(title: str, summary: str, source: str) -> ItemWords:
@@ -140,6 +142,7 @@ def item_words(title: str, summary: str, source: str) -> ItemWords:
         tuple(None if word in _CLUSTER_STOP_WORDS else stem(word) for word in tokens),
         tuple(summary_words.items()),
         is_plain_statement(headline or title),
+        is_roundup(title),
     )
 
 
@@ -303,6 +306,7 @@ class _Story:
     title: str = ""
     title_terms: dict[str, float] = field(default_factory=dict)
     title_plain: bool = False
+    title_roundup: bool = False
     # Members whose headline states the news plainly (see `terms.is_plain_statement`).
     plain: int = 0
     # Fuzzy keys (content words, sorted) of a few member headlines: the first one and the latest ones.
@@ -314,6 +318,9 @@ class _Story:
 # When a story takes up a term held by at most this many open stories, their norms follow the term's new
 # rarity at once (see `_shift_offset`); commoner terms, whose rarity barely moves, wait for the next recount.
 _SHIFT_POSTINGS = 16
+# How much more central than the story's title a headline must be to replace it: a title that changed with
+# every report of similar weight would name the story differently in each alert.
+_TITLE_MARGIN = 0.25
 _MIN_FUZZY_KEY = 24  # characters of sorted content words: about four words
 _FUZZY_CUTOFF = 90.0
 
@@ -973,17 +980,24 @@ class StoryClusterer:
         # current centroid so the title follows the story as it grows. While at least half of the reports
         # state the news plainly, a plain headline is preferred: a denial ("X denies Y") or a question
         # repeats the claim's words and can be the most central, but it does not say what the story is.
+        # A title is kept until a clearly better headline arrives (`_TITLE_MARGIN` more central), so that a
+        # chat sees one name for a story in its alerts, its list and its digest. A round-up headline ("live
+        # updates part 3") is never chosen over one that reports the news.
         headline = words.headline or title
         plain = words.plain
         story.plain += plain
-        if story.title and story.plain * 2 >= story.size and plain != story.title_plain:
+        if not story.title or words.roundup != story.title_roundup:
+            better = not story.title or story.title_roundup
+        elif story.plain * 2 >= story.size and plain != story.title_plain:
             better = plain
         else:
-            better = not story.title or self._centrality(vector, story) > self._centrality(story.title_terms, story)
+            better = self._centrality(vector, story) > (1.0 + _TITLE_MARGIN) * self._centrality(
+                story.title_terms, story)
         if better:
             story.title = headline
             story.title_terms = vector
             story.title_plain = plain
+            story.title_roundup = words.roundup
 
     def _centrality(self, vector: dict[str, float], story: _Story) -> float:
         # The cosine with the story's centroid, less the division by the centroid's norm: the title only

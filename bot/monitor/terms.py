@@ -10,6 +10,7 @@ clustering drops negations (a denial belongs to the story it denies), contradict
 - `STOP_WORDS` (function words, without negations), `NEGATIONS`, `NEWS_FURNITURE`.
 - `is_plain_statement`: whether a headline states its news plainly (no question, negation or denial), so a
   story is titled by a report of its claim rather than by the denial of it.
+- `is_roundup`: whether a headline heads a live page, a series part or a round-up, which never titles a story.
 """
 
 from __future__ import annotations
@@ -261,6 +262,29 @@ def is_plain_statement(title: str) -> bool:
     if "?" in title:
         return False
     return not any(w in NEGATIONS or w in DENIAL_WORDS for w in tokenize(title))
+
+
+# Structural signs that a headline heads a compilation of reports rather than one: a live page ("live
+# updates", "live blog", "- live", "as it happened"), a numbered part of a series ("part 3", "pt. II",
+# "(2/5)"), or a round-up's label ("what we know", "everything you need to know", "key takeaways", "recap",
+# "in pictures", "the latest"). These are the genre's own conventions, as feed readers and news aggregators
+# use them, not headlines of any data set.
+_ROUNDUP = re.compile(
+    r"\blive(?:\s*[-–—]?\s*(?:updates?|blog|coverage|report(?:ing)?|stream|news|text|feed))\b"
+    r"|^\s*live\s*[:\-–—|]|[:\-–—|]\s*live\s*$"
+    r"|\bas it happen(?:s|ed)\b|\brolling coverage\b|\blatest (?:news|updates?)\b|\bthe latest\b"
+    r"|\b(?:part|pt\.?|episode|ep\.?|vol\.?|volume|chapter)\s*(?:\d+|[ivxlc]+)\b|\(\s*\d+\s*/\s*\d+\s*\)"
+    r"|\bwhat (?:we|you) (?:know|need to know|should know)\b|\b(?:everything|all) (?:we|you) (?:know|need to know)\b"
+    r"|\b(?:key )?takeaways\b|\bthings to know\b|\brecap\b|\bround-?up\b|\bin (?:pictures|photos)\b",
+    re.IGNORECASE,
+)
+
+
+def is_roundup(title: str) -> bool:
+    """Whether a headline heads a live page, a part of a series or a round-up ("Iran Syria evacuation live
+    updates part 3", "What we know about the strike"): such a headline never names a story, whatever it
+    shares with it."""
+    return _ROUNDUP.search(title) is not None
 
 
 _FURNITURE_PREFIX = re.compile(
