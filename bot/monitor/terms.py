@@ -273,7 +273,7 @@ _ROUNDUP = re.compile(
     r"\blive(?:\s*[-–—]?\s*(?:updates?|blog|coverage|report(?:ing)?|stream|news|text|feed))\b"
     r"|^\s*live\s*[:\-–—|]|[:\-–—|]\s*live\s*$"
     r"|\bas it happen(?:s|ed)\b|\brolling coverage\b|\blatest (?:news|updates?)\b|\bthe latest\b"
-    r"|\b(?:part|pt\.?|episode|ep\.?|vol\.?|volume|chapter)\s*(?:\d+|[ivxlc]+)\b|\(\s*\d+\s*/\s*\d+\s*\)"
+    r"|\b(?:part|pt\.?|episode|ep\.?|vol\.?|volume|chapter)(?:\s*\d+|\s+[ivxlc]+)\b|\(\s*\d+\s*/\s*\d+\s*\)"
     r"|\bwhat (?:we|you) (?:know|need to know|should know)\b|\b(?:everything|all) (?:we|you) (?:know|need to know)\b"
     r"|\b(?:key )?takeaways\b|\bthings to know\b|\brecap\b|\bround-?up\b|\bin (?:pictures|photos)\b",
     re.IGNORECASE,
