@@ -256,8 +256,11 @@ class StoryWatch:
         is_new = await self.adb.run(chat_store.follow_story, chat_id, story_id, self.clock())
         return StoryFollowed(story.story, is_new)
 
-    async def story_of_message(self, chat_id: int, message_id: int) -> int | None:
-        return await self.adb.run(alert_store.story_of_message, chat_id, message_id)
+    async def stories_of_message(self, chat_id: int, message_id: int) -> list[int]:
+        return await self.adb.run(alert_store.stories_of_message, chat_id, message_id)
+
+    async def follows_story(self, chat_id: int, story_id: int) -> bool:
+        return await self.adb.run(chat_store.follows_story, chat_id, story_id)
 
     async def following(self, chat_id: int) -> list[Subscription]:
         return await self.adb.run(chat_store.subscriptions, chat_id)

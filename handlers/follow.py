@@ -25,10 +25,14 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id, words = update.effective_chat.id, arguments(context)
     replied = update.effective_message.reply_to_message
     if not words and replied is not None and replied.from_user and replied.from_user.id == context.bot.id:
-        story_id = await service(context).story_of_message(chat_id, replied.message_id)
-        if story_id is None:
+        story_ids = await service(context).stories_of_message(chat_id, replied.message_id)
+        if not story_ids:
             raise UserError("That message is not an alert about one story: reply /follow to an alert.")
-        await follow_story(update, context, story_id)
+        if len(story_ids) > 1:
+            numbers = ", ".join(str(n) for n in story_ids[:-1]) + f" and {story_ids[-1]}"
+            raise UserError(f"That message is about stories {numbers}: which one? Open it with /story "
+                            f"{story_ids[0]} (or another number) and press Follow there.")
+        await follow_story(update, context, story_ids[0])
         return
     followed = await service(context).follow_topic(chat_id, words)
     text = f"Following “{followed.query}”." if followed.is_new else f"This chat already follows “{followed.query}”."

@@ -31,7 +31,7 @@ and tells you when a new report contradicts an earlier one.
 /alerts all | contradictions | off: which alerts this chat gets
 /digest: a digest now; /digest at <i>08:00</i> or /digest off for the daily one; /timezone <i>Europe/Berlin</i>
 
-Reply /follow to an alert, or press its Follow button, to follow that story.
+Reply /follow to an alert, or press Follow under a story's timeline (/story <i>n</i>), to follow that story.
 
 The daily digest comes at {digest_time} ({timezone}, or the chat's /timezone) once this chat follows \
 something, or after /digest on; the first at the next digest time. A /digest asked for counts as the last \

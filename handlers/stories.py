@@ -27,4 +27,5 @@ async def story(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def send_timeline(update: Update, context: ContextTypes.DEFAULT_TYPE, story_id: int) -> None:
     timeline = await service(context).story(story_id)
-    await reply(update, context, render_story(timeline, await chat_zone(update, context)))
+    followed = await service(context).follows_story(update.effective_chat.id, story_id)
+    await reply(update, context, render_story(timeline, await chat_zone(update, context), followed=followed))

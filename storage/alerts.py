@@ -219,12 +219,13 @@ def give_up(db: Database, outbox_ids: Sequence[int], error: str) -> None:
     )
 
 
-def story_of_message(db: Database, chat_id: int, message_id: int) -> int | None:
-    """The story an alert message of ours was about."""
-    row = db.execute(
-        "SELECT story_id FROM outbox WHERE chat_id = ? AND message_id = ? LIMIT 1", [chat_id, message_id]
-    ).fetchone()
-    return row[0] if row else None
+def stories_of_message(db: Database, chat_id: int, message_id: int) -> list[int]:
+    """The stories an alert message of ours was about (several for a burst's message), in order."""
+    rows = db.execute(
+        "SELECT DISTINCT story_id FROM outbox WHERE chat_id = ? AND message_id = ? ORDER BY story_id",
+        [chat_id, message_id],
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def outbox_counts(db: Database) -> dict[str, int]:

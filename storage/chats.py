@@ -170,6 +170,14 @@ def follow_story(
         return bool(cursor.rowcount)
 
 
+def follows_story(db: Database, chat_id: int, story_id: int) -> bool:
+    """Whether the chat follows the story, by name or through a topic."""
+    row = db.execute(
+        "SELECT 1 FROM subscriptions WHERE chat_id = ? AND kind = 'story' AND story_id = ?", [chat_id, story_id]
+    ).fetchone()
+    return row is not None
+
+
 def mute_story(db: Database, chat_id: int, story_id: int, now: datetime) -> bool:
     """Silence a story for this chat, whatever topic matches it. Returns whether it was not muted yet."""
     with db.atomic():

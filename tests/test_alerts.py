@@ -128,7 +128,7 @@ def test_delivered_alerts_are_not_due_and_followups_reply_to_them(db: Database) 
     [first] = alert_store.due_alerts(db, START)
     alert_store.mark_sent(db, [first.id], 77, START)
     assert alert_store.due_alerts(db, START) == []
-    assert alert_store.story_of_message(db, ALICE, 77) == first.story_id
+    assert alert_store.stories_of_message(db, ALICE, 77) == [first.story_id]
     pipeline.process(db, [SOON_DENIAL], now=START)
     [second] = alert_store.due_alerts(db, START)
     assert second.reply_to == 77

@@ -180,9 +180,39 @@ async def test_a_story_keeps_its_title_and_a_live_blog_headline_never_becomes_it
     assert all(alert.plain_text.startswith(f"📰 Development in {first}") for alert in alerts[1:])
     [story] = await bot.adb.run(story_store.most_active_stories)
     assert story.item_count == 4 and story.title == first
-    news.api.press_button(USER, alerts[0].message_id, f"follow:{story.id}")
-    await asyncio.to_thread(news.api.wait_until, lambda: len(news.api.answered_callbacks) == 1, 10.0, "the answer")
+    [followed] = await say(news, USER, "/follow", reply_to_message_id=alerts[0].message_id)
+    assert followed.plain_text == f"Following story {story.id}: {first}"
     [listing] = await say(news, USER, "/following")
     assert f"story {story.id}: {first}" in listing.plain_text
     [digest] = await say(news, USER, "/digest")
     assert f"★ {first}" in digest.plain_text
+
+
+async def test_a_burst_names_each_story_with_its_own_buttons_and_a_reply_asks_which(
+    news: News, bot: BotRuntime
+) -> None:
+    await say(news, USER, "/follow copper")
+    await say(news, USER, "/follow iran")
+    news.publish("/levant.xml", "Levant Wire", [
+        ("Iran begins evacuating military personnel from Syria", "https://levant.example/1", ago(minutes=9)),
+        (STRIKE, "https://levant.example/2", ago(minutes=8)),
+    ])
+    await poll_and_deliver(bot)
+    [batch] = (await news.wait_messages(USER, 3))[2:]
+    assert batch.plain_text.startswith("📰 2 new reports in 2 stories")
+    assert "Story 1: Iran begins" in batch.plain_text and "Story 2: Copper prices" in batch.plain_text
+    rows = [[button["callback_data"] for button in row] for row in batch.reply_markup["inline_keyboard"]]
+    assert rows == [["timeline:1", "mute:1"], ["timeline:2", "mute:2"]]
+    assert [b["text"] for b in batch.reply_markup["inline_keyboard"][1]] == ["Timeline 2", "Mute 2"]
+
+    await bot.sender.settle()
+    [answer] = await say(news, USER, "/follow", reply_to_message_id=batch.message_id)
+    assert answer.plain_text.startswith("That message is about stories 1 and 2: which one?")
+    # A timeline has no Timeline button, and Follow only where the chat does not follow the story yet.
+    news.api.press_button(USER, batch.message_id, "timeline:2")
+    [timeline] = (await news.wait_messages(USER, 5))[4:]
+    assert [b["callback_data"] for row in timeline.reply_markup["inline_keyboard"] for b in row] == ["mute:2"]
+    await say(news, USER, "/unfollow copper")
+    [timeline] = await say(news, USER, "/story 2")
+    assert [b["callback_data"] for row in timeline.reply_markup["inline_keyboard"] for b in row] == [
+        "follow:2", "mute:2"]

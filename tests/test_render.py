@@ -37,7 +37,7 @@ def test_feed_text_is_escaped_and_the_plain_twin_reads_the_same() -> None:
     assert "Levant &lt;Wire&gt; &amp; Co" in rendered.html
     assert 'href="https://example.com/a?x=1&amp;y=1"' in rendered.html
     assert "Stocks <b>soar</b> & bonds fall (https://example.com/a?x=1&y=1)" in rendered.plain
-    assert [b.data for b in rendered.buttons] == ["timeline:1", "follow:1", "mute:1"]
+    assert [b.data for b in rendered.buttons] == ["timeline:1", "mute:1"]  # followed already: no Follow
 
 
 def test_times_are_shown_in_the_chats_zone() -> None:

@@ -20,6 +20,8 @@ from storage.stories import StoredContradiction, Story, StoryTimeline
 MAX_MESSAGE_CHARS = 4096
 # Feed titles can be long; an alert stays readable on a phone.
 MAX_HEADLINE_CHARS = 300
+# Stories of a batch with their own row of buttons.
+MAX_BUTTON_ROWS = 20
 
 _TAG = re.compile(r"<[^>]+>")
 _LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
@@ -43,6 +45,12 @@ class Button:
 class Rendered:
     html: str
     buttons: list[Button] = field(default_factory=list)
+    # Rows of buttons, one per story of a message about several; `buttons` is the single row otherwise.
+    rows: list[list[Button]] = field(default_factory=list)
+
+    @property
+    def button_rows(self) -> list[list[Button]]:
+        return self.rows or ([self.buttons] if self.buttons else [])
 
     @property
     def plain(self) -> str:
@@ -116,11 +124,15 @@ def fit(blocks: Sequence[str], *, limit: int = MAX_MESSAGE_CHARS, separator: str
     return joined(low) if low and fits(low) else f"… {len(blocks)} more"
 
 
-def story_buttons(story_id: int, *, follow: bool = True) -> list[Button]:
-    buttons = [Button("Timeline", f"timeline:{story_id}")]
+def story_buttons(story_id: int, *, follow: bool, timeline: bool = True, numbered: bool = False) -> list[Button]:
+    """What may be done with a story from a message: its timeline (not from the timeline itself), following it
+    (only when the chat does not), muting it. `numbered`: labels carry the story's number, for a message
+    about several stories."""
+    suffix = f" {story_id}" if numbered else ""
+    buttons = [Button(f"Timeline{suffix}", f"timeline:{story_id}")] if timeline else []
     if follow:
-        buttons.append(Button("Follow", f"follow:{story_id}"))
-    buttons.append(Button("Mute", f"mute:{story_id}"))
+        buttons.append(Button(f"Follow{suffix}", f"follow:{story_id}"))
+    buttons.append(Button(f"Mute{suffix}", f"mute:{story_id}"))
     return buttons
 
 
@@ -157,7 +169,8 @@ def render_alert(alert: PendingAlert) -> Rendered:
     else:
         text = f"📰 <b>Development</b> in {story} ({plural(alert.story_sources, 'source')})\n\n"
         text += report_line(alert.item, tz)
-    return Rendered(fit([text]), story_buttons(alert.story_id, follow=alert.kind == "new_story"))
+    # An alert is about a story the chat follows (a topic of its matched it): no Follow button.
+    return Rendered(fit([text]), story_buttons(alert.story_id, follow=False))
 
 
 def render_batch(alerts: Sequence[PendingAlert]) -> Rendered:
@@ -170,16 +183,21 @@ def render_batch(alerts: Sequence[PendingAlert]) -> Rendered:
     # counts the rest instead of crowding out (or being dropped for) the others.
     share = max(600, (MAX_MESSAGE_CHARS - 200) // len(by_story))
     blocks = []
-    for story_alerts in by_story.values():
+    for story_id, story_alerts in by_story.items():
         lines = []
         for alert in story_alerts:
             mark = "🆕 " if alert.kind == "new_story" else ""
             lines.append(f"• {mark}{esc(clip(alert.item.source, 60))} · {when(alert.item.published, tz)}: "
                          f"{linked(alert.item)}")
-        title = f"<b>{esc(clip(story_alerts[-1].story_title))}</b>"
+        title = f"Story {story_id}: <b>{esc(clip(story_alerts[-1].story_title))}</b>"
         blocks.append(f"{title}\n{fit(lines, separator=chr(10), limit=share - len(title))}")
-    header = f"📰 <b>{len(alerts)} new reports</b> in {plural(len(by_story), 'story', 'stories')}"
-    return Rendered(fit([header, *blocks]))
+    header = f"📰 <b>{plural(len(alerts), 'new report')}</b> in {plural(len(by_story), 'story', 'stories')}"
+    if len(by_story) == 1:
+        return Rendered(fit([header, *blocks]), story_buttons(next(iter(by_story)), follow=False))
+    # One row of buttons per story, for as many as Telegram shows (a keyboard holds 100 buttons); the others
+    # are reached with /story N.
+    rows = [story_buttons(story_id, follow=False, numbered=True) for story_id in list(by_story)[:MAX_BUTTON_ROWS]]
+    return Rendered(fit([header, *blocks]), rows=rows)
 
 
 def claims_of(contradictions: Sequence[StoredContradiction]) -> list[list[StoredContradiction]]:
@@ -190,9 +208,10 @@ def claims_of(contradictions: Sequence[StoredContradiction]) -> list[list[Stored
     return list(groups.values())
 
 
-def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
+def render_story(timeline: StoryTimeline, tz: ZoneInfo, *, followed: bool = False) -> Rendered:
     """A story's timeline: its disputed claims (those confident enough to alert, then the possibly disputed
-    ones, which were never pushed), then every report, oldest first."""
+    ones, which were never pushed), then every report, oldest first. `followed`: whether the chat follows the
+    story (then it has no Follow button)."""
     story = timeline.story
     head = (
         f"<b>{esc(clip(story.title))}</b>\nStory {story.id} · {plural(story.item_count, 'report')} from "
@@ -213,7 +232,7 @@ def render_story(timeline: StoryTimeline, tz: ZoneInfo) -> Rendered:
     marks.update({c.later.id: "⚠️ " for c in timeline.contradictions if c.confident})
     for member in timeline.members:
         blocks.append(f"{marks.get(member.item.id, '')}{report_line(member.item, tz)}")
-    return Rendered(fit(blocks), story_buttons(story.id))
+    return Rendered(fit(blocks), story_buttons(story.id, follow=not followed, timeline=False))
 
 
 def render_story_list(stories: Sequence[Story], tz: ZoneInfo, *, heading: str) -> Rendered:

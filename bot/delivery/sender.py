@@ -34,9 +34,10 @@ IDLE_CHECK_SECONDS = 60.0
 
 
 def markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
-    if not rendered.buttons:
+    rows = rendered.button_rows
+    if not rows:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in rendered.buttons]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows])
 
 
 def is_parse_error(exc: BadRequest) -> bool:
@@ -79,7 +80,9 @@ def compose(alerts: Sequence[PendingAlert]) -> list[Outgoing]:
     if len(others) == 1:
         messages.append(Outgoing(others, render_alert(others[0]), others[0].reply_to))
     elif others:
-        messages.append(Outgoing(others, render_batch(others), None))
+        # A burst about one story continues its thread; one about several stands on its own.
+        one_story = len({alert.story_id for alert in others}) == 1
+        messages.append(Outgoing(others, render_batch(others), others[-1].reply_to if one_story else None))
     return sorted(messages, key=lambda message: message.ids[0])
 
 
