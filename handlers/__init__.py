@@ -32,6 +32,7 @@ def register(application: Application) -> None:
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(callbacks.button))
-    application.add_handler(MessageHandler(filters.Document.ALL, feeds.opml_file))
+    # Only a file that could be a feed list is ours to answer; a group's photos and holiday.jpg are not.
+    application.add_handler(MessageHandler(feeds.OPML_DOCUMENTS, feeds.opml_file))
     application.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     application.add_error_handler(fallback.on_error)

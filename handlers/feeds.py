@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes, filters
 
 from bot.delivery.render import render_feeds
 from bot.service import UserError
@@ -13,6 +14,13 @@ from handlers.common import arguments, chat_zone, is_bot_admin, reply, service
 MAX_OPML_BYTES = 2_000_000
 
 NOT_ADMIN = "Only the bot's admins manage the feeds."
+
+# Documents that could be an OPML feed list: by name (.opml, .xml) or by declared type.
+OPML_DOCUMENTS = (
+    filters.Document.FileExtension("opml") | filters.Document.FileExtension("xml")
+    | filters.Document.MimeType("text/x-opml") | filters.Document.MimeType("text/xml")
+    | filters.Document.MimeType("application/xml")
+)
 
 
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -44,9 +52,12 @@ async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def opml_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A document sent to the bot: an admin's OPML file is imported into the pool."""
+    """A feed list sent to the bot: an admin's is imported into the pool. In a group, anyone else's file is
+    none of the bot's business; in a private chat the sender is told who may."""
     if not is_bot_admin(update, context):
-        raise UserError(NOT_ADMIN + " Send /help for what you can do.")
+        if update.effective_chat.type == ChatType.PRIVATE:
+            raise UserError(NOT_ADMIN + " Send /help for what you can do.")
+        return
     document = update.effective_message.document
     if document.file_size and document.file_size > MAX_OPML_BYTES:
         raise UserError(f"That file is too large for a feed list (over {MAX_OPML_BYTES:,} bytes).")

@@ -216,3 +216,21 @@ async def test_a_burst_names_each_story_with_its_own_buttons_and_a_reply_asks_wh
     [timeline] = await say(news, USER, "/story 2")
     assert [b["callback_data"] for row in timeline.reply_markup["inline_keyboard"] for b in row] == [
         "follow:2", "mute:2"]
+
+
+OPML = (b'<?xml version="1.0"?><opml version="2.0"><body>'
+        b'<outline text="Levant" xmlUrl="%s"/></body></opml>')
+
+
+async def test_in_a_group_only_an_admins_feed_list_is_answered(news: News, bot: BotRuntime) -> None:
+    group = -1002
+    opml = OPML % news.feeds.url("/levant.xml").encode()
+    news.api.send_document(group, "holiday.jpg", b"\xff\xd8\xff\xe0 not really a photo", user_id=USER,
+                           chat_type="group")
+    news.api.send_document(group, "feeds.opml", opml, user_id=USER, chat_type="group")
+    news.api.send_document(group, "minutes.pdf", b"%PDF-1.4", user_id=ADMIN, chat_type="group")
+    news.api.send_document(group, "feeds.opml", opml, user_id=ADMIN, chat_type="group")
+    [answer] = await news.wait_messages(group, 1)
+    assert answer.plain_text.startswith("Imported") or "already" in answer.plain_text
+    await say(news, group, "/help", user_id=USER, chat_type="group")
+    assert len(news.api.messages(group)) == 2  # the admin's list and /help: the other files got no answer
