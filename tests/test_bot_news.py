@@ -234,3 +234,17 @@ async def test_in_a_group_only_an_admins_feed_list_is_answered(news: News, bot: 
     assert answer.plain_text.startswith("Imported") or "already" in answer.plain_text
     await say(news, group, "/help", user_id=USER, chat_type="group")
     assert len(news.api.messages(group)) == 2  # the admin's list and /help: the other files got no answer
+
+
+async def test_a_topic_of_a_country_meets_its_adjective_and_demonym(news: News, bot: BotRuntime) -> None:
+    await say(news, USER, "/follow iran")
+    await say(news, ADMIN, "/follow french")
+    news.publish("/levant.xml", "Levant Wire", [
+        ("Iranian forces start evacuation from Syrian bases", "https://levant.example/1", ago(minutes=9)),
+        ("France recalls its ambassador", "https://levant.example/2", ago(minutes=8)),
+    ])
+    await poll_and_deliver(bot)
+    [alert] = (await news.wait_messages(USER, 2))[1:]
+    assert "Iranian forces start evacuation" in alert.plain_text and "France" not in alert.plain_text
+    [alert] = (await news.wait_messages(ADMIN, 2))[1:]
+    assert "France recalls" in alert.plain_text

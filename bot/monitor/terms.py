@@ -10,6 +10,7 @@ clustering drops negations (a denial belongs to the story it denies), contradict
 - `STOP_WORDS` (function words, without negations), `NEGATIONS`, `NEWS_FURNITURE`.
 - `is_plain_statement`: whether a headline states its news plainly (no question, negation or denial), so a
   story is titled by a report of its claim rather than by the denial of it.
+- `place_name`: the place a demonym or adjective of place names ("Iranian" -> "iran"), for topics.
 - `is_roundup`: whether a headline heads a live page, a series part or a round-up, which never titles a story.
 """
 
@@ -262,6 +263,48 @@ def is_plain_statement(title: str) -> bool:
     if "?" in title:
         return False
     return not any(w in NEGATIONS or w in DENIAL_WORDS for w in tokenize(title))
+
+
+# Countries (and a few regions) with the adjectives and demonyms that name them, as "place: forms" lines,
+# so that "/follow iran" meets "Iranian forces..." and "/follow french" meets "France". Linguistic data, not
+# fitted to any headlines: one line per country, single words only (tokens are single words).
+_PLACE_FORMS = """
+afghanistan: afghan afghans; albania: albanian; algeria: algerian; angola: angolan; argentina: argentine
+argentinian; armenia: armenian; australia: australian aussie; austria: austrian; azerbaijan: azerbaijani azeri;
+bahrain: bahraini; bangladesh: bangladeshi; belarus: belarusian belarussian; belgium: belgian; bolivia: bolivian;
+bosnia: bosnian; brazil: brazilian; britain: british briton britons; bulgaria: bulgarian; burma: burmese;
+cambodia: cambodian; cameroon: cameroonian; canada: canadian; chile: chilean; china: chinese; colombia: colombian;
+congo: congolese; croatia: croatian croat croats; cuba: cuban; cyprus: cypriot; czechia: czech; denmark: danish
+dane danes; ecuador: ecuadorian ecuadorean; egypt: egyptian; england: english; eritrea: eritrean; estonia: estonian;
+ethiopia: ethiopian; europe: european; finland: finnish finn finns; france: french frenchman; georgia: georgian;
+germany: german; ghana: ghanaian; greece: greek; guatemala: guatemalan; haiti: haitian; honduras: honduran;
+hungary: hungarian; iceland: icelandic icelander; india: indian; indonesia: indonesian; iran: iranian persian;
+iraq: iraqi; ireland: irish; israel: israeli; italy: italian; jamaica: jamaican; japan: japanese; jordan:
+jordanian; kazakhstan: kazakh kazakhstani; kenya: kenyan; korea: korean; kosovo: kosovar; kuwait: kuwaiti;
+kyrgyzstan: kyrgyz; laos: laotian lao; latvia: latvian; lebanon: lebanese; libya: libyan; lithuania: lithuanian;
+malaysia: malaysian; mali: malian; mexico: mexican; moldova: moldovan; mongolia: mongolian; morocco: moroccan;
+mozambique: mozambican; nepal: nepali nepalese; netherlands: dutch; nicaragua: nicaraguan; niger: nigerien;
+nigeria: nigerian; norway: norwegian; oman: omani; pakistan: pakistani; palestine: palestinian; panama: panamanian;
+paraguay: paraguayan; peru: peruvian; philippines: philippine filipino filipina; poland: polish poles;
+portugal: portuguese; qatar: qatari; romania: romanian; russia: russian; rwanda: rwandan; saudi: saudis;
+scotland: scottish scot scots; senegal: senegalese; serbia: serbian serb serbs; singapore: singaporean;
+slovakia: slovak slovakian; slovenia: slovenian slovene; somalia: somali somalian; spain: spanish spaniard;
+sudan: sudanese; sweden: swedish swede swedes; switzerland: swiss; syria: syrian; taiwan: taiwanese; tajikistan:
+tajik; tanzania: tanzanian; thailand: thai; tunisia: tunisian; turkey: turkish turk turks; turkmenistan: turkmen;
+uganda: ugandan; ukraine: ukrainian; uruguay: uruguayan; usa: american; uzbekistan: uzbek; venezuela: venezuelan;
+vietnam: vietnamese; wales: welsh; yemen: yemeni; zambia: zambian; zimbabwe: zimbabwean
+"""
+PLACE_OF: dict[str, str] = {
+    form: place.strip()
+    for entry in " ".join(_PLACE_FORMS.split()).split(";")
+    for place, forms in [entry.split(":")]
+    for form in forms.split()
+}
+
+
+def place_name(word: str) -> str:
+    """The place a demonym or adjective of place names ("iranians" -> "iran"), else the word itself."""
+    return PLACE_OF.get(word) or PLACE_OF.get(word[:-1] if word.endswith("s") else word, word)
 
 
 # Structural signs that a headline heads a compilation of reports rather than one: a live page ("live
