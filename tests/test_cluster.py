@@ -839,3 +839,30 @@ def test_a_round_up_headline_gives_way_to_the_first_report_of_the_news() -> None
     clusterer.assign("Chilean copper mine strike live updates part 2: workers halt output", "", "City Desk",
                      start + timedelta(minutes=10))
     assert clusterer.title_of(story) == news
+
+
+def test_a_lone_shared_figure_does_not_join_a_report_to_a_story_of_the_same_subject() -> None:
+    start = datetime(2024, 12, 6, tzinfo=UTC)
+    clusterer = StoryClusterer()
+    others = ["Volcano erupts in Iceland, flights grounded", "Fed holds interest rates steady",
+              "Apple unveils new iPhone", "Floods hit southern Brazil", "Elections in India enter final phase",
+              "Tesla recalls cars over software fault", "Strike at German airports cancels flights",
+              "Bank of England warns on inflation", "Wildfires spread in California", "Nasa delays moon mission",
+              "Oil prices fall on demand fears", "Gold hits record high", "UN warns of famine in Sudan",
+              "Japan election results", "Amazon workers strike in UK", "Storm batters Philippines",
+              "Boeing 737 grounded after incident", "Bitcoin tops 100,000", "Chinese exports rise",
+              "France pension protests", "Spain heatwave"]
+    for minutes, headline in enumerate(others):
+        clusterer.assign(headline, "", f"Outlet {minutes}", start + timedelta(minutes=minutes))
+    strike = clusterer.assign("Copper prices climb to a two-year high on Chilean mine strike", "", "Metals Daily",
+                              start + timedelta(hours=1)).story_id
+    more = clusterer.assign("Copper up 3% as Chilean mine strike enters third day", "", "Andes Times",
+                            start + timedelta(hours=2))
+    assert more.story_id == strike
+    theft = clusterer.assign("Copper theft: thieves strip 3 km of cable from rail line", "", "City Desk",
+                             start + timedelta(hours=3))
+    assert theft.is_new  # "copper" and "3" in common are two events of one subject
+    # A figure shared beside the same word is evidence: the same fact reported again.
+    again = clusterer.assign("Chilean strike: copper up 3% on supply fears", "", "Gulf Post",
+                             start + timedelta(hours=4))
+    assert again.story_id == strike

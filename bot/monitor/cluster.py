@@ -321,6 +321,8 @@ _SHIFT_POSTINGS = 16
 # How much more central than the story's title a headline must be to replace it: a title that changed with
 # every report of similar weight would name the story differently in each alert.
 _TITLE_MARGIN = 0.25
+# Words (not figures) in common with a story from which a report's figures count as evidence of joining it.
+_MIN_SHARED_WORDS = 2
 _MIN_FUZZY_KEY = 24  # characters of sorted content words: about four words
 _FUZZY_CUTOFF = 90.0
 
@@ -332,6 +334,10 @@ _PHRASE_JOINER = "+"
 
 def _is_phrase(term: str) -> bool:
     return _PHRASE_JOINER in term
+
+
+def _is_figure(term: str) -> bool:
+    return term.replace(".", "").replace(",", "").isdigit()
 
 
 def _fuzzy_key(vector: dict[str, float]) -> str:
@@ -647,13 +653,16 @@ class StoryClusterer:
         fuzzy = self._fuzzy_scores(fuzzy_key, stories) if settings.fuzzy_weight else {}
         q_idf = {t: v * idf[t] for t, v in q.items()}
         for story, score in zip(stories, self._similarities(q_idf, q_norm, stories), strict=True):
-            if fuzzy:
-                score = max(score, fuzzy.get(story.id, 0.0))
+            near_copy = fuzzy.get(story.id, 0.0) if fuzzy else 0.0
+            score = max(score, near_copy)
             if score < threshold:
                 continue  # every requirement below is the score less something, so none can be met
+            # Lone figures weigh in the report, but do not count towards its coverage by the story's words.
+            lone = self._lone_figures(q, story) if near_copy < threshold else None
+            covered = {t: v for t, v in squares.items() if t not in lone} if lone else squares
             penalty = self._penalty(story, published)
             margin = score - penalty
-            direct = margin >= threshold and self._covers(squares, squares_sum, self._coverage_needed(story, published),
+            direct = margin >= threshold and self._covers(covered, squares_sum, self._coverage_needed(story, published),
                                                           story)
             if direct and self._gone_quiet(story, published):
                 # A story that has gone quiet by its own rhythm is reopened only by a report naming what is
@@ -670,7 +679,7 @@ class StoryClusterer:
                 if margin < threshold:
                     continue
                 need = settings.min_coverage + (self._coverage_needed(story, published) - settings.min_coverage) * keep
-                if not self._covers(squares, squares_sum, need, story):
+                if not self._covers(covered, squares_sum, need, story):
                     continue
                 if self._signatures(words.keys, story) < settings.signature_words:
                     continue
@@ -684,6 +693,30 @@ class StoryClusterer:
             (t for t in q if t in best.counts and not _is_phrase(t)), key=lambda t: q[t] * best.counts[t], reverse=True
         )[:8]
         return best, best_score, tuple(self._surface.get(t, t) for t in shared)
+
+    @staticmethod
+    def _lone_figures(q: dict[str, float], story: _Story) -> set[str]:
+        # A lone figure is no evidence of one event: "Copper theft: thieves strip 3 km of cable" shares "copper"
+        # and "3" with a copper mine strike ("Copper up 3% as..."), and joined it on the figure. A figure the
+        # report shares with the story counts when the story has it beside the same word ("dead for 48
+        # minutes": the phrase is shared too), or when the report shares two words with the story besides.
+        # A name with a figure in it ("6s", "mh17") is a word. Returns the figures that do not count.
+        counts = story.counts
+        words = 0
+        figures: set[str] = set()
+        in_shared_phrases: set[str] = set()
+        for term in q:
+            if term not in counts:
+                continue
+            if _is_phrase(term):
+                in_shared_phrases.update(term.split(_PHRASE_JOINER))
+            elif _is_figure(term):
+                figures.add(term)
+            else:
+                words += 1
+        if words >= _MIN_SHARED_WORDS:
+            return set()
+        return figures - in_shared_phrases
 
     @staticmethod
     def _covers(squares: dict[str, float], total: float, need: float, story: _Story) -> bool:
