@@ -28,6 +28,7 @@ from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.pipeline import tune_garbage_collector
 from bot.monitor.poll import FeedPoll
 from bot.service import Ingested, StoryWatch, UserError
+from bot.wording import plural, verb
 from storage.db import AsyncDatabase, DatabaseInUseError, DatabaseRefusedError, open_database, utcnow
 from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story, StoryTimeline
@@ -79,10 +80,6 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _echo_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def _count(number: int, noun: str, plural: str | None = None) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
 
 
 def _when(moment: datetime | None) -> str:
@@ -236,7 +233,9 @@ def feeds_import_opml(state: CliState, path: Path) -> None:
         return await service.import_opml(content)
 
     result = _run(work, state)
-    click.echo(f"Imported {len(result.added)} feeds from {path}; {len(result.already_present)} were already there.")
+    present = len(result.already_present)
+    click.echo(f"Imported {plural(len(result.added), 'feed')} from {path}; {present} {verb(present, 'was', 'were')} "
+               "already there.")
 
 
 @feeds.command("export-opml")
@@ -279,8 +278,8 @@ def _poll_summary(results: list[FeedPoll], seconds: float) -> str:
     failed = sum(1 for r in results if r.status == "failed")
     not_modified = sum(1 for r in results if r.status == "not-modified")
     return (
-        f"Polled {len(results)} feeds in {seconds:.1f} s: {new} new items, "
-        f"{_count(skipped, 'entry', 'entries')} skipped, {not_modified} not modified, {failed} failed."
+        f"Polled {plural(len(results), 'feed')} in {seconds:.1f} s: {plural(new, 'new item')}, "
+        f"{plural(skipped, 'entry', 'entries')} skipped, {not_modified} not modified, {failed} failed."
     )
 
 
@@ -341,12 +340,12 @@ def _poll_json(result: FeedPoll) -> dict[str, Any]:
 
 def _ingest_summary(done: Ingested) -> str:
     report = done.report
-    files = "file" if len(done.files) == 1 else "files"
     return (
-        f"Ingested {len(done.files)} {files}: {_count(done.entries, 'entry', 'entries')}, {report.new_items} new, "
-        f"{report.already_known} already known, {_count(report.repeated, 'duplicate')} within the input, "
-        f"{skipped_note(done.skipped_reasons)}; {report.new_stories} new stories, "
-        f"{report.contradictions} contradictions."
+        f"Ingested {plural(len(done.files), 'file')}: {plural(done.entries, 'entry', 'entries')}, "
+        f"{report.new_items} new, "
+        f"{report.already_known} already known, {plural(report.repeated, 'duplicate')} within the input, "
+        f"{skipped_note(done.skipped_reasons)}; {plural(report.new_stories, 'new story', 'new stories')}, "
+        f"{plural(report.contradictions, 'contradiction')}."
     )
 
 
@@ -450,11 +449,11 @@ def stories_command(state: CliState, as_json: bool, include_closed: bool, query:
         click.echo("No stories match." if query else "No stories yet: ingest or poll some feeds first.")
         return
     for story in found:
-        mark = f" · ⚠ {_count(story.contradiction_count, 'contradiction')}" if story.contradiction_count else ""
+        mark = f" · ⚠ {plural(story.contradiction_count, 'contradiction')}" if story.contradiction_count else ""
         closed = " · closed" if story.closed_at else ""
         click.echo(f"{story.id:>6}  {story.title}")
         click.echo(
-            f"        {_count(story.item_count, 'report')} from {_count(story.source_count, 'source')} · "
+            f"        {plural(story.item_count, 'report')} from {plural(story.source_count, 'source')} · "
             f"{_when(story.first_seen)} → {_when(story.last_seen)}{closed}{mark}"
         )
 
@@ -483,7 +482,7 @@ def story_command(state: CliState, story_id: int, as_json: bool) -> None:
         return
     story = timeline.story
     click.echo(f"Story {story.id}: {story.title}")
-    click.echo(f"{_count(story.item_count, 'report')} from {_count(story.source_count, 'source')}, "
+    click.echo(f"{plural(story.item_count, 'report')} from {plural(story.source_count, 'source')}, "
                f"{_when(story.first_seen)} → "
                f"{_when(story.last_seen)}{' (closed)' if story.closed_at else ''}")
     click.echo("")

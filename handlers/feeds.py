@@ -8,6 +8,7 @@ from telegram.ext import ContextTypes, filters
 
 from bot.delivery.render import render_feeds
 from bot.service import UserError
+from bot.wording import plural, verb
 from handlers.common import arguments, chat_zone, is_bot_admin, reply, service
 
 # An OPML file of ten thousand feeds is under 2 MB.
@@ -65,5 +66,6 @@ async def opml_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if len(content) > MAX_OPML_BYTES:
         raise UserError(f"That file is too large for a feed list (over {MAX_OPML_BYTES:,} bytes).")
     imported = await service(context).import_opml(content)
-    await reply(update, context, f"Imported {len(imported.added)} new feeds "
-                                 f"({len(imported.already_present)} were already in the pool).")
+    present = len(imported.already_present)
+    await reply(update, context, f"Imported {plural(len(imported.added), 'new feed')} "
+                                 f"({present} {verb(present, 'was', 'were')} already in the pool).")

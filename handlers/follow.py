@@ -7,6 +7,7 @@ from telegram.ext import ContextTypes
 
 from bot.delivery.render import render_following
 from bot.service import UserError
+from bot.wording import plural, verb
 from handlers.common import arguments, ensure_chat, may_change_settings, reply, service
 
 
@@ -37,7 +38,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     followed = await service(context).follow_topic(chat_id, words)
     text = f"Following “{followed.query}”." if followed.is_new else f"This chat already follows “{followed.query}”."
     if followed.matching_stories:
-        text += f" {followed.matching_stories} current stories match: their developments will be sent here too."
+        matching = followed.matching_stories
+        text += (f" {plural(matching, 'current story', 'current stories')} {verb(matching, 'matches', 'match')}: "
+                 f"{verb(matching, 'its', 'their')} developments will be sent here too.")
     await reply(update, context, text)
 
 

@@ -296,7 +296,7 @@ async def test_admin_manages_feeds_in_the_chat(world: World, bot: BotRuntime) ->
     before = len(world.api.messages(ADMIN))
     world.api.send_document(ADMIN, "feeds.opml", opml, user_id=ADMIN)
     [imported] = (await world.wait_messages(ADMIN, before + 1))[before:]
-    assert imported.plain_text == "Imported 1 new feeds (0 were already in the pool)."
+    assert imported.plain_text == "Imported 1 new feed (0 were already in the pool)."
     [removed] = await command(world, ADMIN, "/removefeed 2")
     assert removed.plain_text.startswith("Removed feed 2: Metals Daily")
 

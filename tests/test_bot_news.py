@@ -213,6 +213,9 @@ async def test_a_burst_names_each_story_with_its_own_buttons_and_a_reply_asks_wh
     [timeline] = (await news.wait_messages(USER, 5))[4:]
     assert [b["callback_data"] for row in timeline.reply_markup["inline_keyboard"] for b in row] == ["mute:2"]
     await say(news, USER, "/unfollow copper")
+    [answer] = await say(news, ADMIN, "/follow chilean strike")
+    assert answer.plain_text == ("Following “chilean strike”. 1 current story matches: its developments will be "
+                                 "sent here too.")
     [timeline] = await say(news, USER, "/story 2")
     assert [b["callback_data"] for row in timeline.reply_markup["inline_keyboard"] for b in row] == [
         "follow:2", "mute:2"]

@@ -180,7 +180,7 @@ ITEM_KEYS = {"id", "title", "link", "source", "published"}
 def test_stories_story_and_contradictions_commands(tmp_path: Path) -> None:
     ingested = storywatch("ingest", str(LABELLED), cwd=tmp_path)
     assert ingested.returncode == 0, ingested.stderr
-    assert "2 new stories, 1 contradictions" in ingested.stdout
+    assert "2 new stories, 1 contradiction." in ingested.stdout
 
     stories = json.loads(storywatch("stories", "--json", cwd=tmp_path).stdout)
     assert len(stories) == 2

@@ -127,7 +127,8 @@ def write_config(
     path.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
         f'[storage]\npath = "{db}"\n'
-        f"[polling]\ninterval_seconds = 600\ntimeout_seconds = 5\n{polling}"
+        # The newsroom's reports are stamped from two hours before the wall clock on: still news here.
+        f"[polling]\ninterval_seconds = 600\ntimeout_seconds = 5\nlate_margin_seconds = 86400\n{polling}"
         f"[feeds]\nurls = [{urls}]\nallow_private_addresses = true\n"
     )
     return path

@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import DigestSettings, parse_hhmm
-from bot.delivery.render import Rendered, clip, esc, fit, linked, plural, when, zone
+from bot.delivery.render import Rendered, clip, esc, fit, linked, when, zone
+from bot.wording import plural
 from storage import digests as digest_store
 from storage.chats import Chat
 from storage.db import AsyncDatabase

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.monitor.alerts import claim_and_dispute
 from bot.monitor.model import StoredItem, skipped_note
+from bot.wording import plural
 from storage.alerts import PendingAlert
 from storage.chats import Subscription
 from storage.feeds import Feed
@@ -64,10 +65,6 @@ def html_to_plain(text: str) -> str:
         return label if _TAG.sub("", label) == url else f"{label} ({url})"
 
     return html.unescape(_TAG.sub("", _LINK.sub(link, text)))
-
-
-def plural(number: int, noun: str, nouns: str | None = None) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {nouns or noun + 's'}"
 
 
 def esc(text: str) -> str:
@@ -264,7 +261,7 @@ def render_following(entries: Sequence[Subscription]) -> Rendered:
 def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo) -> Rendered:
     if not feeds:
         return Rendered("The feed pool is empty. Add one with /addfeed and its address, or send an OPML file.")
-    lines = [f"<b>{len(feeds)} feeds</b>"]
+    lines = [f"<b>{plural(len(feeds), 'feed')}</b>"]
     for feed in feeds:
         if feed.healthy:
             health = "not read yet" if feed.status == "new" else feed.status

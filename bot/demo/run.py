@@ -22,6 +22,7 @@ from bot.demo.console import ConsoleChat
 from bot.demo.newsroom import Newsroom, load_timeline
 from bot.monitor.fetch import Fetcher
 from bot.service import StoryWatch
+from bot.wording import plural
 from storage import alerts as alert_store
 from storage import chats as chat_store
 from storage.db import AsyncDatabase, utcnow
@@ -42,8 +43,8 @@ class DemoSummary:
     def __str__(self) -> str:
         return (
             f"Demo finished in {self.seconds:.0f} s: the feeds were polled {self.polls} times; "
-            f"{self.reports} reports became {self.stories} stories with {self.contradictions} "
-            f"contradiction{'s' if self.contradictions != 1 else ''}; the chat got {self.messages} messages."
+            f"{plural(self.reports, 'report')} became {plural(self.stories, 'story', 'stories')} with "
+            f"{plural(self.contradictions, 'contradiction')}; the chat got {plural(self.messages, 'message')}."
         )
 
 
@@ -85,7 +86,7 @@ async def _run(out: TextIO, newsroom: Newsroom, seconds: float, db_path: Path, s
         new = sum(len(result.new_items) for result in results)
         failed = [result for result in results if result.status == "failed"]
         if new or failed:
-            note = f"· poll {polls}: {new} new report{'s' if new != 1 else ''} from {len(results)} feeds"
+            note = f"· poll {polls}: {plural(new, 'new report')} from {plural(len(results), 'feed')}"
             note += f", {len(failed)} failed ({failed[0].error})" if failed else ""
             print(note, file=out, flush=True)
         if after_last_release and not failed:
