@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
@@ -58,21 +59,39 @@ def _feed_links(page: bytes, base: str) -> list[str]:
     return [urljoin(base, href) for href in finder.links]
 
 
+# A scheme other than a web address's ("javascript:", "file:", "ftp://"), as distinct from a host and port
+# typed without one ("example.com:8080/rss").
+_OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
+NOT_A_WEB_ADDRESS = "that is not a web address: send a feed's http:// or https:// address"
+
+
 def normalise_feed_url(url: str) -> str:
+    """The canonical form of a feed address as typed; https:// is assumed when no scheme is given. An address
+    of another kind is refused without repeating it (it may be a script)."""
     url = url.strip()
     if "://" not in url:
+        if _OTHER_SCHEME.match(url):
+            raise FeedPoolError(NOT_A_WEB_ADDRESS)
         url = "https://" + url
+    elif not url.lower().startswith(("http://", "https://")):
+        raise FeedPoolError(NOT_A_WEB_ADDRESS)
     canonical = canonical_url(url)
     if canonical is None:
-        raise FeedPoolError(f"{url} is not an http:// or https:// address")
+        raise FeedPoolError(NOT_A_WEB_ADDRESS)
     return canonical
 
 
-async def _fetch(fetcher: Fetcher, url: str) -> FetchResult:
+def _assumed_https(typed: str) -> bool:
+    return "://" not in typed.strip()
+
+
+async def _fetch(fetcher: Fetcher, url: str, *, assumed_https: bool = False) -> FetchResult:
     try:
         return await fetcher.fetch(url)
     except FetchError as exc:
-        raise FeedPoolError(f"could not fetch {url}: {exc}") from None
+        hint = (f" (https:// was assumed: if the site is plain HTTP, send http://{url.removeprefix('https://')})"
+                if assumed_https else "")
+        raise FeedPoolError(f"could not fetch {url}: {exc}{hint}") from None
 
 
 async def _parse(result: FetchResult, now: datetime) -> ParsedFeed:
@@ -87,9 +106,10 @@ async def add_checked_feed(adb: AsyncDatabase, fetcher: Fetcher, url: str, now: 
     A web page that announces its feed (<link rel="alternate">) is followed to that feed, as a user who
     pastes a site's address expects. Raises FeedPoolError with a plain reason.
     """
+    assumed_https = _assumed_https(url)
     url = normalise_feed_url(url)
     discovered_from = None
-    result = await _fetch(fetcher, url)
+    result = await _fetch(fetcher, url, assumed_https=assumed_https)
     try:
         parsed = await _parse(result, now)
     except NotAFeedError as exc:
@@ -125,6 +145,9 @@ async def remove_feed(adb: AsyncDatabase, id_or_url: str) -> Feed:
             return await adb.run(feed_store.remove_feed, int(id_or_url))
         except feed_store.FeedNotFoundError:
             raise FeedPoolError(f"there is no feed number {id_or_url.strip()} (see the feed list)") from None
+    if "://" not in id_or_url and "." not in id_or_url:
+        # Neither a number nor anything like an address ("abc"): not a host to look up.
+        raise FeedPoolError("give a feed's number from the feed list, or its address")
     url = normalise_feed_url(id_or_url)
     feed = await adb.run(feed_store.get_feed_by_url, url)
     if feed is None:

@@ -331,5 +331,9 @@ def _one_of(names: list[str]) -> str:
 
 
 def _sentence(text: str) -> str:
+    """A reason as a sentence: capitalised, unless it begins with an address ("http://…" stays as typed)."""
     text = text.strip().rstrip(".")
+    first = text.split(" ", 1)[0]
+    if "://" in first or "." in first:
+        return text + "."
     return text[:1].upper() + text[1:] + "."

@@ -251,3 +251,23 @@ async def test_a_topic_of_a_country_meets_its_adjective_and_demonym(news: News, 
     assert "Iranian forces start evacuation" in alert.plain_text and "France" not in alert.plain_text
     [alert] = (await news.wait_messages(ADMIN, 2))[1:]
     assert "France recalls" in alert.plain_text
+
+
+async def test_feed_errors_are_plain_and_say_what_was_assumed(news: News, bot: BotRuntime) -> None:
+    [answer] = await say(news, ADMIN, "/addfeed javascript:alert(1)")
+    assert answer.plain_text == "That is not a web address: send a feed's http:// or https:// address."
+    plain_http = news.feeds.url("/levant.xml").removeprefix("http://")
+    [answer] = await say(news, ADMIN, f"/addfeed {plain_http}")
+    text = answer.plain_text
+    assert text.startswith(f"Could not fetch https://{plain_http}")
+    assert "SSL" not in text and "_ssl.c" not in text
+    assert f"https:// was assumed: if the site is plain HTTP, send http://{plain_http}" in text
+    [answer] = await say(news, ADMIN, "/removefeed abc")
+    assert answer.plain_text == "Give a feed's number from the feed list, or its address."
+    [answer] = await say(news, ADMIN, "/removefeed http://news.example/rss")
+    assert answer.plain_text == "The feed http://news.example/rss is not in the pool."
+    [answer] = await say(news, ADMIN, f"/addfeed {news.feeds.url('/levant.xml')}")
+    assert answer.plain_text.startswith("The feed http://127.0.0.1")
+    news.feeds.routes["/page.html"] = Route(body=b"<html><body>hello</body></html>", content_type="text/html")
+    [answer] = await say(news, ADMIN, f"/addfeed {news.feeds.url('/page.html')}")
+    assert answer.plain_text.startswith("http://127.0.0.1")  # an address keeps its case, first in a sentence

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import ssl
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -296,5 +297,17 @@ def _peer_check(host: str) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
 def _cause(exc: BaseException) -> str:
     while exc.__cause__ is not None or exc.__context__ is not None:
         exc = exc.__cause__ or exc.__context__
+    if isinstance(exc, ssl.SSLError):
+        return _tls_reason(exc)
     text = str(exc).strip()
     return text or exc.__class__.__name__
+
+
+def _tls_reason(exc: ssl.SSLError) -> str:
+    """An https failure in plain words: the TLS library's own text ("[SSL: WRONG_VERSION_NUMBER] wrong
+    version number (_ssl.c:1006)") means nothing to whoever reads it."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "the server's https certificate could not be verified"
+    if exc.reason == "WRONG_VERSION_NUMBER":
+        return "the server does not speak https on this port (it may be a plain http:// server)"
+    return "the https connection could not be set up"
