@@ -81,6 +81,9 @@ class PollingSettings:
     # A report first seen more than interval_seconds + late_margin_seconds after it was published is old news
     # (see `late_after`).
     late_margin_seconds: int = 3600
+    # The bot's admins are told when a feed has failed this many polls in a row, and again when it recovers;
+    # 0 tells them nothing.
+    tell_admins_after_failures: int = 3
     # Processes that parse fetched feeds (and analyse their reports for contradictions) while the bot stores and
     # clusters: feedparser holds the GIL, so parsing on a thread takes the very core clustering needs. 0 parses
     # on a thread of the bot's own process.
@@ -201,6 +204,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "stories.time_window_hours": (lambda v: 0 < v <= 24 * 365, "between 0 and 8760 hours"),
     "stories.close_after_hours": (lambda v: 0 < v <= 24 * 3650, "between 0 and 87600 hours"),
     "polling.late_margin_seconds": (lambda v: v >= 0, "0 or more"),
+    "polling.tell_admins_after_failures": (lambda v: v >= 0, "0 or more"),
     "polling.parse_workers": (lambda v: 0 <= v <= 64, "between 0 and 64"),
     "polling.parse_timeout_seconds": (lambda v: 0 < v <= 600, "between 0 and 600"),
     "polling.user_agent": (lambda v: bool(v.strip()), "a non-empty string"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -35,6 +35,7 @@ class AddedFeed:
 class OpmlImport:
     added: list[Feed]
     already_present: list[str]
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (address, why it was not added)
 
 
 class _FeedLinkFinder(HTMLParser):
@@ -171,6 +172,47 @@ async def import_opml(adb: AsyncDatabase, content: bytes, now: datetime) -> Opml
         entries.setdefault(normalise_feed_url(entry.url), entry.title)
     added, present = await adb.run(feed_store.add_missing_feeds, list(entries.items()), now)
     return OpmlImport(added, present)
+
+
+# Feeds of an OPML file fetched at once while checking them.
+OPML_CHECKS_AT_ONCE = 8
+
+
+async def import_opml_checked(adb: AsyncDatabase, fetcher: Fetcher, content: bytes, now: datetime) -> OpmlImport:
+    """Add the feeds an OPML file lists, each checked as `add_checked_feed` checks one (fetched once, and it
+    must be a feed): those that fail are not added, and the result says why."""
+    try:
+        listed = parse_opml(content)
+    except ValueError as exc:
+        raise FeedPoolError(str(exc)) from None
+    if not listed:
+        raise FeedPoolError("the OPML file lists no feeds (no <outline xmlUrl=…>)")
+    added: list[Feed] = []
+    present: list[str] = []
+    failed: list[tuple[str, str]] = []
+    slots = asyncio.Semaphore(OPML_CHECKS_AT_ONCE)
+
+    async def check(url: str) -> None:
+        try:
+            canonical = normalise_feed_url(url)
+        except FeedPoolError as exc:
+            failed.append((url[:200], str(exc)))
+            return
+        if await adb.run(feed_store.get_feed_by_url, canonical) is not None:
+            present.append(canonical)
+            return
+        async with slots:
+            try:
+                added.append((await add_checked_feed(adb, fetcher, canonical, now)).feed)
+            except FeedPoolError as exc:
+                reason = str(exc)
+                if "already in the pool" in reason:
+                    present.append(canonical)
+                else:
+                    failed.append((canonical, reason))
+
+    await asyncio.gather(*(check(url) for url in dict.fromkeys(entry.url for entry in listed)))
+    return OpmlImport(sorted(added, key=lambda feed: feed.id), present, failed)
 
 
 async def export_opml(adb: AsyncDatabase, now: datetime) -> str:

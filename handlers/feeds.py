@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes, filters
 
-from bot.delivery.render import render_feeds
+from bot.delivery.render import render_feeds, render_lines
 from bot.service import UserError
 from bot.wording import plural, verb
 from handlers.common import arguments, chat_zone, is_bot_admin, reply, service
@@ -67,5 +67,9 @@ async def opml_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise UserError(f"That file is too large for a feed list (over {MAX_OPML_BYTES:,} bytes).")
     imported = await service(context).import_opml(content)
     present = len(imported.already_present)
-    await reply(update, context, f"Imported {plural(len(imported.added), 'new feed')} "
-                                 f"({present} {verb(present, 'was', 'were')} already in the pool).")
+    lines = [f"Imported {plural(len(imported.added), 'new feed')} "
+             f"({present} {verb(present, 'was', 'were')} already in the pool)."]
+    if imported.failed:
+        lines.append(f"Not added, {plural(len(imported.failed), 'feed')} that could not be read as one:")
+        lines += [f"• {url}: {reason}" for url, reason in imported.failed]
+    await reply(update, context, render_lines(lines))

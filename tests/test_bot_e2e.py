@@ -291,12 +291,19 @@ async def test_admin_manages_feeds_in_the_chat(world: World, bot: BotRuntime) ->
     assert "not a feed" in refused.plain_text
     [listing] = await command(world, ADMIN, "/feeds")
     assert "2 feeds" in listing.plain_text and "Metals Daily" in listing.plain_text
+    # Each feed of the list is checked as /addfeed checks one: the page is no feed and is not added.
+    world.feeds.routes["/gulf.xml"] = Route(body=rss("Gulf Post", [EVACUATION]))
     opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
-            b'<outline text="x" xmlUrl="https://news.example/a.xml"/></body></opml>')
+            b'<outline text="x" xmlUrl="%s"/><outline text="y" xmlUrl="%s"/><outline text="z" xmlUrl="%s"/>'
+            b'</body></opml>') % (world.feeds.url("/gulf.xml").encode(), world.feeds.url("/page.html").encode(),
+                                  world.feeds.url("/copper.xml").encode())
     before = len(world.api.messages(ADMIN))
     world.api.send_document(ADMIN, "feeds.opml", opml, user_id=ADMIN)
     [imported] = (await world.wait_messages(ADMIN, before + 1))[before:]
-    assert imported.plain_text == "Imported 1 new feed (0 were already in the pool)."
+    lines = imported.plain_text.splitlines()
+    assert lines[:2] == ["Imported 1 new feed (1 was already in the pool).",
+                         "Not added, 1 feed that could not be read as one:"]
+    assert lines[2].startswith(f"• {world.feeds.url('/page.html')}: ") and "not a feed" in lines[2]
     [removed] = await command(world, ADMIN, "/removefeed 2")
     assert removed.plain_text.startswith("Removed feed 2: Metals Daily")
 

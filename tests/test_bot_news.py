@@ -271,3 +271,21 @@ async def test_feed_errors_are_plain_and_say_what_was_assumed(news: News, bot: B
     news.feeds.routes["/page.html"] = Route(body=b"<html><body>hello</body></html>", content_type="text/html")
     [answer] = await say(news, ADMIN, f"/addfeed {news.feeds.url('/page.html')}")
     assert answer.plain_text.startswith("http://127.0.0.1")  # an address keeps its case, first in a sentence
+
+
+async def test_admins_hear_once_when_a_feed_fails_and_once_when_it_recovers(news: News, bot: BotRuntime) -> None:
+    await say(news, ADMIN, "/start")
+    news.feeds.routes["/levant.xml"] = Route(body=b"down", status=500, content_type="text/plain")
+    for _ in range(5):  # the third failure in a row is told, the fourth and fifth are not
+        await bot.service.poll(force=True)
+    [failing] = (await news.wait_messages(ADMIN, 2))[1:]
+    assert failing.plain_text.startswith("⚠️ Feed 1 (127.0.0.1) has failed 3 polls in a row: HTTP 500.")
+    # Back, but with no entries in it: read, yet not "ok".
+    news.feeds.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
+    await bot.service.poll(force=True)
+    [recovered] = (await news.wait_messages(ADMIN, 3))[2:]
+    assert recovered.plain_text == "✅ Feed 1 (Levant Wire) works again, after 5 failed polls."
+    await bot.service.poll(force=True)
+    [listing] = await say(news, ADMIN, "/feeds")
+    assert " · empty · " in listing.plain_text and " ok " not in listing.plain_text
+    assert len(news.api.messages(ADMIN)) == 4

@@ -258,6 +258,11 @@ def render_following(entries: Sequence[Subscription]) -> Rendered:
     return Rendered(fit(lines, separator="\n"))
 
 
+def render_lines(lines: Sequence[str]) -> Rendered:
+    """Plain lines (escaped here), as many as fit in one message."""
+    return Rendered(fit([esc(line) for line in lines], separator="\n"))
+
+
 def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo) -> Rendered:
     if not feeds:
         return Rendered("The feed pool is empty. Add one with /addfeed and its address, or send an OPML file.")
