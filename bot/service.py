@@ -32,6 +32,8 @@ from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story, StoryTimeline
 
 MAX_TOPIC_CHARS = 100
+# Pages of a list a chat may ask for (/stories 2): ten stories a page.
+MAX_PAGES = 20
 # A topic followed now also follows the open stories it matches that moved this recently.
 RECENT_STORIES = timedelta(days=3)
 
@@ -315,6 +317,16 @@ class StoryWatch:
         is_new = await self.adb.run(chat_store.mute_story, chat_id, story_id, self.clock())
         return StoryFollowed(story.story, is_new)
 
+    async def unmute(self, chat_id: int, story_id: int) -> StoryFollowed:
+        story = await self.story(story_id)
+        was_muted = await self.adb.run(chat_store.unmute_story, chat_id, story_id)
+        if not was_muted:
+            raise UserError(f"Story {story_id} is not muted here: /muted lists the muted ones.")
+        return StoryFollowed(story.story, True)
+
+    async def muted(self, chat_id: int) -> list[Subscription]:
+        return [entry for entry in await self.following(chat_id) if entry.kind == "mute"]
+
     # Reading stories
 
     async def stories(self, query: str | None = None, *, limit: int = 10) -> list[Story]:
@@ -333,6 +345,13 @@ class StoryWatch:
 
     async def story_members(self, story_ids: Sequence[int]) -> dict[int, list[Member]]:
         return await self.adb.run(story_store.story_members, story_ids)
+
+    async def stories_page(self, query: str | None, page: int, size: int = 10) -> tuple[list[Story], bool]:
+        """One page of `stories`, and whether a next page has any."""
+        if not 1 <= page <= MAX_PAGES:
+            raise UserError(f"Pages go from 1 to {MAX_PAGES}: send /stories 2 for the second.")
+        found = await self.stories(query, limit=size * page + 1)
+        return found[size * (page - 1): size * page], len(found) > size * page and page < MAX_PAGES
 
     async def story(self, story_id: int) -> StoryTimeline:
         try:

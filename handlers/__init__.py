@@ -20,6 +20,8 @@ def register(application: Application) -> None:
         "following": follow.following,
         "unfollow": follow.unfollow,
         "mute": follow.mute,
+        "muted": follow.muted,
+        "unmute": follow.unmute,
         "stories": stories.stories,
         "story": stories.story,
         "alerts": settings.alerts,
@@ -28,6 +30,7 @@ def register(application: Application) -> None:
         "feeds": feeds.feeds,
         "addfeed": feeds.add_feed,
         "removefeed": feeds.remove_feed,
+        "export": feeds.export,
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback))

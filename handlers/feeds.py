@@ -73,3 +73,12 @@ async def opml_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(f"Not added, {plural(len(imported.failed), 'feed')} that could not be read as one:")
         lines += [f"• {url}: {reason}" for url, reason in imported.failed]
     await reply(update, context, render_lines(lines))
+
+
+async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The pool as an OPML file, for a feed reader."""
+    if not is_bot_admin(update, context):
+        raise UserError(NOT_ADMIN)
+    opml = await service(context).export_opml()
+    await context.bot.send_document(update.effective_chat.id, document=opml.encode("utf-8"),
+                                    filename="storywatch-feeds.opml", caption="The feed pool, as OPML.")

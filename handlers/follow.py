@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.delivery.render import render_following
+from bot.delivery.render import render_following, render_muted
 from bot.service import UserError
 from bot.wording import plural, verb
 from handlers.common import arguments, ensure_chat, may_change_settings, reply, service
@@ -74,3 +74,15 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                  "/following to hear of it again.")
 
 
+
+
+async def muted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await reply(update, context, render_muted(await service(context).muted(update.effective_chat.id)))
+
+
+async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await may_change_settings(update, context):
+        return
+    story_id = story_number(arguments(context), "unmute")
+    unmuted = await service(context).unmute(update.effective_chat.id, story_id)
+    await reply(update, context, f"Unmuted story {story_id}: {unmuted.story.title}.")

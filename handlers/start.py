@@ -15,6 +15,7 @@ COMMANDS = [
     ("stories", "the most active stories now"),
     ("story", "one story's timeline: /story 12"),
     ("mute", "silence a story: /mute 12"),
+    ("muted", "the muted stories; /unmute 12"),
     ("alerts", "which alerts: /alerts all | contradictions | off"),
     ("digest", "a digest now; /digest at 08:00 or /digest off"),
     ("timezone", "this chat's time zone: /timezone Europe/Berlin"),
@@ -26,8 +27,8 @@ and tells you when a new report contradicts an earlier one.
 
 /follow <i>words</i>: alerts for new stories with these words and for their developments
 /following: what this chat follows; /unfollow <i>n</i>
-/stories [<i>words</i>]: the most active stories; /story <i>n</i>: a story's timeline
-/mute <i>n</i>: no more alerts about story <i>n</i>
+/stories [<i>words</i>] [<i>page</i>]: the most active stories; /story <i>n</i>: a story's timeline
+/mute <i>n</i>: no more alerts about story <i>n</i>; /muted lists them, /unmute <i>n</i>
 /alerts all | contradictions | off: which alerts this chat gets
 /digest: a digest now; /digest at <i>08:00</i> or /digest off for the daily one; /timezone <i>Europe/Berlin</i>
 

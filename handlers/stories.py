@@ -9,16 +9,26 @@ from bot.delivery.render import render_story, render_story_list
 from handlers.common import arguments, chat_zone, reply, service
 from handlers.follow import story_number
 
+PAGE_SIZE = 10
+
 
 async def stories(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = arguments(context)
-    found = await service(context).stories(query or None)
+    """`/stories [words] [page]`: a trailing number is the page ("/stories 2", "/stories copper 2")."""
+    words = arguments(context).split()
+    page = int(words.pop()) if words and words[-1].isdigit() and len(words[-1]) <= 3 else 1
+    query = " ".join(words)
+    more_words = f"{query} " if query else ""
+    found, more = await service(context).stories_page(query or None, page, PAGE_SIZE)
     if not found:
-        text = f"No open story matches “{query}”." if query else "No stories yet: the feeds have not been read."
+        if page > 1:
+            text = f"There is no page {page}: send /stories {more_words}{page - 1}."
+        else:
+            text = f"No open story matches “{query}”." if query else "No stories yet: the feeds have not been read."
         await reply(update, context, text)
         return
-    heading = f"Stories about “{query}”" if query else "Most active stories"
-    await reply(update, context, render_story_list(found, await chat_zone(update, context), heading=heading))
+    heading = (f"Stories about “{query}”" if query else "Most active stories") + (f", page {page}" if page > 1 else "")
+    await reply(update, context, render_story_list(found, await chat_zone(update, context), heading=heading,
+                                                  next_page=f"/stories {more_words}{page + 1}" if more else None))
 
 
 async def story(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

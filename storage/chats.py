@@ -170,6 +170,14 @@ def follow_story(
         return bool(cursor.rowcount)
 
 
+def unmute_story(db: Database, chat_id: int, story_id: int) -> bool:
+    """Hear of a muted story again (its topics bring it back). Returns whether it was muted."""
+    cursor = db.execute(
+        "DELETE FROM subscriptions WHERE chat_id = ? AND kind = 'mute' AND story_id = ?", [chat_id, story_id]
+    )
+    return bool(cursor.rowcount)
+
+
 def follows_story(db: Database, chat_id: int, story_id: int) -> bool:
     """Whether the chat follows the story, by name or through a topic."""
     row = db.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -289,3 +290,46 @@ async def test_admins_hear_once_when_a_feed_fails_and_once_when_it_recovers(news
     [listing] = await say(news, ADMIN, "/feeds")
     assert " · empty · " in listing.plain_text and " ok " not in listing.plain_text
     assert len(news.api.messages(ADMIN)) == 4
+
+
+async def test_muted_unmute_export_pages_and_long_timelines(news: News, bot: BotRuntime) -> None:
+    await say(news, USER, "/follow copper")
+    reports = [(f"Copper strike day {n}: Chilean miners hold the line at Escondida mine", f"https://l.example/{n}",
+                ago(minutes=59 - n)) for n in range(40)]
+    news.publish("/levant.xml", "Levant Wire", reports)
+    await poll_and_deliver(bot)
+    [story] = await bot.adb.run(story_store.most_active_stories)
+    assert story.item_count == 40
+    [timeline] = await say(news, USER, f"/story {story.id}")
+    assert "day 39" in timeline.plain_text and "earlier reports not shown" in timeline.plain_text
+    assert "day 1:" not in timeline.plain_text  # the oldest make way for the newest
+
+    await say(news, USER, f"/mute {story.id}")
+    [muted] = await say(news, USER, "/muted")
+    assert muted.plain_text.startswith("Muted stories\n" + f"{story.id}. Copper strike day")
+    [unmuted] = await say(news, USER, f"/unmute {story.id}")
+    assert unmuted.plain_text.startswith(f"Unmuted story {story.id}:")
+    [none] = await say(news, USER, "/muted")
+    assert none.plain_text == "No story is muted in this chat."
+
+    headlines = ["Volcano erupts in Iceland, flights grounded", "Fed holds interest rates steady",
+                 "Apple unveils new iPhone", "Floods hit southern Brazil", "Elections in India enter final phase",
+                 "Tesla recalls cars over software fault", "Wildfires spread in California",
+                 "Nasa delays moon mission", "Gold hits record high", "UN warns of famine in Sudan",
+                 "Storm batters Philippines"]
+    unrelated = [(headline, f"https://o.example/{n}", ago(minutes=30)) for n, headline in enumerate(headlines)]
+    news.publish("/other.xml", "Other Desk", unrelated)
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/other.xml')}")
+    await poll_and_deliver(bot)
+    [first] = await say(news, USER, "/stories")
+    assert first.plain_text.endswith("More: /stories 2")
+    [second] = await say(news, USER, "/stories 2")
+    assert second.plain_text.startswith("Most active stories, page 2") and "More:" not in second.plain_text
+    [shown] = [line for line in second.plain_text.splitlines() if re.match(r"\d+\. ", line)]  # one story left
+    assert shown.split(". ", 1)[1] not in first.plain_text and first.plain_text.count(" · updated ") == 10
+
+    before = len(news.api.documents(ADMIN))
+    news.api.send_message(ADMIN, "/export")
+    await asyncio.to_thread(news.api.wait_until, lambda: len(news.api.documents(ADMIN)) > before, 10.0, "the file")
+    exported = news.api.documents(ADMIN)[-1]
+    assert exported.filename == "storywatch-feeds.opml" and b"/other.xml" in exported.content

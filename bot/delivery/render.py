@@ -227,12 +227,33 @@ def render_story(timeline: StoryTimeline, tz: ZoneInfo, *, followed: bool = Fals
                 f"{dispute_line(c, tz)}\n{contradiction_block(c, tz)}" for c in shown[:3]) + more)
     marks = {c.later.id: "❔ " for c in timeline.contradictions if not c.confident}
     marks.update({c.later.id: "⚠️ " for c in timeline.contradictions if c.confident})
-    for member in timeline.members:
-        blocks.append(f"{marks.get(member.item.id, '')}{report_line(member.item, tz)}")
-    return Rendered(fit(blocks), story_buttons(story.id, follow=not followed, timeline=False))
+    reports = [f"{marks.get(m.item.id, '')}{report_line(m.item, tz)}" for m in timeline.members]
+
+    # A long story keeps its newest reports, the ones a reader comes for, and says how many earlier ones left.
+    def newest(kept: int) -> list[str]:
+        return blocks + _earlier_note(len(reports) - kept) + reports[len(reports) - kept:]
+
+    low, high = 0, len(reports)  # bisection, as in `fit`: newest(low) fits or low == 0
+    if _fits(newest(high)):
+        low = high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if _fits(newest(middle)) else (low, middle)
+    return Rendered(fit(newest(low)), story_buttons(story.id, follow=not followed, timeline=False))
 
 
-def render_story_list(stories: Sequence[Story], tz: ZoneInfo, *, heading: str) -> Rendered:
+def _earlier_note(count: int) -> list[str]:
+    return [f"… {plural(count, 'earlier report')} not shown"] if count else []
+
+
+def _fits(blocks: Sequence[str]) -> bool:
+    return len(html_to_plain("\n\n".join(blocks)).encode("utf-16-le")) // 2 <= MAX_MESSAGE_CHARS
+
+
+def render_story_list(
+    stories: Sequence[Story], tz: ZoneInfo, *, heading: str, next_page: str | None = None
+) -> Rendered:
+    """`next_page`: the command for the next page, when there is one."""
     blocks = [f"<b>{esc(heading)}</b>"]
     for story in stories:
         mark = f" · ⚠️ {plural(story.disputed_count, 'disputed claim')}" if story.disputed_count else ""
@@ -240,8 +261,18 @@ def render_story_list(stories: Sequence[Story], tz: ZoneInfo, *, heading: str) -
             f"<b>{story.id}</b>. {esc(clip(story.title, 200))}\n{plural(story.source_count, 'source')} · "
             f"{plural(story.item_count, 'report')} · updated {when(story.last_seen, tz)}{mark}"
         )
-    blocks.append("Send /story followed by a number for its timeline.")
+    blocks.append("Send /story followed by a number for its timeline."
+                  + (f" More: {esc(next_page)}" if next_page else ""))
     return Rendered(fit(blocks))
+
+
+def render_muted(entries: Sequence[Subscription]) -> Rendered:
+    if not entries:
+        return Rendered("No story is muted in this chat.")
+    lines = ["<b>Muted stories</b>"]
+    lines += [f"{entry.story_id}. {esc(clip(entry.story_title or '', 120))}" for entry in entries]
+    lines.append("\nSend /unmute and a story's number to hear of it again.")
+    return Rendered(fit(lines, separator="\n"))
 
 
 def render_following(entries: Sequence[Subscription]) -> Rendered:
