@@ -127,7 +127,7 @@ class BotRuntime:
         await self.service.add_configured_feeds()
         application = self.application
         await application.initialize()  # getMe: a refused token fails here
-        await application.bot.set_my_commands(handlers.BOT_COMMANDS)
+        await handlers.set_command_menus(application.bot, self.settings.telegram.admins)
         await self.sender.remember_recent_sends()  # before any reply or alert: a restart keeps the pace
         await application.start()
         await application.updater.start_polling(timeout=UPDATES_TIMEOUT_SECONDS, drop_pending_updates=False)

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import callbacks, fallback, feeds, follow, settings, start, stories
 
+log = logging.getLogger(__name__)
+
 BOT_COMMANDS = [BotCommand(name, description) for name, description in start.COMMANDS]
+ADMIN_BOT_COMMANDS = BOT_COMMANDS + [BotCommand(name, description) for name, description in start.ADMIN_COMMANDS]
+
+
+async def set_command_menus(bot: Bot, admins: Sequence[int]) -> None:
+    """Everyone's command menu, and each admin's private chat's with the admin commands (Telegram's
+    per-chat command scope). An admin who never talked to the bot has no chat to scope to yet: logged."""
+    await bot.set_my_commands(BOT_COMMANDS)
+    for admin in admins:
+        try:
+            await bot.set_my_commands(ADMIN_BOT_COMMANDS, scope=BotCommandScopeChat(admin))
+        except TelegramError as exc:
+            log.warning("Could not set the admin command menu for %s (%s)", admin, exc)
 
 
 def register(application: Application) -> None:

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.delivery.render import Rendered
-from handlers.common import ensure_chat, reply, service
+from handlers.common import ensure_chat, is_bot_admin, reply, service
 
 COMMANDS = [
     ("follow", "follow a topic: /follow iran syria"),
@@ -21,6 +21,21 @@ COMMANDS = [
     ("timezone", "this chat's time zone: /timezone Europe/Berlin"),
     ("help", "what this bot does"),
 ]
+
+# Shown to the bot's admins only: in /help, and in the command menu of their private chats.
+ADMIN_COMMANDS = [
+    ("feeds", "the shared feed pool and its health"),
+    ("addfeed", "add a feed: /addfeed https://example.com/rss"),
+    ("removefeed", "remove a feed: /removefeed 3"),
+    ("export", "the feed pool as an OPML file"),
+]
+
+ADMIN_HELP = """
+
+<b>For the bot's admins</b>
+/feeds: the shared feed pool and each feed's health
+/addfeed <i>address</i>, /removefeed <i>n</i>: add or remove a feed; an OPML file sent here adds its feeds
+/export: the pool as an OPML file"""
 
 HELP = """<b>storywatch</b> follows how news stories develop. It groups reports from many outlets into stories \
 and tells you when a new report contradicts an earlier one.
@@ -39,15 +54,16 @@ something, or after /digest on; the first at the next digest time. A /digest ask
 digest."""
 
 
-def _help(context: ContextTypes.DEFAULT_TYPE) -> Rendered:
+def _help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Rendered:
     defaults = service(context).settings.digest
-    return Rendered(HELP.format(digest_time=defaults.default_time, timezone=defaults.default_timezone))
+    text = HELP.format(digest_time=defaults.default_time, timezone=defaults.default_timezone)
+    return Rendered(text + (ADMIN_HELP if is_bot_admin(update, context) else ""))
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ensure_chat(update, context)
-    await reply(update, context, _help(context))
+    await reply(update, context, _help(update, context))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await reply(update, context, _help(context))
+    await reply(update, context, _help(update, context))

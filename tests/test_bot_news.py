@@ -333,3 +333,13 @@ async def test_muted_unmute_export_pages_and_long_timelines(news: News, bot: Bot
     await asyncio.to_thread(news.api.wait_until, lambda: len(news.api.documents(ADMIN)) > before, 10.0, "the file")
     exported = news.api.documents(ADMIN)[-1]
     assert exported.filename == "storywatch-feeds.opml" and b"/other.xml" in exported.content
+
+
+async def test_admins_see_their_commands_in_help_and_in_their_menu(news: News, bot: BotRuntime) -> None:
+    [user_help] = await say(news, USER, "/help")
+    [admin_help] = await say(news, ADMIN, "/help")
+    assert "/addfeed" not in user_help.plain_text and "For the bot's admins" in admin_help.plain_text
+    everyone = {c["command"] for c in news.api.commands()}
+    admin = {c["command"] for c in news.api.commands({"type": "chat", "chat_id": ADMIN})}
+    assert "addfeed" not in everyone and {"feeds", "addfeed", "removefeed", "export"} <= admin
+    assert everyone <= admin
