@@ -29,7 +29,14 @@ from bot.monitor.pipeline import tune_garbage_collector
 from bot.monitor.poll import FeedPoll
 from bot.service import Ingested, StoryWatch, UserError
 from bot.wording import plural, verb
-from storage.db import AsyncDatabase, DatabaseInUseError, DatabaseRefusedError, open_database, utcnow
+from storage.db import (
+    AsyncDatabase,
+    DatabaseInUseError,
+    DatabaseRefusedError,
+    backup_database,
+    open_database,
+    utcnow,
+)
 from storage.feeds import Feed
 from storage.stories import Member, StoredContradiction, Story, StoryTimeline
 
@@ -546,6 +553,25 @@ def eval_command(state: CliState, dataset: Path, as_json: bool, detector: str) -
                          ("contradiction", report.contradiction)):
         if scores is not None:
             click.echo(f"  {name:<14} P {scores.precision:.3f}  R {scores.recall:.3f}  F1 {scores.f1:.3f}")
+
+
+# --------------------------------------------------------------------------------------------- backup
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(state: CliState, path: Path) -> None:
+    """Copy the database to PATH, safely while the bot runs (SQLite's online backup). To restore, stop the
+    bot and put the copy in the database's place (see the README)."""
+    db = state.open_db()
+    try:
+        backup_database(db, path)
+    except (FileExistsError, FileNotFoundError) as exc:
+        raise InputProblem(str(exc)) from None
+    finally:
+        db.close()
+    click.echo(f"Backed up {state.settings.storage.path} to {path} ({path.stat().st_size:,} bytes).")
 
 
 # ------------------------------------------------------------------------------------------------ run

@@ -470,6 +470,27 @@ class InstanceLock:
             self._file.close()
 
 
+def backup_database(db: Database, target: str | Path) -> Path:
+    """Copy the database to `target` with SQLite's online backup, safe while the bot writes: the copy is
+    one consistent state, and writers are held up only for a moment per step. Written beside the target
+    and renamed into place, so a failed backup never leaves half a file under the name asked for."""
+    target = Path(target)
+    if target.exists():
+        raise FileExistsError(f"{target} exists already: choose a new file for the backup")
+    if not target.parent.exists():
+        raise FileNotFoundError(f"the folder {target.parent} for the backup does not exist")
+    partial = target.with_name(target.name + ".partial")
+    copy = sqlite3.connect(str(partial))
+    try:
+        with copy:
+            db.conn.backup(copy, pages=1024)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        copy.close()
+    partial.replace(target)
+    return target
+
+
 class AsyncDatabase:
     """Runs database work on one dedicated thread, so the event loop never blocks on SQLite.
 
