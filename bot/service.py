@@ -215,6 +215,20 @@ class StoryWatch:
             raise UserError("Send /alerts all, /alerts contradictions or /alerts off.")
         await self.adb.run(chat_store.set_alert_mode, chat_id, mode)
 
+    async def set_quiet(self, chat_id: int, text: str) -> tuple[str, str] | None:
+        """`23:00-07:00` or `off`; returns the quiet hours now set, None when off."""
+        words = text.strip().lower()
+        if words == "off":
+            await self.adb.run(chat_store.set_quiet_hours, chat_id, None, None)
+            return None
+        start, _, end = words.replace(" ", "").partition("-")
+        begin, finish = parse_hhmm(start), parse_hhmm(end)
+        if begin is None or finish is None or begin == finish:
+            raise UserError("Send /quiet 23:00-07:00 (24-hour times, the chat's zone), or /quiet off.")
+        hours = (begin.strftime("%H:%M"), finish.strftime("%H:%M"))
+        await self.adb.run(chat_store.set_quiet_hours, chat_id, *hours)
+        return hours
+
     # Digests and time zone
 
     async def set_digest(self, chat_id: int, text: str) -> str | None:

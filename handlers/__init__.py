@@ -45,6 +45,7 @@ def register(application: Application) -> None:
         "alerts": settings.alerts,
         "digest": settings.digest,
         "timezone": settings.timezone,
+        "quiet": settings.quiet,
         "feeds": feeds.feeds,
         "addfeed": feeds.add_feed,
         "removefeed": feeds.remove_feed,

@@ -62,3 +62,25 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ensure_chat(update, context)
     zone_name = await service(context).set_timezone(update.effective_chat.id, name)
     await reply(update, context, f"Time zone set to {zone_name}: times and the daily digest follow it.")
+
+
+async def quiet(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/quiet 23:00-07:00`: alerts wait through those hours and arrive together after; `/quiet off`."""
+    text = arguments(context)
+    chat_id = update.effective_chat.id
+    if not text:
+        chat = await service(context).chat(chat_id)
+        if chat and chat.quiet_start:
+            await reply(update, context, f"Quiet hours: {chat.quiet_start}-{chat.quiet_end}. /quiet off ends them.")
+        else:
+            await reply(update, context, "No quiet hours. Send /quiet 23:00-07:00 to hold alerts through the night.")
+        return
+    if not await may_change_settings(update, context):
+        return
+    await ensure_chat(update, context)
+    hours = await service(context).set_quiet(chat_id, text)
+    if hours is None:
+        await reply(update, context, "Quiet hours off: alerts arrive as they happen.")
+        return
+    await reply(update, context, f"Quiet hours {hours[0]}-{hours[1]} (this chat's time): alerts wait and arrive "
+                                 "together when they end; a contradiction is still sent at once.")

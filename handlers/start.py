@@ -19,6 +19,7 @@ COMMANDS = [
     ("alerts", "which alerts: /alerts all | contradictions | off"),
     ("digest", "a digest now; /digest at 08:00 or /digest off"),
     ("timezone", "this chat's time zone: /timezone Europe/Berlin"),
+    ("quiet", "quiet hours: /quiet 23:00-07:00"),
     ("help", "what this bot does"),
 ]
 
@@ -44,7 +45,8 @@ and tells you when a new report contradicts an earlier one.
 /following: what this chat follows; /unfollow <i>n</i>
 /stories [<i>words</i>] [<i>page</i>]: the most active stories; /story <i>n</i>: a story's timeline
 /mute <i>n</i>: no more alerts about story <i>n</i>; /muted lists them, /unmute <i>n</i>
-/alerts all | contradictions | off: which alerts this chat gets
+/alerts all | contradictions | off: which alerts this chat gets; /quiet <i>23:00-07:00</i>: alerts wait \
+through those hours (a contradiction does not)
 /digest: a digest now; /digest at <i>08:00</i> or /digest off for the daily one; /timezone <i>Europe/Berlin</i>
 
 Reply /follow to an alert, or press Follow under a story's timeline (/story <i>n</i>), to follow that story.

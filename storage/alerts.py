@@ -29,6 +29,8 @@ class PendingAlert:
     contradiction: StoredContradiction | None
     attempts: int
     reply_to: int | None  # the chat's last delivered alert of this story
+    quiet_start: str | None = None  # the chat's quiet hours ("HH:MM" local), if any
+    quiet_end: str | None = None
 
     @property
     def is_group(self) -> bool:
@@ -124,13 +126,14 @@ def queue_alerts(
 
 
 # A chat's alerts go out in the order they were queued: while one waits for its retry, the chat's later
-# alerts wait behind it, even those that are due. (The unary "+" keeps SQLite to the chat's rows instead of
-# reading every pending row that is not due, which could be all of them while Telegram is down.)
+# alerts wait behind it, even those that are due. An alert held for the chat's quiet hours (never tried, so
+# attempts = 0) holds nothing back: a contradiction still goes out. (The unary "+" keeps SQLite to the chat's
+# rows instead of reading every pending row that is not due, which could be all of them while Telegram is down.)
 _DUE_SQL = """
     SELECT o.id, o.chat_id FROM outbox o JOIN chats c ON c.id = o.chat_id
     WHERE o.status = 'pending' AND o.next_attempt_at <= :now AND c.active = 1
       AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND +p.status = 'pending' AND p.id < o.id
-                      AND +p.next_attempt_at > :now)"""
+                      AND +p.next_attempt_at > :now AND +p.attempts > 0)"""
 
 # Whole chats at a time: every due alert of the `limit` chats with the oldest, so that a chat's burst is never
 # cut in two by the limit (it goes out as one message).
@@ -138,6 +141,7 @@ _PENDING_SQL = f"""
     WITH due AS MATERIALIZED ({_DUE_SQL}),
          chosen AS (SELECT chat_id FROM due GROUP BY chat_id ORDER BY min(id) LIMIT :limit)
     SELECT o.id AS oid, o.chat_id, o.attempts, c.type AS chat_type, c.timezone AS chat_timezone,
+           c.quiet_start, c.quiet_end,
            e.kind, e.story_id, e.contradiction_id, s.title AS story_title, s.source_count, i.*,
            (SELECT p.message_id FROM outbox p WHERE p.chat_id = o.chat_id AND p.story_id = o.story_id
               AND p.status = 'sent' AND p.message_id IS NOT NULL ORDER BY p.sent_at DESC, p.id DESC LIMIT 1)
@@ -159,7 +163,7 @@ def due_alerts(db: Database, now: datetime, limit: int = 1000) -> list[PendingAl
             kind=row["kind"], story_id=row["story_id"], story_title=row["story_title"],
             story_sources=row["source_count"], item=item_from_row(row),
             contradiction=contradictions.get(row["contradiction_id"]), attempts=row["attempts"],
-            reply_to=row["reply_to"],
+            reply_to=row["reply_to"], quiet_start=row["quiet_start"], quiet_end=row["quiet_end"],
         )
         for row in rows
     ]
@@ -172,7 +176,7 @@ def next_due_at(db: Database) -> datetime | None:
         """SELECT min(o.next_attempt_at) FROM outbox o JOIN chats c ON c.id = o.chat_id
            WHERE o.status = 'pending' AND c.active = 1
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id AND +p.status = 'pending'
-                             AND p.id < o.id)"""
+                             AND p.id < o.id AND (+p.attempts > 0 OR p.next_attempt_at <= o.next_attempt_at))"""
     ).fetchone()
     return from_text(row[0])
 
@@ -208,6 +212,14 @@ def retry_later(db: Database, outbox_ids: Sequence[int], next_attempt_at: dateti
         f"""UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
             WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
         [to_text(next_attempt_at), error, *outbox_ids],
+    )
+
+
+def hold_until(db: Database, outbox_ids: Sequence[int], until: datetime) -> None:
+    """Hold alerts back until `until` (the chat's quiet hours end), without counting it as a try."""
+    db.execute(
+        f"UPDATE outbox SET next_attempt_at = ? WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'",
+        [to_text(until), *outbox_ids],
     )
 
 

@@ -29,6 +29,8 @@ class Chat:
     alert_mode: str
     active: bool
     created_at: datetime
+    quiet_start: str | None = None  # "HH:MM" local; alerts other than contradictions wait until quiet_end
+    quiet_end: str | None = None
 
     @property
     def is_group(self) -> bool:
@@ -54,6 +56,7 @@ def chat_from_row(row: dict) -> Chat:
         # "default" predates the modes' names: it is "all" (every alert about what the chat follows).
         alert_mode="all" if row["alert_mode"] == "default" else row["alert_mode"],
         active=bool(row["active"]), created_at=from_text(row["created_at"]),
+        quiet_start=row.get("quiet_start"), quiet_end=row.get("quiet_end"),
     )
 
 
@@ -85,6 +88,10 @@ def set_alert_mode(db: Database, chat_id: int, mode: str) -> None:
     if mode not in ALERT_MODES:
         raise ValueError(f"alert mode must be one of {', '.join(ALERT_MODES)}")
     db.execute("UPDATE chats SET alert_mode = ? WHERE id = ?", [mode, chat_id])
+
+
+def set_quiet_hours(db: Database, chat_id: int, start: str | None, end: str | None) -> None:
+    db.execute("UPDATE chats SET quiet_start = ?, quiet_end = ? WHERE id = ?", [start, end, chat_id])
 
 
 def deactivate_chat(db: Database, chat_id: int, now: datetime, reason: str) -> None:

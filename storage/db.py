@@ -341,6 +341,13 @@ def m008_digest_asked_for_and_manual_digests(db: Database) -> None:
     db.execute("ALTER TABLE chats ADD COLUMN manual_digest_at TEXT")
 
 
+@migrations()
+def m007_quiet_hours(db: Database) -> None:
+    # A chat's quiet hours, "HH:MM" local (the end may be before the start: past midnight); NULL: none.
+    db.execute("ALTER TABLE chats ADD COLUMN quiet_start TEXT")
+    db.execute("ALTER TABLE chats ADD COLUMN quiet_end TEXT")
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

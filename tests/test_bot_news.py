@@ -343,3 +343,35 @@ async def test_admins_see_their_commands_in_help_and_in_their_menu(news: News, b
     admin = {c["command"] for c in news.api.commands({"type": "chat", "chat_id": ADMIN})}
     assert "addfeed" not in everyone and {"feeds", "addfeed", "removefeed", "export"} <= admin
     assert everyone <= admin
+
+
+async def test_quiet_hours_hold_alerts_until_they_end_but_not_a_contradiction(news: News, bot: BotRuntime) -> None:
+    news.clock.now = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    await say(news, USER, "/timezone Europe/Berlin")  # 00:00 there; the clocks go forward at 02:00
+    [answer] = await say(news, USER, "/quiet 23:30-07:00")
+    assert answer.plain_text.startswith("Quiet hours 23:30-07:00 (this chat's time)")
+    await say(news, USER, "/follow iran")
+    await say(news, USER, "/follow copper")
+    news.publish("/levant.xml", "Levant Wire", [
+        ("Iran begins evacuating military personnel from Syria", "https://levant.example/1", news.clock.now),
+        (STRIKE, "https://levant.example/2", news.clock.now),
+    ])
+    await poll_and_deliver(bot)
+    assert len(news.api.messages(USER)) == 4  # the four answers: no alert during the quiet hours
+    news.clock.advance(minutes=20)
+    news.publish("/tehran.xml", "Tehran Desk", [("Iran denies evacuating diplomats from Syria",
+                                                 "https://tehran.example/1", news.clock.now)])
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/tehran.xml')}")
+    await poll_and_deliver(bot)
+    [contradiction] = (await news.wait_messages(USER, 5))[4:]
+    assert contradiction.plain_text.startswith("⚠️ Contradiction")
+
+    news.clock.now = datetime(2026, 3, 29, 4, 59, tzinfo=UTC)  # 06:59 in Berlin, summer time
+    await bot.sender.drain()
+    assert len(news.api.messages(USER)) == 5
+    news.clock.now = datetime(2026, 3, 29, 5, 0, tzinfo=UTC)  # 07:00 there: the quiet hours end
+    await bot.sender.drain()
+    [together] = (await news.wait_messages(USER, 6))[5:]
+    assert together.plain_text.startswith("📰 2 new reports in 2 stories")
+    await bot.sender.drain()
+    assert len(news.api.messages(USER)) == 6

@@ -14,8 +14,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPrevie
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.config import parse_hhmm
 from bot.delivery.pacing import Pacer, retry_seconds
-from bot.delivery.render import Rendered, render_alert, render_batch
+from bot.delivery.render import Rendered, render_alert, render_batch, zone
 from bot.logs import mask_credentials
 from storage import alerts as alert_store
 from storage import chats as chat_store
@@ -58,6 +59,22 @@ async def send_rendered(bot: Bot, chat_id: int, rendered: Rendered, *, reply_to:
             raise
         log.warning("Telegram refused the HTML of a message to chat %s (%s); sending it as plain text", chat_id, exc)
         return await bot.send_message(chat_id, rendered.plain, **options)
+
+
+def quiet_until(now: datetime, start: str | None, end: str | None, tz_name: str | None) -> datetime | None:
+    """When the chat's quiet hours end, if `now` is within them; None otherwise. The hours are local
+    ("23:00"-"07:00" runs past midnight); a time a daylight-saving jump skips falls right after the jump."""
+    begin, finish = parse_hhmm(start or ""), parse_hhmm(end or "")
+    if begin is None or finish is None or begin == finish:
+        return None
+    tz = zone(tz_name)
+    local = now.astimezone(tz)
+    for day in (local.date() - timedelta(days=1), local.date()):
+        opens = datetime.combine(day, begin, tzinfo=tz)
+        closes = datetime.combine(day + timedelta(days=1) if finish < begin else day, finish, tzinfo=tz)
+        if opens <= now < closes:
+            return closes
+    return None
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,15 @@ class Sender:
         receives them in order later. A sending slot is held for one message at a time, not for the whole
         chat: a chat waiting for its next turn (a second a message, twenty a minute for a group) must not keep
         the other chats waiting."""
+        first = alerts[0]
+        until = quiet_until(self.clock(), first.quiet_start, first.quiet_end, first.chat_timezone)
+        if until is not None:
+            # Quiet hours: a contradiction still goes now, as its own message; the rest waits for the end of
+            # the quiet hours and then arrives together.
+            waiting = [alert.id for alert in alerts if alert.kind != "contradiction"]
+            if waiting:
+                await self.adb.run(alert_store.hold_until, waiting, until)
+            alerts = [alert for alert in alerts if alert.kind == "contradiction"]
         for message in compose(alerts):
             async with self._slots:
                 delivered = await self._deliver(alerts[0].chat_id, alerts[0].is_group, message)
