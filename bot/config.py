@@ -104,6 +104,9 @@ class PollingSettings:
 class FeedSettings:
     urls: tuple[str, ...] = ()
     allow_private_addresses: bool = False
+    # Whether any chat, not only the bot's admins, may add feeds to the shared pool with /addfeed, and how many.
+    anyone_may_add: bool = False
+    per_chat_limit: int = 5
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ _RULES: dict[str, tuple[Any, str]] = {
         lambda v: all(u.startswith(("http://", "https://")) for u in v),
         "a list of http:// or https:// URLs",
     ),
+    "feeds.per_chat_limit": (lambda v: 0 <= v <= 10_000, "between 0 and 10000"),
     "digest.default_time": (lambda v: parse_hhmm(v) is not None, 'a time such as "08:00"'),
     "digest.default_timezone": (lambda v: _valid_zone(v), 'an IANA time zone such as "Europe/Berlin"'),
     "contradictions.detector": (lambda v: v in DETECTORS, "one of " + ", ".join(DETECTORS)),

@@ -176,6 +176,25 @@ class StoryWatch:
         except feedpool.FeedPoolError as exc:
             raise _refused(exc) from None
 
+    async def add_chat_feed(self, chat_id: int, url: str) -> feedpool.AddedFeed:
+        """A feed added by a chat that is not an admin's (`feeds.anyone_may_add`), within its limit."""
+        limit = self.settings.feeds.per_chat_limit
+        if await self.adb.run(feed_store.feeds_added_by, chat_id) >= limit:
+            raise UserError(f"This chat has added {plural(limit, 'feed')}, as many as it may: "
+                            "/removefeed one of them first.")
+        added = await self.add_feed(url)
+        await self.adb.run(feed_store.set_added_by, added.feed.id, chat_id)
+        return added
+
+    async def remove_chat_feed(self, chat_id: int, number: str) -> Feed:
+        """A feed this chat added, removed by it."""
+        if not number.strip().isdigit():
+            raise UserError("Send /removefeed and the number the bot gave the feed you added.")
+        feed = next((f for f in await self.feeds() if f.id == int(number)), None)
+        if feed is None or feed.added_by != chat_id:
+            raise UserError(f"This chat did not add a feed number {number.strip()}.")
+        return await self.remove_feed(number)
+
     async def remove_feed(self, number_or_url: str) -> Feed:
         try:
             return await feedpool.remove_feed(self.adb, number_or_url)
@@ -306,7 +325,11 @@ class StoryWatch:
         return await self.adb.run(chat_store.follows_story, chat_id, story_id)
 
     async def following(self, chat_id: int) -> list[Subscription]:
-        return await self.adb.run(chat_store.subscriptions, chat_id)
+        """What the chat follows, as /following numbers it: topics, stories, mutes, then outlets."""
+        entries = await self.adb.run(chat_store.subscriptions, chat_id)
+        outlets = await self.adb.run(chat_store.followed_outlets, chat_id)
+        created = self.clock()
+        return entries + [Subscription(0, chat_id, "outlet", source, None, None, None, created) for source in outlets]
 
     async def unfollow(self, chat_id: int, target: str) -> Subscription:
         """Stop following the n-th entry of /following, or the topic with these words."""
@@ -320,16 +343,30 @@ class StoryWatch:
                 raise UserError(f"There is no number {index} in /following (it has {len(entries)}).")
             chosen = entries[index - 1]
         else:
-            matches = [entry for entry in entries if entry.kind == "topic" and entry.query == target]
+            matches = [entry for entry in entries
+                       if entry.kind in ("topic", "outlet") and (entry.query or "").lower() == target]
             if not matches:
                 raise UserError(f"This chat does not follow the topic “{target}”: see /following.")
             chosen = matches[0]
+        if chosen.kind == "outlet":
+            await self.adb.run(chat_store.unfollow_outlet, chat_id, chosen.query)
+            return chosen
         return await self.adb.run(chat_store.remove_subscription, chat_id, chosen.id)
 
     async def mute(self, chat_id: int, story_id: int) -> StoryFollowed:
         story = await self.story(story_id)
         is_new = await self.adb.run(chat_store.mute_story, chat_id, story_id, self.clock())
         return StoryFollowed(story.story, is_new)
+
+    async def follow_outlet(self, chat_id: int, name: str) -> tuple[str, bool]:
+        """Follow an outlet of the pool by its name (any case); returns its name and whether it is new."""
+        sources = await self.adb.run(feed_store.sources)
+        wanted = " ".join(name.split()).lower()
+        match = next((source for source in sources if source.lower() == wanted), None)
+        if match is None:
+            known = ", ".join(sources[:20]) or "none yet"
+            raise UserError(f"No outlet of the feed pool is called “{name[:80]}”. The outlets: {known}.")
+        return match, await self.adb.run(chat_store.follow_outlet, chat_id, match, self.clock())
 
     async def unmute(self, chat_id: int, story_id: int) -> StoryFollowed:
         story = await self.story(story_id)

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes, filters
 from bot.delivery.render import render_feeds, render_lines
 from bot.service import UserError
 from bot.wording import plural, verb
-from handlers.common import arguments, chat_zone, is_bot_admin, reply, service
+from handlers.common import arguments, chat_zone, is_bot_admin, may_change_settings, reply, service
 
 # An OPML file of ten thousand feeds is under 2 MB.
 MAX_OPML_BYTES = 2_000_000
@@ -30,25 +30,41 @@ async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, render_feeds(await service(context).feeds(), await chat_zone(update, context)))
 
 
+def _chat_may_add(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    return service(context).settings.feeds.anyone_may_add
+
+
 async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not is_bot_admin(update, context):
+    admin = is_bot_admin(update, context)
+    if not admin and not _chat_may_add(context):
         raise UserError(NOT_ADMIN)
+    if not admin and not await may_change_settings(update, context):
+        return
     url = arguments(context)
     if not url or " " in url:
         raise UserError("Send /addfeed and one feed address, for example /addfeed https://example.com/rss.")
-    added = await service(context).add_feed(url)
+    if admin:
+        added = await service(context).add_feed(url)
+    else:
+        added = await service(context).add_chat_feed(update.effective_chat.id, url)
     found = f" (found on {added.discovered_from})" if added.discovered_from else ""
     await reply(update, context, f"Added feed {added.feed.id}: {added.feed.name}{found}, "
                                  f"{added.items_available} items available now.")
 
 
 async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not is_bot_admin(update, context):
+    admin = is_bot_admin(update, context)
+    if not admin and not _chat_may_add(context):
         raise UserError(NOT_ADMIN)
+    if not admin and not await may_change_settings(update, context):
+        return
     number = arguments(context)
     if not number:
         raise UserError("Send /removefeed and a feed's number from /feeds.")
-    removed = await service(context).remove_feed(number)
+    if admin:
+        removed = await service(context).remove_feed(number)
+    else:
+        removed = await service(context).remove_chat_feed(update.effective_chat.id, number)
     await reply(update, context, f"Removed feed {removed.id}: {removed.name}. Its reports and stories stay.")
 
 

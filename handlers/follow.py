@@ -35,6 +35,11 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                             f"{story_ids[0]} (or another number) and press Follow there.")
         await follow_story(update, context, story_ids[0])
         return
+    if words.lower().startswith("outlet "):
+        name, is_new = await service(context).follow_outlet(chat_id, words[len("outlet "):])
+        verb_phrase = "Following" if is_new else "This chat already follows"
+        await reply(update, context, f"{verb_phrase} the outlet {name}: every story it reports in, as it develops.")
+        return
     followed = await service(context).follow_topic(chat_id, words)
     text = f"Following “{followed.query}”." if followed.is_new else f"This chat already follows “{followed.query}”."
     if followed.matching_stories:
@@ -59,7 +64,8 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await may_change_settings(update, context):
         return
     removed = await service(context).unfollow(update.effective_chat.id, arguments(context))
-    what = f"the topic “{removed.query}”" if removed.kind == "topic" else f"story {removed.story_id}"
+    named = removed.kind in ("topic", "outlet")
+    what = f"the {removed.kind} “{removed.query}”" if named else f"story {removed.story_id}"
     verb = "Unmuted" if removed.kind == "mute" else "No longer following"
     await reply(update, context, f"{verb} {what}.")
 

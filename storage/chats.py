@@ -41,7 +41,7 @@ class Chat:
 class Subscription:
     id: int
     chat_id: int
-    kind: str  # "topic", "story" or "mute"
+    kind: str  # "topic", "story", "mute", or "outlet" (from outlet_follows; `query` is its name)
     query: str | None
     story_id: int | None
     story_title: str | None
@@ -233,3 +233,39 @@ def remove_subscription(db: Database, chat_id: int, subscription_id: int) -> Sub
         raise SubscriptionNotFoundError(f"this chat has no subscription {subscription_id}")
     db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
     return _subscription(rows[0])
+
+
+def follow_outlet(db: Database, chat_id: int, source: str, now: datetime) -> bool:
+    """Follow every story an outlet's reports are in. Returns whether the chat did not follow it already."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO outlet_follows (chat_id, source, created_at) VALUES (?, ?, ?)",
+        [chat_id, source, to_text(now)],
+    )
+    return bool(cursor.rowcount)
+
+
+def unfollow_outlet(db: Database, chat_id: int, source: str) -> bool:
+    cursor = db.execute("DELETE FROM outlet_follows WHERE chat_id = ? AND source = ?", [chat_id, source])
+    return bool(cursor.rowcount)
+
+
+def followed_outlets(db: Database, chat_id: int) -> list[str]:
+    return [row[0] for row in db.execute(
+        "SELECT source FROM outlet_follows WHERE chat_id = ? ORDER BY id", [chat_id])]
+
+
+def has_outlet_follows(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM outlet_follows LIMIT 1").fetchone() is not None
+
+
+def follow_story_for_outlet(db: Database, story_id: int, source: str, now: datetime) -> int:
+    """The chats that follow `source` follow the story it reported in, unless they muted it. Returns how many
+    started to."""
+    cursor = db.execute(
+        """INSERT OR IGNORE INTO subscriptions (chat_id, kind, story_id, created_at)
+           SELECT o.chat_id, 'story', ?, ? FROM outlet_follows o
+           WHERE o.source = ? AND NOT EXISTS (SELECT 1 FROM subscriptions m WHERE m.chat_id = o.chat_id
+                                             AND m.kind = 'mute' AND m.story_id = ?)""",
+        [story_id, to_text(now), source, story_id],
+    )
+    return cursor.rowcount

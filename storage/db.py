@@ -348,6 +348,24 @@ def m007_quiet_hours(db: Database) -> None:
     db.execute("ALTER TABLE chats ADD COLUMN quiet_end TEXT")
 
 
+@migrations()
+def m008_outlet_follows_and_feeds_added_by_chats(db: Database) -> None:
+    # A chat that follows an outlet follows every story its reports are in; and the chat that added a feed,
+    # when it was not one of the bot's admins (feeds.anyone_may_add).
+    for statement in (
+        """CREATE TABLE outlet_follows (
+               id INTEGER PRIMARY KEY,
+               chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+               source TEXT NOT NULL,
+               created_at TEXT NOT NULL,
+               UNIQUE (chat_id, source)
+           )""",
+        "CREATE INDEX outlet_follows_source ON outlet_follows (source)",
+        "ALTER TABLE feeds ADD COLUMN added_by INTEGER",
+    ):
+        db.execute(statement)
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

@@ -39,6 +39,7 @@ class Feed:
     # What the last document read gave: its items (None: not known) and its entries skipped, reason -> count.
     last_items: int | None = None
     last_skipped: dict[str, int] = field(default_factory=dict)
+    added_by: int | None = None  # the chat that added it, when not an admin
 
     @property
     def healthy(self) -> bool:
@@ -81,6 +82,7 @@ def _feed(row: dict) -> Feed:
         items_seen=row["items_seen"],
         last_items=row["last_items"],
         last_skipped=json.loads(row["last_skipped"]),
+        added_by=row.get("added_by"),
     )
 
 
@@ -192,3 +194,16 @@ def move_feed(db: Database, feed_id: int, new_url: str) -> bool:
         return False
     db.execute("UPDATE feeds SET url = ? WHERE id = ?", [new_url, feed_id])
     return True
+
+
+def set_added_by(db: Database, feed_id: int, chat_id: int) -> None:
+    db.execute("UPDATE feeds SET added_by = ? WHERE id = ?", [chat_id, feed_id])
+
+
+def feeds_added_by(db: Database, chat_id: int) -> int:
+    return db.execute("SELECT count(*) FROM feeds WHERE added_by = ?", [chat_id]).fetchone()[0]
+
+
+def sources(db: Database) -> list[str]:
+    """The outlets of the pool's feeds, as their reports name them (the feed's title, else its host)."""
+    return sorted({feed.name for feed in list_feeds(db)})

@@ -375,3 +375,35 @@ async def test_quiet_hours_hold_alerts_until_they_end_but_not_a_contradiction(ne
     assert together.plain_text.startswith("📰 2 new reports in 2 stories")
     await bot.sender.drain()
     assert len(news.api.messages(USER)) == 6
+
+
+async def test_any_chat_may_add_feeds_when_allowed_and_follow_an_outlet(news: News) -> None:
+    settings = dataclasses.replace(news.settings, feeds=dataclasses.replace(
+        news.settings.feeds, anyone_may_add=True, per_chat_limit=1))
+    runtime = BotRuntime(settings, pacer=Pacer(TEST_LIMITS), clock=news.clock)
+    await runtime.start()
+    try:
+        news.publish("/metals.xml", "Metals Daily", [])
+        news.publish("/andes.xml", "Andes Times", [])
+        [added] = await say(news, USER, f"/addfeed {news.feeds.url('/metals.xml')}")
+        assert added.plain_text.startswith("Added feed 2: Metals Daily")
+        [refused] = await say(news, USER, f"/addfeed {news.feeds.url('/andes.xml')}")
+        assert refused.plain_text.startswith("This chat has added 1 feed, as many as it may")
+        [refused] = await say(news, USER, "/removefeed 1")
+        assert refused.plain_text == "This chat did not add a feed number 1."
+
+        [answer] = await say(news, USER, "/follow outlet metals daily")
+        assert answer.plain_text.startswith("Following the outlet Metals Daily")
+        news.publish("/metals.xml", "Metals Daily", [
+            ("Nickel output falls in Indonesia", "https://metals.example/1", ago(minutes=5))])
+        news.publish("/levant.xml", "Levant Wire", [
+            ("Iran begins evacuating military personnel from Syria", "https://levant.example/1", ago(minutes=5))])
+        await poll_and_deliver(runtime)
+        [alert] = (await news.wait_messages(USER, 5))[4:]
+        assert alert.plain_text.startswith("🆕 New story") and "Nickel" in alert.plain_text
+        [listing] = await say(news, USER, "/following")
+        assert "outlet “Metals Daily”" in listing.plain_text
+        [removed] = await say(news, USER, "/removefeed 2")
+        assert removed.plain_text.startswith("Removed feed 2: Metals Daily")
+    finally:
+        await runtime.stop()

@@ -280,8 +280,8 @@ def render_following(entries: Sequence[Subscription]) -> Rendered:
         return Rendered("This chat follows nothing yet. Send /follow and a few words, for example /follow iran syria.")
     lines = ["<b>This chat follows</b>"]
     for number, entry in enumerate(entries, start=1):
-        if entry.kind == "topic":
-            lines.append(f"{number}. topic “{esc(entry.query or '')}”")
+        if entry.kind in ("topic", "outlet"):
+            lines.append(f"{number}. {entry.kind} “{esc(entry.query or '')}”")
         else:
             verb = "muted" if entry.kind == "mute" else "story"
             lines.append(f"{number}. {verb} {entry.story_id}: {esc(clip(entry.story_title or '', 120))}")

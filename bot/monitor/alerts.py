@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from bot.monitor.model import StoredItem
 from bot.monitor.topics import topic_words
 from storage import alerts as alert_store
+from storage import chats as chat_store
 from storage import stories as story_store
 from storage.stories import StoredContradiction
 
@@ -154,9 +155,10 @@ def record_events(
     queued = 0
     # Without a single topic (a fresh install, `storywatch ingest` for analysis) there is nothing to match.
     any_topics = alert_store.has_topics(db)
+    any_outlets = chat_store.has_outlet_follows(db)
     placements = list(placements)
     # The events of a story nobody follows are owed to no chat: they are recorded together, without their ids.
-    # A story becomes followed here only through a topic that matches it.
+    # A story becomes followed here only through a topic that matches it, or an outlet a chat follows.
     followed = alert_store.followed_stories(db, [p.story_id for p in placements])
     unheard: list[tuple[str, int, int, int | None]] = []
     disputes = _Disputes(db)
@@ -166,6 +168,8 @@ def record_events(
             words = topic_words(f"{item.title} {item.summary} {placement.story_title}")
             if alert_store.follow_matching_topics(db, story_id, words, now):
                 followed.add(story_id)
+        if any_outlets and chat_store.follow_story_for_outlet(db, story_id, item.source, now):
+            followed.add(story_id)
         # A confidently contradicting report is told as the contradiction, not a second time as a development.
         claims: dict[int, int] = {}  # contradiction id -> claim id, of the confident ones
         if placement.contradiction_ids:
