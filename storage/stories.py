@@ -206,6 +206,19 @@ def max_story_id(db: Database) -> int:
     return db.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
 
 
+def has_same_contradiction(db: Database, story_id: int, kind: str, earlier: StoredItem, later: StoredItem) -> bool:
+    """Whether the story holds a contradiction of this kind between reports with the same outlets and headlines
+    as these two (copies of one report under other links)."""
+    row = db.execute(
+        """SELECT 1 FROM contradictions c
+           JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id
+           WHERE c.story_id = ? AND c.kind = ? AND e.source = ? AND e.title = ? AND l.source = ? AND l.title = ?
+           LIMIT 1""",
+        [story_id, kind, earlier.source, earlier.title, later.source, later.title],
+    ).fetchone()
+    return row is not None
+
+
 def add_contradiction(
     db: Database, story_id: int, earlier_id: int, later_id: int, *, kind: str, evidence: str, score: float,
     now: datetime,

@@ -530,6 +530,11 @@ class StoryClusterer:
             return story.title
         return self._closed_titles[story_id]
 
+    def last_seen_of(self, story_id: int) -> datetime | None:
+        """The published time of the open story's latest report (None for a closed story)."""
+        story = self._stories.get(story_id)
+        return None if story is None else story.last_seen
+
     def is_open(self, story_id: int) -> bool:
         return story_id in self._open
 

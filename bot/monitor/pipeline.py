@@ -227,6 +227,12 @@ class Pipeline:
         and does not move a story's first time back."""
         return self.late_after is not None and now - item.published > self.late_after
 
+    def _is_live(self, clusterer: StoryClusterer, story_id: int, now: datetime) -> bool:
+        """Whether the story is running now: its latest report is news (a late report leaves such a story's
+        dates; a story of old reports, such as an archive ingested, takes every report's time)."""
+        last_seen = clusterer.last_seen_of(story_id)
+        return self.late_after is not None and last_seen is not None and now - last_seen <= self.late_after
+
     def _load(self, db: Database) -> StoryClusterer:
         # Another process (`storywatch ingest` or `poll` beside the bot) may have stored reports and stories
         # since: SQLite's data_version changes with every commit of another connection, and then what is
@@ -458,7 +464,8 @@ class Pipeline:
         sources.add(item.source)
         members.add(
             story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,
-            title=clusterer.title_of(story_id), new_source=new_source, dates_from=not late or assignment.is_new,
+            title=clusterer.title_of(story_id), new_source=new_source,
+            dates_from=not late or assignment.is_new or not self._is_live(clusterer, story_id, now),
         )
         return story_id, assignment.is_new, new_source
 
@@ -472,6 +479,12 @@ class Pipeline:
         judged = self.detector.judge(story, item, self._prepared(item))
         self._analysed += len(story) - held
         for contradiction in judged:
+            if contradiction.earlier.published > item.published:  # a StoredItem (detector._kept)
+                # A report seen late, against one published after it: "later" would be the earlier report
+                # (a "reversal" of a denial that came after it). Not told in that order.
+                continue
+            if story_store.has_same_contradiction(db, story_id, contradiction.kind, contradiction.earlier, item):
+                continue  # the same outlet's same headlines again (syndicated copies): told once
             contradiction_id = story_store.add_contradiction(
                 db, story_id, int(contradiction.earlier.id), item.id, kind=contradiction.kind,
                 evidence=contradiction.evidence, score=contradiction.score, now=now,
