@@ -67,3 +67,13 @@ async def may_change_settings(update: Update, context: ContextTypes.DEFAULT_TYPE
 def is_bot_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     user = update.effective_user
     return user is not None and user.id in service(context).settings.telegram.admins
+
+
+def page_number(context: ContextTypes.DEFAULT_TYPE, command: str) -> int:
+    """The page a list command asks for: `/feeds 2`; 1 without one."""
+    text = arguments(context).strip()
+    if not text:
+        return 1
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise UserError(f"Send /{command}, or /{command} and a page number, for example /{command} 2.")
+    return int(text)

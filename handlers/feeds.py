@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes, filters
 from bot.delivery.render import render_feeds, render_lines
 from bot.service import UserError
 from bot.wording import plural, verb
-from handlers.common import arguments, chat_zone, is_bot_admin, may_change_settings, reply, service
+from handlers.common import arguments, chat_zone, is_bot_admin, may_change_settings, page_number, reply, service
 
 # An OPML file of ten thousand feeds is under 2 MB.
 MAX_OPML_BYTES = 2_000_000
@@ -27,7 +27,8 @@ OPML_DOCUMENTS = (
 async def feeds(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not is_bot_admin(update, context):
         raise UserError(NOT_ADMIN)
-    await reply(update, context, render_feeds(await service(context).feeds(), await chat_zone(update, context)))
+    page = page_number(context, "feeds")
+    await reply(update, context, render_feeds(await service(context).feeds(), await chat_zone(update, context), page))
 
 
 def _chat_may_add(context: ContextTypes.DEFAULT_TYPE) -> bool:

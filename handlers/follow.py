@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 from bot.delivery.render import render_following, render_muted
 from bot.service import UserError
 from bot.wording import plural, verb
-from handlers.common import arguments, ensure_chat, may_change_settings, reply, service
+from handlers.common import arguments, ensure_chat, may_change_settings, page_number, reply, service
 
 
 def story_number(text: str, command: str) -> int:
@@ -56,8 +56,9 @@ async def follow_story(update: Update, context: ContextTypes.DEFAULT_TYPE, story
 
 
 async def following(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    page = page_number(context, "following")
     entries = await service(context).following(update.effective_chat.id)
-    await reply(update, context, render_following(entries))
+    await reply(update, context, render_following(entries, page))
 
 
 async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -407,3 +407,23 @@ async def test_any_chat_may_add_feeds_when_allowed_and_follow_an_outlet(news: Ne
         assert removed.plain_text.startswith("Removed feed 2: Metals Daily")
     finally:
         await runtime.stop()
+
+
+async def test_long_lists_come_in_pages(news: News, bot: BotRuntime) -> None:
+    places = ["Accra", "Berlin", "Cairo", "Dakar", "Essen", "Fez", "Gdansk", "Hanoi", "Izmir", "Jakarta", "Kyiv",
+              "Lagos", "Madrid", "Nairobi", "Oslo", "Paris", "Quito", "Rome", "Seoul", "Tunis", "Ulm", "Vilnius",
+              "Warsaw", "Xian", "York", "Zagreb", "Lima", "Doha"]
+    for place in places:
+        await say(news, USER, f"/follow {place}")
+    [first] = await say(news, USER, "/following")
+    assert "25. topic “york”" in first.plain_text and "26." not in first.plain_text
+    assert first.plain_text.endswith("Page 1 of 2. More: /following 2")
+    [second] = await say(news, USER, "/following 2")
+    assert "26. topic “zagreb”" in second.plain_text and "28. topic “doha”" in second.plain_text
+    assert "“accra”" not in second.plain_text
+    [answer] = await say(news, USER, "/unfollow 28")
+    assert answer.plain_text == "No longer following the topic “doha”."
+    [none] = await say(news, USER, "/following 3")
+    assert none.plain_text == "There is no page 3: /following has 27 entries."
+    [listing] = await say(news, ADMIN, "/feeds 2")
+    assert listing.plain_text == "There is no page 2: the pool has 1 feed."

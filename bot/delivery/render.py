@@ -275,17 +275,38 @@ def render_muted(entries: Sequence[Subscription]) -> Rendered:
     return Rendered(fit(lines, separator="\n"))
 
 
-def render_following(entries: Sequence[Subscription]) -> Rendered:
+# Entries of /following and /feeds to a page.
+LIST_PAGE = 25
+
+
+def page_of(count: int, page: int, command: str) -> tuple[slice, str]:
+    """The slice of a list of `count` entries that page `page` shows, and the line that says what else
+    there is ("More: /feeds 3"); an empty slice for a page past the end."""
+    pages = max(1, -(-count // LIST_PAGE))
+    start = LIST_PAGE * (page - 1)
+    if page < pages:
+        note = f"Page {page} of {pages}. More: {command} {page + 1}"
+    elif pages > 1:
+        note = f"Page {page} of {pages}."
+    else:
+        note = ""
+    return slice(start, start + LIST_PAGE), note
+
+
+def render_following(entries: Sequence[Subscription], page: int = 1) -> Rendered:
     if not entries:
         return Rendered("This chat follows nothing yet. Send /follow and a few words, for example /follow iran syria.")
+    shown, note = page_of(len(entries), page, "/following")
+    if not entries[shown]:
+        return Rendered(f"There is no page {page}: /following has {plural(len(entries), 'entry', 'entries')}.")
     lines = ["<b>This chat follows</b>"]
-    for number, entry in enumerate(entries, start=1):
+    for number, entry in list(enumerate(entries, start=1))[shown]:
         if entry.kind in ("topic", "outlet"):
             lines.append(f"{number}. {entry.kind} “{esc(entry.query or '')}”")
         else:
             verb = "muted" if entry.kind == "mute" else "story"
             lines.append(f"{number}. {verb} {entry.story_id}: {esc(clip(entry.story_title or '', 120))}")
-    lines.append("\nSend /unfollow and a number to drop one.")
+    lines.append("\nSend /unfollow and a number to drop one." + (f" {note}" if note else ""))
     return Rendered(fit(lines, separator="\n"))
 
 
@@ -294,11 +315,14 @@ def render_lines(lines: Sequence[str]) -> Rendered:
     return Rendered(fit([esc(line) for line in lines], separator="\n"))
 
 
-def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo) -> Rendered:
+def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo, page: int = 1) -> Rendered:
     if not feeds:
         return Rendered("The feed pool is empty. Add one with /addfeed and its address, or send an OPML file.")
+    shown, note = page_of(len(feeds), page, "/feeds")
+    if not feeds[shown]:
+        return Rendered(f"There is no page {page}: the pool has {plural(len(feeds), 'feed')}.")
     lines = [f"<b>{plural(len(feeds), 'feed')}</b>"]
-    for feed in feeds:
+    for feed in feeds[shown]:
         if feed.healthy:
             health = "not read yet" if feed.status == "new" else feed.status
             if any(feed.last_skipped.values()):
@@ -308,4 +332,6 @@ def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo) -> Rendered:
         last = when(feed.last_success_at, tz) if feed.last_success_at else "never"
         lines.append(f"{feed.id}. {esc(clip(feed.name, 80))} · {health} · last read {last}\n"
                      f"    {esc(clip(feed.url, 200))}")
+    if note:
+        lines.append(note)
     return Rendered(fit(lines, separator="\n"))
