@@ -192,12 +192,14 @@ async def import_opml_checked(adb: AsyncDatabase, fetcher: Fetcher, content: byt
     failed: list[tuple[str, str]] = []
     slots = asyncio.Semaphore(OPML_CHECKS_AT_ONCE)
 
-    async def check(url: str) -> None:
+    canonical_urls: list[str] = []
+    for entry in listed:
         try:
-            canonical = normalise_feed_url(url)
+            canonical_urls.append(normalise_feed_url(entry.url))
         except FeedPoolError as exc:
-            failed.append((url[:200], str(exc)))
-            return
+            failed.append((entry.url[:200], str(exc)))
+
+    async def check(canonical: str) -> None:
         if await adb.run(feed_store.get_feed_by_url, canonical) is not None:
             present.append(canonical)
             return
@@ -211,7 +213,7 @@ async def import_opml_checked(adb: AsyncDatabase, fetcher: Fetcher, content: byt
                 else:
                     failed.append((canonical, reason))
 
-    await asyncio.gather(*(check(url) for url in dict.fromkeys(entry.url for entry in listed)))
+    await asyncio.gather(*(check(url) for url in dict.fromkeys(canonical_urls)))
     return OpmlImport(sorted(added, key=lambda feed: feed.id), present, failed)
 
 

@@ -81,7 +81,7 @@ def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[World]:
     settings = Settings(
         telegram=TelegramSettings(token=Secret(TOKEN), base_url=api.base_url, admins=(ADMIN,)),
         storage=StorageSettings(path=str(tmp_path / "bot.db")),
-        # These tests publish reports up to six hours before the bot's (wall) clock and expect them as news;
+        # These tests publish reports up to six hours before the bot's clock (PINNED_NOW) and expect them as news;
         # what old news does is tested on a pinned clock in test_bot_news.py.
         polling=dataclasses.replace(PollingSettings(), timeout_seconds=5.0, late_margin_seconds=7 * 86400),
         feeds=FeedSettings(urls=(feed_server.url("/levant.xml"),), allow_private_addresses=True),

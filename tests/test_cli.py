@@ -344,7 +344,7 @@ def test_poll_and_feeds_list_say_what_was_skipped(
     assert f"     0 new      {untitled} (3 skipped: no title or text" in polled.stdout
     assert f"     1 new      {mixed} (1 skipped: no title or text" in polled.stdout
     assert empty not in polled.stdout  # read, nothing in it, nothing skipped: nothing to say
-    assert "1 new items, 4 entries skipped, 0 not modified, 0 failed." in polled.stdout
+    assert "1 new item, 4 entries skipped, 0 not modified, 0 failed." in polled.stdout
 
     again = json.loads(storywatch("poll", "--once", "--force", "--json", cwd=tmp_path, config=loopback_config).stdout)
     assert {entry["url"]: entry["status"] for entry in again}[untitled] == "not-modified"

@@ -147,20 +147,23 @@ async def test_adding_and_removing_feeds_gives_the_same_pool_both_ways(skins: Sk
 
 @pytest.mark.parametrize("skin", ["cli", "bot"])
 async def test_an_opml_import_gives_the_same_pool_both_ways(skins: Skins, skin: str) -> None:
-    known = skins.feeds.url("/known.xml")
-    listed = [known + "?utm_campaign=x", "http://Wire.Example/rss?utm_source=opml", "http://wire.example/rss"]
+    known, wire = skins.feeds.url("/known.xml"), skins.feeds.url("/wire.xml")
+    # Each listed feed is checked as when added alone (issue 17): the unreachable one is not added.
+    listed = [known + "?utm_campaign=x", wire + "?utm_source=opml", wire, "http://unreachable.invalid/rss"]
     opml = ('<?xml version="1.0"?><opml version="2.0"><body>'
             + "".join(f'<outline text="x" xmlUrl="{url.replace("&", "&amp;")}"/>' for url in listed)
             + "</body></opml>").encode()
     skins.feeds.routes["/known.xml"] = Route(body=EMPTY_FEED)
+    skins.feeds.routes["/wire.xml"] = Route(body=EMPTY_FEED)
     skins.configured = (known,)
     if skin == "cli":
         path = skins.tmp_path / "feeds.opml"
         path.write_bytes(opml)
         await asyncio.to_thread(skins.cli_start)
         [answer] = [await asyncio.to_thread(skins.cli, "import-opml", str(path))]
-        assert answer.startswith("Imported 1 feeds from ") and answer.endswith("; 1 were already there.\n")
+        assert answer.startswith("Imported 1 feed from ") and answer.endswith("; 1 was already there.\n")
     else:
         [answer] = await skins.bot_session(opml)
-        assert answer == "Imported 1 new feeds (1 were already in the pool)."
-    assert pool(skins.db_path) == [known, "http://wire.example/rss"]
+        assert answer.startswith("Imported 1 new feed (1 was already in the pool).\nNot added, 1 feed")
+        assert "http://unreachable.invalid/rss: could not fetch" in answer
+    assert pool(skins.db_path) == [known, wire]
