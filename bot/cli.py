@@ -233,7 +233,8 @@ def feeds_remove(state: CliState, feeds_to_remove: tuple[str, ...]) -> None:
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.pass_obj
 def feeds_import_opml(state: CliState, path: Path) -> None:
-    """Add every feed listed in an OPML file (as exported by feed readers)."""
+    """Add every feed listed in an OPML file (as exported by feed readers), each checked as `feeds add`
+    checks one; those that fail are named on stderr, with why."""
     content = path.read_bytes()
 
     async def work(service: StoryWatch) -> feedpool.OpmlImport:
@@ -243,6 +244,8 @@ def feeds_import_opml(state: CliState, path: Path) -> None:
     present = len(result.already_present)
     click.echo(f"Imported {plural(len(result.added), 'feed')} from {path}; {present} {verb(present, 'was', 'were')} "
                "already there.")
+    for url, reason in result.failed:
+        click.echo(f"Not added: {url}: {reason.rstrip('.')}.", err=True)
 
 
 @feeds.command("export-opml")

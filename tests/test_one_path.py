@@ -160,8 +160,10 @@ async def test_an_opml_import_gives_the_same_pool_both_ways(skins: Skins, skin: 
         path = skins.tmp_path / "feeds.opml"
         path.write_bytes(opml)
         await asyncio.to_thread(skins.cli_start)
-        [answer] = [await asyncio.to_thread(skins.cli, "import-opml", str(path))]
-        assert answer.startswith("Imported 1 feed from ") and answer.endswith("; 1 was already there.\n")
+        result = await asyncio.to_thread(storywatch, "feeds", "import-opml", str(path), cwd=skins.tmp_path,
+                                         config=skins.config_file())
+        assert result.stdout.startswith("Imported 1 feed from ") and result.stdout.endswith("; 1 was already there.\n")
+        assert result.stderr.startswith("Not added: http://unreachable.invalid/rss: could not fetch")
     else:
         [answer] = await skins.bot_session(opml)
         assert answer.startswith("Imported 1 new feed (1 was already in the pool).\nNot added, 1 feed")
