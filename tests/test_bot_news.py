@@ -365,7 +365,7 @@ async def test_quiet_hours_hold_alerts_until_they_end_but_not_a_contradiction(ne
     await say(news, ADMIN, f"/addfeed {news.feeds.url('/tehran.xml')}")
     await poll_and_deliver(bot)
     [contradiction] = (await news.wait_messages(USER, 5))[4:]
-    assert contradiction.plain_text.startswith("⚠️ Contradiction")
+    assert contradiction.plain_text.startswith("⚠️ Disputed")
 
     news.clock.now = datetime(2026, 3, 29, 4, 59, tzinfo=UTC)  # 06:59 in Berlin, summer time
     await bot.sender.drain()
