@@ -145,7 +145,7 @@ async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(w
     first = BotRuntime(world.settings, adb=adb, clock=world.clock, pacer=Pacer(TEST_LIMITS))
     await adb.run(chat_store.ensure_chat, USER, type="private", title=None, now=START)
     # Alerts only: after 08:00 UTC the chat's first digest would fall due too, and be one more message.
-    await adb.run(digest_store.set_digest, USER, enabled=False)
+    await adb.run(digest_store.set_digest, USER, enabled=False, now=START)
     await first.service.follow_topic(USER, "iran")
     await first.service.add_configured_feeds()
     world.publish("/levant.xml", "Levant Wire", [EVACUATION])
