@@ -342,14 +342,14 @@ def m008_digest_asked_for_and_manual_digests(db: Database) -> None:
 
 
 @migrations()
-def m007_quiet_hours(db: Database) -> None:
+def m009_quiet_hours(db: Database) -> None:
     # A chat's quiet hours, "HH:MM" local (the end may be before the start: past midnight); NULL: none.
     db.execute("ALTER TABLE chats ADD COLUMN quiet_start TEXT")
     db.execute("ALTER TABLE chats ADD COLUMN quiet_end TEXT")
 
 
 @migrations()
-def m008_outlet_follows_and_feeds_added_by_chats(db: Database) -> None:
+def m010_outlet_follows_and_feeds_added_by_chats(db: Database) -> None:
     # A chat that follows an outlet follows every story its reports are in; and the chat that added a feed,
     # when it was not one of the bot's admins (feeds.anyone_may_add).
     for statement in (
