@@ -131,6 +131,35 @@ def test_a_rising_toll_is_a_development() -> None:
     assert quiet("Three dead in river flooding", "River flood death toll climbs to 11")
 
 
+def test_not_before_a_name_picks_out_a_person_and_negates_no_event() -> None:
+    assert quiet("Singer Mara Quill, Dev Ostrander's former partner, gets engaged",
+                 "Mara Quill got engaged to not Dev Ostrander")  # fmt: skip
+
+
+def test_a_negated_word_the_same_headline_asserts_is_no_negation() -> None:
+    assert quiet("Tennis star Ivo Brandt underwhelms in Wimbledon film, charms talk show",
+                 "Ivo Brandt Says He's Not Wimbledon in Wimbledon Film")  # fmt: skip
+
+
+def test_an_opinion_voiced_in_the_first_person_negates_no_event() -> None:
+    assert quiet("The Need for a Fast Commute", "We Don't Need Fast Commuting Apps")
+    assert quiet("Fans want a new stadium", "We don't want a new stadium")
+
+
+def test_a_condition_with_without_negates_no_event() -> None:
+    assert quiet("Consolemaker Pell hopes the new shooter lifts console sales",
+                 "Pell won't sell its console without the motion camera this year")  # fmt: skip
+
+
+def test_a_report_that_the_event_failed_agrees_with_a_negation_of_it() -> None:
+    assert quiet("Singer Roya Fenn misses her costume change and performs in a bathrobe",
+                 "Roya Fenn didn't make her costume change, so she sang in a bathrobe")  # fmt: skip
+
+
+def test_prank_describing_a_thing_is_no_debunk() -> None:
+    assert quiet("Students stage a prank at the graduation ceremony", "Graduation prank goes viral")
+
+
 # ------------------------------------------------------------------ true contradictions
 
 
@@ -183,6 +212,22 @@ def test_a_confirmation_after_a_validated_denial() -> None:
 def test_an_explicit_refutation_names_its_claim_by_itself() -> None:
     raised = story("No, the mayor of Dunmore did not ban bicycles", "Mayor of Dunmore bans bicycles from the old town")
     assert raised[1] == {"reversal"}
+
+
+def test_a_phrasal_verb_meets_its_noun_and_its_synonyms() -> None:
+    # "lay off" and "layoffs", "pulls out" and "withdraws", "exits" and "quits": one event in other word forms.
+    assert "denial" in story("Carrier Norwind to lay off 3,000 staff", "Norwind denies layoffs")[1]
+    assert "negation" in story("Norwind plans layoffs at its Leeds depot",
+                               "Norwind says it will not lay off anyone in Leeds")[1]  # fmt: skip
+    assert "denial" in story("Bidder Caldera pulls out of the port deal",
+                             "Caldera denies withdrawing from the port deal")[1]  # fmt: skip
+    assert "denial" in story("Senator Okafor quits the governor's race",
+                             "Senator Okafor denies she exits the governor's race")[1]  # fmt: skip
+
+
+def test_a_claim_called_a_prank_is_denied() -> None:
+    assert "denial" in story("Mayor of Tilbury arrested over bribes",
+                             "Police say the Tilbury mayor arrest story was a prank")[1]  # fmt: skip
 
 
 # ------------------------------------------------------------------ the judge

@@ -13,12 +13,14 @@ from bot.monitor.contradiction.lexicon import (
     _ADVICE,
     _APPROX,
     _ARTICLES,
+    _ATTITUDE_VERBS,
     _ATTRIBUTION_SPAN,
     _AUX,
     _BREAK,
     _CLAIM_LINKS,
     _CLAUSE_AUX,
     _CLAUSE_BREAKS,
+    _COMPOUND_PARTICLES,
     _CONDITIONALS,
     _CONTINUE_VERBS,
     _CONTINUING,
@@ -34,8 +36,10 @@ from bot.monitor.contradiction.lexicon import (
     _EVIDENCE,
     _EXISTENCE,
     _EXTREMES,
+    _FAILURE_VERBS,
     _FALL,
     _FIGURE_WORDS,
+    _FIRST_PERSONS,
     _FOOLING,
     _GENERIC_COUNTED,
     _GENRES,
@@ -88,12 +92,13 @@ from bot.monitor.contradiction.lexicon import (
     _TOO_GOOD,
     _WORD_NUMBERS,
     _YOU,
+    PHRASAL_SYNONYMS,
     _words,
     event_key,
 )
 from bot.monitor.contradiction.settings import ItemText
 from bot.monitor.model import pickled_as_arguments
-from bot.monitor.terms import NEWS_FURNITURE, STOP_WORDS, tokenize
+from bot.monitor.terms import NEWS_FURNITURE, STOP_WORDS, stem, tokenize
 
 
 @pickled_as_arguments
@@ -212,6 +217,16 @@ class _Segment:
 _NEGATED_COMPOUND = re.compile(r"\b(no|non|not)-(?=\w)", re.IGNORECASE)
 
 
+def _phrasal_verbs(tokens: list[str]) -> list[str]:
+    """A phrasal verb that means what one word does, as that word: "pulls out of the deal" withdraws from it, as
+    "quits" and "exits" do. Its particle stays (a stop word, it keys nothing)."""
+    out = list(tokens)
+    for k in range(len(out) - 1):
+        if out[k + 1] in _COMPOUND_PARTICLES:
+            out[k] = PHRASAL_SYNONYMS.get((stem(out[k]), out[k + 1]), out[k])
+    return out
+
+
 def _segments(title: str) -> list[_Segment]:
     title = _NEGATED_COMPOUND.sub(r"\1", title)
     # One `tokenize` call for the whole title, the segments kept apart by a marker word (a third of the cost of
@@ -234,6 +249,7 @@ def _segments(title: str) -> list[_Segment]:
             continue
         if current:
             question, after_comma = marks[k]
+            current = _phrasal_verbs(current)
             # "Who won the final", "Did she get engaged ...": a question even when the headline's "?" was cut off.
             question = question or (current[0] in _QUESTION_OPENERS and len(current) >= 3)
             out.append(_Segment(current, question, after_comma))
@@ -337,6 +353,12 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
         return None  # "not yet allowed home" is a development; "no doubt" affirms; "not the first time"
     if "yet" in after[1:3]:
         return None  # "no spike yet", "not allowed home yet": not so far, a development to come
+    if tok == "not" and tokens[i - 1 : i] and tokens[i - 1] in _PREPOSITIONS | {"to"} and after[:1] and (
+        not _verb_like(after[0])
+    ):
+        return None  # "married to not George Clooney": "not" picks out a noun phrase, it negates no event
+    if "without" in after[:6]:
+        return None  # "can't sell X without Y", "no peace without Z": a condition (Y is needed), not a negated event
     if tok == "shouldnt" or (tok == "not" and tokens[i - 1 : i] == ["should"]):
         return None  # "why she should not win": an opinion of what ought to be, not an event that did not happen
     if i == 0 and tok in ("dont", "never") and not seg.question:
@@ -356,6 +378,9 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
             return None
         after = after[verbs[0] :]
     rest = [t for t in after if t not in _AUX]
+    speaker = next((t for t in reversed(tokens[:i]) if t not in _AUX), "")
+    if speaker in _FIRST_PERSONS and rest[:1] and rest[0] in _ATTITUDE_VERBS:
+        return None  # "We don't need X", "you won't want Y": an opinion voiced, no event denied
     did = tok in _DO_NEGATORS or (tok == "not" and i > 0 and tokens[i - 1] in _DO_AUX)
     past = tok in ("didnt", "doesnt", "never") or (tok == "not" and i > 0 and tokens[i - 1] in ("did", "does"))
     if past and rest[:1] and rest[0] in _SPEECH and len(rest) > 1:
@@ -388,6 +413,8 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
     verb = next((t for t in rest if t != "to"), "")  # "isn't going to be selling": the verb is "selling"
     if claim is not None and predicative and not _verb_like(verb):
         return _predicate_claim(tokens, i, after, strength)
+    if claim is not None and claim.head is not None and sum(event_key(t) == claim.head for t in tokens) > 1:
+        return None  # "she's not Oprah in the Oprah series": the headline asserts what it seems to negate
     return claim
 
 
@@ -906,7 +933,9 @@ def _names(title: str) -> frozenset[str]:
     debunk shares with every other report on the same person. In Title Case or capitals nothing can tell a
     name, so there are none."""
     words = _RAW_WORD.findall(title)
-    if sum(w[:1].islower() and len(w) > 3 for w in words) < 2:
+    # Title Case keeps its function words small ("Adopts Boy to Keep Him from Turning into a Werewolf"): only
+    # lower-case content words say the title is in sentence case.
+    if sum(w[:1].islower() and len(w) > 3 and w.lower() not in STOP_WORDS for w in words) < 2:
         return frozenset()
     capitalised: list[str] = []
     after_break = True
@@ -976,7 +1005,7 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         event_key(t)
         for seg in segments
         for k, n in enumerate(seg.tokens)
-        if n in _NEGATORS
+        if n in _NEGATORS or n in _FAILURE_VERBS
         for t in [t for t in seg.tokens[k + 1 : k + 6] if t not in _AUX and t not in STOP_WORDS][:3]
     )
     return TextAnalysis(

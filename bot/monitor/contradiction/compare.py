@@ -41,7 +41,10 @@ def _targets_met(
         return None
     if claim.head is not None:
         if claim.head in other:
-            return shared | {claim.head}
+            met = shared | {claim.head}
+            # "married to not George Clooney" after "Clooney's ex gets married": negating a name says who, not
+            # that the event did not happen.
+            return met if claim.kind != "negation" or met - names else None
         if (
             restated and claim.kind == "denial" and len(shared - names) >= 2
             and len(shared) >= settings.restated_share * len(claim.targets)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bot.monitor.terms import stem
+from bot.monitor.terms import STOP_WORDS, stem
 
 
 def _words(text: str) -> frozenset[str]:
@@ -21,7 +21,7 @@ _DEBUNK_WORDS = _words("""
     doctored photoshopped misleading erroneous inaccurate incorrect mistaken wrongly retracts retracted
     retract retraction lie lies hogwash exaggerated overblown overstated duped fooled parody parodies
     misreported misquoted misinterpreted mistranslated misidentified misattributed unsubstantiated dubious
-    implausible fictitious concocted
+    implausible fictitious concocted prank pranks
     """)
 
 
@@ -97,6 +97,17 @@ _NEGATION_BLOCKERS = _words("""
     end problem idea surprise first alone bad kidding your afraid all everyone everything always quite that so too way
     very necessarily exactly question
     """)
+
+
+# Verbs that say an event did not take place ("misses the wardrobe change", "failed to qualify"): what follows them
+# is negated as surely as after "not", so a later "didn't make the change" agrees.
+_FAILURE_VERBS = _words("misses missed fails failed lacks lacked skips skipped")
+
+
+# Verbs of wanting and needing: negated by "we", "I" or "you" ("we don't need X"), they voice an opinion, which
+# no report of the story asserted the opposite of.
+_ATTITUDE_VERBS = _words("need needs want wants like likes love loves care cares deserve deserves mind")
+_FIRST_PERSONS = _words("we i you")
 
 
 _HEDGES = _words("""
@@ -190,6 +201,7 @@ _IRREGULAR = {
     "bitten": "bite", "alive": "live", "lives": "live", "life": "live", "sale": "sell", "sales": "sell",
     # A killing is a death: "airstrike kills ISIS leader" asserts what "ISIS leader not dead" denies.
     "kill": "die", "kills": "die", "killed": "die", "killing": "die", "slain": "die", "mortality": "die",
+    "laid": "lay", "withdrew": "withdraw", "withdrawn": "withdraw",
 }  # fmt: skip
 
 
@@ -205,10 +217,14 @@ _SYNONYM_GROUPS = {
     "mother": "mom moms mum mums mommy mother mothers",
     "father": "dad dads daddy father fathers",
     "child": "kid kids child children",
+    # Leaving a race, a deal or a post: "quits", "exits" and "withdraws from" report one move.
+    "withdraw": "quit quits quitting exit exits exited exiting withdraw withdraws withdrawing withdrawal "
+                "pullout pullouts dropout dropouts backout",
 }  # fmt: skip
 
 
 _SYNONYMS = {word: base for base, words in _SYNONYM_GROUPS.items() for word in words.split()}
+
 
 
 # Opposite states: concept -> (words of the first state, words of the second state, natural direction).
@@ -259,6 +275,35 @@ _NOMINAL_SUFFIXES = (
 )  # fmt: skip
 
 
+# The particles that make a noun of a phrasal verb written as one word ("layoffs", "pullout", "shutdown"). Not "up"
+# ("roundup", "startup", "lineup" name things more often than events) nor "over" ("discover").
+_COMPOUND_PARTICLES = ("off", "out", "down")
+
+
+def _phrasal_verb(word: str) -> str:
+    """The verb of a noun made of a phrasal verb, so that it meets the verb, whose particle is a stop word:
+    "layoffs" -> "lay" ("to lay off", "laid off"), "pullout" -> "pull", "crackdown" -> "crack". Compounds of a
+    function word ("without", "throughout") and too short a verb ("about", "stout") are no phrasal verbs."""
+    if not word.isalpha() or len(word) < 6:
+        return word
+    body = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+    for particle in _COMPOUND_PARTICLES:
+        verb = body[: -len(particle)]
+        if body.endswith(particle) and len(verb) >= 3 and verb not in STOP_WORDS:
+            return verb
+    return word
+
+
+# Phrasal verbs that mean what one word of a synonym group does, by the stem of their verb and their particle:
+# "pulls out", "pulled out" -> ("pul", "out") -> "withdraw", from the group's one-word noun "pullout".
+PHRASAL_SYNONYMS = {
+    (stem(word[: -len(particle)]), particle): base
+    for word, base in _SYNONYMS.items()
+    for particle in _COMPOUND_PARTICLES
+    if word.endswith(particle) and len(word) > len(particle) + 2
+}
+
+
 @lru_cache(maxsize=65536)
 def event_key(word: str) -> str:
     """One key for the inflected and nominal forms of an event ("evacuate", "evacuating", "evacuation").
@@ -268,6 +313,7 @@ def event_key(word: str) -> str:
     """
     if word in _WORD_NUMBERS:
         return str(_WORD_NUMBERS[word])  # "two" and "2" name the same figure
+    word = _phrasal_verb(word)
     base = _IRREGULAR.get(word) or _SYNONYMS.get(word, word)
     if base.isalpha() and len(base) > 6:
         for suffix, replacement in _NOMINAL_SUFFIXES:
@@ -349,7 +395,7 @@ _REALITY = _words("real true genuine authentic legit legitimate accurate correct
 
 # Names of a genre: a parody or a satire is a kind of work ("SNL's 'Girls' parody"), and calls a report false only
 # when it is said of it ("the story was satire", "turned out to be a spoof").
-_GENRES = _words("parody parodies spoof spoofs spoofed satire satirical fiction fictional")
+_GENRES = _words("parody parodies spoof spoofs spoofed satire satirical fiction fictional prank pranks")
 
 
 _LIES = _words("lie lies")
