@@ -127,6 +127,24 @@ def test_a_doubt_is_at_most_possibly_disputed() -> None:
     assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max < DEFAULT_SETTINGS.min_score
 
 
+@pytest.mark.parametrize(
+    "doubting",
+    [
+        "Geologists question whether a meteorite made the crater near Brenford",
+        "Doubts cast over the Brenford meteorite crater claim",
+        "Was the Brenford meteorite crater all a hoax?",
+    ],
+)
+def test_a_doubt_aimed_at_the_claim_is_recorded_as_possibly_disputed(doubting: str) -> None:
+    earlier = item("Meteorite leaves a crater near the town of Brenford")
+    [doubt] = detect(item(doubting), [earlier])
+    assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max  # never confident
+
+
+def test_an_outcome_called_unlikely_or_a_word_tagged_with_a_question_is_no_dispute() -> None:
+    assert quiet("Tarsk bank misses its first bond payment", "Bond default crisis at Tarsk bank 'unlikely' this year")
+    assert quiet("Reality show finale: Pim makes his choice", "Reality star Pim fake? Tense finale moments")
+
 def test_a_rising_toll_is_a_development() -> None:
     assert quiet("Three dead in river flooding", "River flood death toll climbs to 11")
 

@@ -32,6 +32,7 @@ from bot.monitor.contradiction.lexicon import (
     _DO_AUX,
     _DO_NEGATORS,
     _DOUBT_ADJECTIVES,
+    _DOUBT_COMPLEMENTS,
     _DOUBT_WORDS,
     _EVIDENCE,
     _EXISTENCE,
@@ -1011,6 +1012,23 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     return TextAnalysis(
         keys, negated or _NOTHING, asserted, tuple(claims), hedged, tuple(states), tuple(figures), title, question,
         _attributed(title, segments), refutes,
+    )
+
+
+def doubts_a_claim(text: TextAnalysis) -> bool:
+    """Whether a title that only doubts or asks aims at a claim ("NASA questions whether the crater was a meteorite",
+    "doubts cast over the claim", "was it all a hoax?"), rather than calling an outcome unlikely ("default
+    unlikely this year") or tagging a word ("X fake?")."""
+    tokens = text.tokens
+    if text.question:
+        # "Was the viral video all a hoax?", "Is X an internet hoax?": the question asks whether the claim is false.
+        return any(
+            t in _DEBUNK_WORDS and any(w in _ARTICLES | _COPULAS for w in tokens[max(0, k - 3) : k])
+            for k, t in enumerate(tokens)
+        )
+    return any(
+        t in _DOUBT_WORDS | _QUESTION_VERBS and any(w in _DOUBT_COMPLEMENTS for w in tokens[k + 1 : k + 3])
+        for k, t in enumerate(tokens)
     )
 
 

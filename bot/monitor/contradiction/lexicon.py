@@ -39,6 +39,10 @@ _DOUBT_WORDS = _words("doubt doubts doubted doubtful skeptical sceptical unlikel
 _QUESTION_VERBS = _words("question questions questioned questioning")
 
 
+# What a doubt aimed at a claim opens: "questions whether", "doubt that", "casts doubt on", "raises doubts about".
+_DOUBT_COMPLEMENTS = _words("whether that if about over on")
+
+
 _CONTINUING = _words("keep keeps kept")
 
 

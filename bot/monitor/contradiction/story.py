@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.monitor.contradiction.analysis import Analysis, Claim, TextAnalysis, analyze
+from bot.monitor.contradiction.analysis import Analysis, Claim, TextAnalysis, analyze, doubts_a_claim
 from bot.monitor.contradiction.compare import _compare, _event_name, _same_source, _targets_met
 from bot.monitor.contradiction.lexicon import event_key
 from bot.monitor.contradiction.settings import (
@@ -177,6 +177,13 @@ def detect(
                     # Reasserting the very event a confident denial of the story denied: as sure as that denial.
                     score = max(score, *story.contradicted[position].values())
                 if kind != "reversal" and _tentative(a.text, settings):
+                    if score >= settings.min_score and doubts_a_claim(a.text):
+                        # Someone doubting the claim ("NASA questions whether..."), which the judge is sure is
+                        # this one: recorded as possibly disputed, capped below the confident ones.
+                        results.append(
+                            Contradiction(kind, b.item, a.item, evidence, round(min(score, settings.tentative_max), 3))
+                        )
+                        continue
                     score = min(score, settings.tentative_max)
             if score >= score_floor(settings, kind):
                 results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
