@@ -56,7 +56,8 @@ class ContradictionSettings:
     # contradiction of a report of the story scored at least this: a confident judgment, not a possible one.
     validated_min: float = 0.8
     # A report that only asks or doubts (a question, or no cue stronger than this) contradicts at most with this
-    # score: "possibly disputed", never confident.
+    # score: "possibly disputed", never confident. With the judge, one aimed at a claim ("questions whether X") that
+    # the judge gives `min_score` is recorded with this score; others are not recorded.
     tentative_strength: float = 0.7
     tentative_max: float = 0.75
     # Two figures for the same thing conflict when one is at least this many times the other.
