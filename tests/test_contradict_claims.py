@@ -10,7 +10,14 @@ from itertools import count
 
 import pytest
 
-from bot.monitor.contradiction import DEFAULT_SETTINGS, StoryReports, analyze, detect, detector_settings
+from bot.monitor.contradiction import (
+    DEFAULT_SETTINGS,
+    StoryReports,
+    analyze,
+    analyze_text,
+    detect,
+    detector_settings,
+)
 from bot.monitor.judge import Judge, pair_features, shipped_judge
 from bot.monitor.model import StoredItem
 
@@ -172,6 +179,11 @@ def test_a_condition_with_without_negates_no_event() -> None:
 def test_a_report_that_the_event_failed_agrees_with_a_negation_of_it() -> None:
     assert quiet("Singer Roya Fenn misses her costume change and performs in a bathrobe",
                  "Roya Fenn didn't make her costume change, so she sang in a bathrobe")  # fmt: skip
+
+
+def test_a_joke_aside_clarifying_a_word_refutes_nothing() -> None:
+    assert analyze_text("Why Teachers Want to Ban the F-Word. (No, Not That One.)").claims == ()
+    assert analyze_text("Mayor Quint resigns? No, says his office").claims  # a reply still refutes
 
 
 def test_prank_describing_a_thing_is_no_debunk() -> None:

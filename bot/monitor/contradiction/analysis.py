@@ -667,6 +667,9 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
             elif tok in ("no", "nope") and i == 0 and (len(tokens) == 1 or tok == "nope"):
                 if s > 0 and s == len(segments) - 1 and seg.cut:
                     continue  # "... Um, No ...": cut off, it may go on ("No, really"); no reply to read
+                following = segments[s + 1].tokens if s + 1 < len(segments) else []
+                if following[:1] == ["not"] and not _keys(following[1:]):
+                    continue  # "Ban the B-word (No, not that one)": a joke that clarifies a word, no reply
                 if s == 0:
                     # "No, X did Y": the whole rest of the title is denied.
                     rest = [t for seg2 in segments[1:] for t in seg2.tokens]
