@@ -156,14 +156,20 @@ async def remove_feed(adb: AsyncDatabase, id_or_url: str) -> Feed:
     return await adb.run(feed_store.remove_feed, feed.id)
 
 
-async def import_opml(adb: AsyncDatabase, content: bytes, now: datetime) -> OpmlImport:
-    """Add every feed an OPML file lists. They are not fetched here: the next poll checks each one."""
+def _listed_feeds(content: bytes) -> list[OpmlFeed]:
+    """The feeds an OPML file lists; a file that is not OPML, or lists none, is a FeedPoolError."""
     try:
         listed = parse_opml(content)
     except ValueError as exc:
         raise FeedPoolError(str(exc)) from None
     if not listed:
         raise FeedPoolError("the OPML file lists no feeds (no <outline xmlUrl=…>)")
+    return listed
+
+
+async def import_opml(adb: AsyncDatabase, content: bytes, now: datetime) -> OpmlImport:
+    """Add every feed an OPML file lists. They are not fetched here: the next poll checks each one."""
+    listed = _listed_feeds(content)
 
     # Normalised as every other way into the pool is, so that one feed is one row whichever way it came; two
     # listed addresses of one feed are one entry, not one added and one "already there".
@@ -181,12 +187,7 @@ OPML_CHECKS_AT_ONCE = 8
 async def import_opml_checked(adb: AsyncDatabase, fetcher: Fetcher, content: bytes, now: datetime) -> OpmlImport:
     """Add the feeds an OPML file lists, each checked as `add_checked_feed` checks one (fetched once, and it
     must be a feed): those that fail are not added, and the result says why."""
-    try:
-        listed = parse_opml(content)
-    except ValueError as exc:
-        raise FeedPoolError(str(exc)) from None
-    if not listed:
-        raise FeedPoolError("the OPML file lists no feeds (no <outline xmlUrl=…>)")
+    listed = _listed_feeds(content)
     added: list[Feed] = []
     present: list[str] = []
     failed: list[tuple[str, str]] = []
