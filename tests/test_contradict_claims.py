@@ -148,6 +148,51 @@ def test_a_doubt_aimed_at_the_claim_is_recorded_as_possibly_disputed(doubting: s
     assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max  # never confident
 
 
+@pytest.mark.parametrize(
+    ("doubting", "doubted"),
+    [
+        ("Space agency raises doubts about reports of a Brenford meteorite", {"meteorit", "brenford"}),
+        ("Geologists doubt that a meteorite made the Brenford crater", {"meteorit", "crater"}),
+        ("Council casts doubt on the Brenford meteorite claims", {"meteorit", "brenford"}),
+    ],
+)
+def test_a_doubt_is_about_its_complement_not_the_doubter_or_its_verb(doubting: str, doubted: set[str]) -> None:
+    [claim] = analyze_text(doubting).claims
+    assert doubted <= claim.targets and claim.head is None
+    assert not {"rais", "geologist", "cast", "council"} & claim.targets
+    [doubt] = detect(item(doubting), [item("Meteorite leaves a crater near the town of Brenford")])
+    assert doubt.score <= DEFAULT_SETTINGS.tentative_max  # a doubt stays possibly disputed
+
+
+def test_a_question_answered_with_a_denial_tells_rather_than_asks() -> None:
+    answered = analyze_text("Poisoned honey recall? Toxic jars? Food agency debunks the hoax")
+    assert not answered.question and not answered.hedged and answered.claims
+    asked = analyze_text("Is the poisoned honey recall a hoax?")
+    assert asked.question and asked.claims
+    [denial] = detect(item("Poisoned honey recall? Toxic jars? Food agency debunks the hoax"),
+                      [item("Food agency recalls honey after toxic jars found in Ardley")])  # fmt: skip
+    assert denial.kind == "denial" and denial.score > DEFAULT_SETTINGS.tentative_max
+
+
+def test_a_restatement_in_other_words_after_a_confident_denial_reverses_it() -> None:
+    raised = story(
+        "Porto sign striker Leo Varga from Ajax, his agent says",
+        "Porto deny signing Leo Varga",
+        "Striker Leo Varga leaves Ajax for Porto",
+    )
+    assert raised[1] == {"denial"} and raised[2] == {"reversal"}
+
+
+def test_a_denied_clause_must_be_told_by_the_report_it_denies() -> None:
+    claim = analyze_text("Just when you thought the Skyhop app was gone for good, think again").claims[0]
+    assert "go" in claim.stated
+    # The clause says the app went; a report that it may return tells of no going, and agrees with the title.
+    assert quiet("Skyhop app maker considers bringing the app back",
+                 "Just when you thought the Skyhop app was gone for good, think again")  # fmt: skip
+    assert "denial" in story("Skyhop app is gone for good, maker says",
+                             "Just when you thought the Skyhop app was gone for good, think again")[1]  # fmt: skip
+
+
 def test_an_outcome_called_unlikely_or_a_word_tagged_with_a_question_is_no_dispute() -> None:
     assert quiet("Tarsk bank misses its first bond payment", "Bond default crisis at Tarsk bank 'unlikely' this year")
     assert quiet("Reality show finale: Pim makes his choice", "Reality star Pim fake? Tense finale moments")

@@ -117,6 +117,9 @@ class Claim:
     # predicate's words, and the other item must say them of the same `subject`.
     predicate: bool = False
     events: frozenset[str] = frozenset()  # the predicate's verbs ("the hero who tackled a gay basher")
+    # Of those, the ones the denied clause states after an auxiliary ("you thought the game was gone forever"):
+    # what it says happened, which the report it denies must tell of too.
+    stated: frozenset[str] = frozenset()
 
 
 @pickled_as_arguments
@@ -561,6 +564,17 @@ _PHRASE_STARTS = frozenset(
 )  # fmt: skip
 
 
+def _doubted(after: list[str]) -> frozenset[str] | None:
+    """What a doubt word's complement says is in doubt ("about reports of X", "that X", "on claims X"): None when no
+    complement follows it, nothing when the complement names only a report ("on the claims")."""
+    if not after or after[0] not in _DOUBT_COMPLEMENTS:
+        return None
+    rest = after[1:]
+    while rest and (rest[0] in STOP_WORDS or rest[0] in _REPORT_NOUNS):
+        rest = rest[1:]  # "about the reports of", "on claims that": the report is not what is doubted
+    return _keys(rest)
+
+
 def _purpose(before: list[str]) -> bool:
     if any(t in _PURPOSE_MARKS for t in before[-3:]):
         return True
@@ -575,21 +589,24 @@ _TRIGGERS = frozenset(
 )  # fmt: skip
 
 
-def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
-    """Denials and negations of a title, and whether it affirms a claim against a debunk ("no hoax",
-    "denies hoax claims")."""
+def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool, bool]:
+    """Denials and negations of a title; whether it affirms a claim against a debunk ("no hoax", "denies hoax
+    claims"); whether it refutes a claim in circulation; and whether it answers its own question with a denial
+    ("X? USDA debunks the hoax")."""
     claims: list[Claim] = []
     interjections: list[Claim] = []  # "No, ..." opening a title
     affirmed = False
     flat = [t for seg in segments for t in seg.tokens]
     if _TRIGGERS.isdisjoint(flat):
-        return claims, affirmed, False  # most headlines: nothing that could deny anything
+        return claims, affirmed, False, False  # most headlines: nothing that could deny anything
     all_keys = _keys(flat)
     debunk_keys = {event_key(w) for w in _DEBUNK_WORDS}
     offset = 0
+    answered = False
     for s, seg in enumerate(segments):
         tokens = seg.tokens
         q = 0.85 if seg.question else 1.0
+        found_before = len(claims) + len(interjections)
         for i, tok in enumerate(tokens):
             if tok not in _TRIGGERS:
                 continue
@@ -636,7 +653,13 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
                     subject = _copula_subject(before)
                     targets = _keys(subject) or targets if subject is not None else targets
                 head = None
-                if tok in ("doubt", "doubts") and before and before[-1] not in STOP_WORDS and (
+                doubted = _doubted(after) if doubt else None
+                if doubted is not None:
+                    # "raises doubts about reports of X", "doubt that X", "cast doubt on X": the doubt is about X,
+                    # the complement, not the doubter or the verb that voices it; "cast doubt on the claims",
+                    # about the claim the title reports.
+                    targets = doubted or targets
+                elif tok in ("doubt", "doubts") and before and before[-1] not in STOP_WORDS and (
                     not after or after[0] in STOP_WORDS
                 ):
                     # "amid merger doubt": the doubt is about the merger, not the rest of the headline
@@ -733,6 +756,8 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
                     continue
                 claims.append(claim)
         offset += len(tokens)
+        if len(claims) + len(interjections) > found_before and not seg.question:
+            answered = answered or any(earlier.question for earlier in segments[:s])
     if interjections and not any(c.kind == "negation" and c.head is not None for c in claims):
         # "No, X did Y" denies X doing Y. When the rest negates a verb itself ("No, Saudi TV didn't blur her
         # face"), that verb is the event denied, and the "No" only stresses it; otherwise the whole rest is.
@@ -740,7 +765,7 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool]:
     # Whether the title refutes a claim in circulation, not only says something is not so: a "No," that answers
     # it, or "X isn't real".
     refutes = bool(claims) and (bool(interjections) or any(c.cue.split()[-1] in _REALITY for c in claims))
-    return claims, affirmed, refutes
+    return claims, affirmed, refutes, answered
 
 
 def _scoped_claim(
@@ -971,8 +996,10 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     """Analyse one title (and summary) once; the result is shared by every comparison of that item."""
     segments = _segments(title)
     flat = [t for seg in segments for t in seg.tokens]
-    claims, affirmed, refutes = _find_claims(segments)
-    question = any(seg.question for seg in segments)
+    claims, affirmed, refutes, answered = _find_claims(segments)
+    # A title that asks and then answers with a denial ("Turkey recall? Ebola birds? USDA debunks the hoax",
+    # "Batmobile stolen? Good one") tells; it does not ask.
+    question = any(seg.question for seg in segments) and not answered
     hedge_words = question or any(t in _HEDGES for t in flat)
     # A denial of a rumour is no hedged denial: "rumor debunked" refutes the rumour it names.
     if question or any(t in _HEDGES and t not in _REPORT_NOUNS for t in flat):
@@ -985,8 +1012,20 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
         event_key(t) for k, t in enumerate(flat)
         if _verb_like(t) and t not in _NOT_KEYS and not (k > 0 and flat[k - 1] in _PRONOUNS | _CONTINUING)
     }  # fmt: skip
+    stated_at = [
+        k for k, t in enumerate(flat)
+        if k > 0 and flat[k - 1] in _CLAUSE_AUX | {"been"} and _verb_like(t) and t not in _NOT_KEYS
+    ]  # fmt: skip
+
+    def stated(claim: Claim) -> frozenset[str]:
+        # Not the verb that carries the cue itself ("was taken out of context", "was made up").
+        cue = claim.cue.split()
+        return frozenset(
+            event_key(flat[k]) for k in stated_at if flat[k] not in cue and flat[k + 1 : k + 2] != cue[:1]
+        ) & claim.targets
+
     claims = [
-        replace(c, events=c.targets & verbs)
+        replace(c, events=c.targets & verbs, stated=stated(c) & verbs)
         if c.head is None and not c.predicate and c.targets & verbs and c.cue.split()[-1] not in _REALITY
         else c
         for c in claims

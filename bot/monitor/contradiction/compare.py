@@ -62,6 +62,10 @@ def _targets_met(
         # name: one shared name is the same people, not the same claim ("nix the word 'bossy'" is no claim that
         # every later report on bossiness reverses).
         return None
+    if claim.stated and not claim.stated & other:
+        # The denied clause says what happened ("you thought the game was gone forever, think again"): the other
+        # report must tell of it, not only name the game ("creator considers bringing the game back").
+        return None
     smaller = min(len(claim.targets), len(other)) or 1
     needed = settings.min_shared if min_shared is None else min_shared
     if (
