@@ -193,6 +193,23 @@ def test_a_denied_clause_must_be_told_by_the_report_it_denies() -> None:
                              "Just when you thought the Skyhop app was gone for good, think again")[1]  # fmt: skip
 
 
+def test_a_report_noun_used_as_a_verb_is_the_event() -> None:
+    # "to headline" and "will not headline" name the event; "the headline" is only the page's.
+    assert "headlin" in analyze_text("Band Corvo to headline the Tarn festival").keys
+    assert "negation" in story("Band Corvo to headline the Tarn festival, organisers say",
+                               "Corvo will not headline the Tarn festival, its label says")[1]  # fmt: skip
+    assert "headlin" not in analyze_text("Headline of the day: Tarn festival sells out").keys
+
+
+def test_people_familiar_with_the_matter_attribute_a_claim_and_the_judge_ignores_who_speaks() -> None:
+    attributed = analyze_text("Halvik Foods to shut two plants, people familiar with the matter say")
+    assert attributed.attributed and not attributed.hedged
+    plain = analyze_text("Halvik Foods to shut two plants")
+    denial = analyze_text("Halvik Foods denies it will shut plants")
+    judge = shipped_judge()
+    assert judge.judge(attributed, denial, "denial") == pytest.approx(judge.judge(plain, denial, "denial"), abs=0.15)
+
+
 def test_an_outcome_called_unlikely_or_a_word_tagged_with_a_question_is_no_dispute() -> None:
     assert quiet("Tarsk bank misses its first bond payment", "Bond default crisis at Tarsk bank 'unlikely' this year")
     assert quiet("Reality show finale: Pim makes his choice", "Reality star Pim fake? Tense finale moments")

@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 WEIGHTS_FILE = "judge_weights.json"
 
 
+@lru_cache(maxsize=1)
+def _attribution_words() -> frozenset[str]:
+    from bot.monitor.contradiction.lexicon import _SPEAKERS, _SPEECH_VERBS  # the package imports this module
+
+    return _SPEAKERS | _SPEECH_VERBS | frozenset({"familiar", "matter", "according"})
+
+
 def _bucket(value: float, steps: int = 4) -> int:
     return min(steps, int(value * steps))
 
@@ -32,7 +39,11 @@ def pair_features(old: TextAnalysis, new: TextAnalysis, kind: str, same_source: 
     """The features of (earlier `old`, later `new`) for the judge; `kind` is what the rules proposed ("none" when
     nothing). Lexical features are the words and word pairs the later report adds and the words it drops, so the
     model weighs the language of the difference, not the story's topic, which both reports share."""
-    old_tokens, new_tokens = old.tokens, new.tokens
+    # Who says it is no part of what is said: attribution ("people familiar with the matter say", "officials
+    # say") is an assertion all the same, weighed once by the `attributed` features, not word by word.
+    attribution = _attribution_words()
+    old_tokens = [t for t in old.tokens if t not in attribution]
+    new_tokens = [t for t in new.tokens if t not in attribution]
     old_set, new_set = set(old_tokens), set(new_tokens)
     features = [f"kind={kind}"]
     shared = old.keys & new.keys

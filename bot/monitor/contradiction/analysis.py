@@ -333,7 +333,18 @@ def _head_of(scope: list[str]) -> tuple[str | None, int]:
 
 
 def _keys(tokens: Iterable[str]) -> frozenset[str]:
-    return frozenset([event_key(t) for t in tokens if t not in _NOT_KEYS])
+    keys = []
+    before = ""
+    for t in tokens:
+        # A report noun after "to", a modal or a negator is a verb, and an event: "to headline the festival",
+        # "will not headline it".
+        if t not in _NOT_KEYS or (t in _REPORT_NOUNS and before in _VERB_OPENERS):
+            keys.append(event_key(t))
+        before = t
+    return frozenset(keys)
+
+
+_VERB_OPENERS = frozenset({"to", "will", "would", "wont", "not", "cannot", "cant", "can", "could", "may", "might"})
 
 
 # Words that never name an event: function words, negators, and the words of denying, reporting and hedging.

@@ -128,14 +128,15 @@ _SPEAKERS = _words("""
     official officials spokesman spokeswoman spokesperson lawmaker lawmakers legislator congressman
     congresswoman senator senators rep representative mayor governor police cop cops sheriff authorities
     witness witnesses eyewitness eyewitnesses expert experts source sources insider insiders aide aides
-    report reports media analyst analysts activist activists
+    report reports media analyst analysts activist activists people
     """)
 
 
 _SPEECH_VERBS = _words("say says said claim claims claimed tell tells told insist insists insisted warns warned")
 
 
-_ATTRIBUTION_SPAN = 4  # a speaker word and a speech verb this close name who says it
+# A speaker word and a speech verb this close name who says it ("people familiar with the matter say").
+_ATTRIBUTION_SPAN = 5
 
 
 _SPEAKER_MARK = re.compile(r":|\s[-–—]+\s")  # "Congressman: ...", "... - police"
