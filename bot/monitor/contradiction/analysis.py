@@ -759,6 +759,17 @@ def _find_claims(segments: list[_Segment]) -> tuple[list[Claim], bool, bool, boo
                 if any(t in _DEBUNK_WORDS for t in [t for t in after if t not in _AUX][:2]):
                     affirmed = True  # "insists it was not a hoax"
                     continue
+                if tok == "no" and after[:1] and after[0] in _PLAN_WORDS and after[1:2] in (["to"], ["of"]):
+                    # "says it has no plans to cut jobs", "no intention of selling": the formula of a denial of
+                    # the plan reported, not a negation of the speaker's own.
+                    planned = _keys(after[2:10])
+                    if after[2:3] and planned:
+                        head = event_key(after[2])  # the verb of the plan denied: "to cut", "of selling"
+                        cue = " ".join(tokens[i : i + 4])
+                        claims.append(
+                            Claim("denial", cue, head if head in planned else None, planned, _keys(before), 0.9 * q)
+                        )
+                    continue
                 claim = _negation_claim(seg, i, 0.8 * q)
                 if claim is None:
                     continue
