@@ -125,6 +125,42 @@ async def test_a_new_feeds_backlog_and_a_feed_back_after_an_outage_are_not_news(
     assert "second day" in development.plain_text
 
 
+
+async def test_a_theft_of_copper_is_news_of_its_own_and_not_a_development_of_the_strike(
+    news: News, bot: BotRuntime
+) -> None:
+    await say(news, USER, "/follow copper")
+    # Enough other news that word rarity means something (with a handful of stories every word is rare).
+    elsewhere = ["Volcano erupts in Iceland, flights grounded", "Fed holds interest rates steady",
+                 "Floods hit southern Brazil", "Tesla recalls cars over software fault", "Gold hits record high",
+                 "Wildfires spread in California", "Nasa delays moon mission", "UN warns of famine in Sudan",
+                 "Storm batters Philippines", "Bitcoin tops 100,000", "Japan election results", "Spain heatwave",
+                 "France pension protests", "Chinese exports rise", "Bank of England warns on inflation",
+                 "Apple unveils new iPhone", "Elections in India enter final phase", "Oil prices fall on demand fears",
+                 "Amazon workers strike in UK", "Boeing 737 grounded after incident"]
+    news.publish("/levant.xml", "Levant Wire", [
+        *((title, f"https://levant.example/{n}", ago(minutes=60 - n)) for n, title in enumerate(elsewhere)),
+        (STRIKE, "https://levant.example/cu", ago(minutes=20)),
+        ("Copper up 3% as Chilean mine strike enters third day", "https://levant.example/cu2", ago(minutes=15)),
+    ])
+    await poll_and_deliver(bot)
+    strike = (await news.wait_messages(USER, 2))[1]
+    assert strike.plain_text.startswith("🆕 New story")
+    news.publish("/city.xml", "City Desk", [("Copper theft: thieves strip 3 km of cable from rail line",
+                                            "https://city.example/1", ago(minutes=10))])
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/city.xml')}")
+    await poll_and_deliver(bot)
+    theft = (await news.wait_messages(USER, 3))[2]
+    assert theft.plain_text.startswith("🆕 New story") and "Copper theft" in theft.plain_text
+    # The strike's next report from another outlet is still a development of the strike.
+    news.publish("/gulf.xml", "Gulf Post", [("Chilean miners reject wage offer as copper strike drags on",
+                                            "https://gulf.example/1", ago(minutes=5))])
+    await say(news, ADMIN, f"/addfeed {news.feeds.url('/gulf.xml')}")
+    await poll_and_deliver(bot)
+    development = (await news.wait_messages(USER, 4))[3]
+    assert development.plain_text.startswith(f"📰 Development in {STRIKE}")
+
+
 async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(news: News, bot: BotRuntime) -> None:
     news.clock.now = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)  # after the default 08:00 UTC
     news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", news.clock.now)])

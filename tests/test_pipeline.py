@@ -208,3 +208,29 @@ def test_a_pipeline_keeping_little_of_quiet_stories_decides_exactly_the_same(tmp
         db.close()
     assert outcomes[0][2], "the stream must make contradictions for this to check them"
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("theft", ["Copper theft: thieves strip 3 km of cable from rail line",
+                                   "Copper theft: thieves strip cable from rail line"])
+def test_a_report_naming_only_a_strikes_subject_starts_its_own_story(tmp_path: Path, theft: str) -> None:
+    # The strike is minutes old, so time asks for little; what keeps the theft out is that it shares one word
+    # of the strike's claim ("copper"), and perhaps a figure, and none of the rest.
+    db = open_database(tmp_path / "sw.db")
+    pipeline = Pipeline()
+    elsewhere = ["Volcano erupts in Iceland, flights grounded", "Fed holds interest rates steady",
+                 "Floods hit southern Brazil", "Tesla recalls cars over software fault",
+                 "Wildfires spread in California", "Nasa delays moon mission", "Gold hits record high",
+                 "UN warns of famine in Sudan", "Storm batters Philippines", "Bitcoin tops 100,000"]
+    pipeline.process(db, [report(title, f"Desk {n}", n / 60) for n, title in enumerate(elsewhere)], now=START)
+    strike = pipeline.process(db, [COPPER, report("Copper up 3% as Chilean mine strike enters third day",
+                                                  "Andes Times", 3.02)], now=START)
+    [strike_id] = strike.new_stories
+    after = pipeline.process(db, [report(theft, "City Desk", 3.05)], now=START)
+    assert len(after.new_stories) == 1 and after.new_stories != [strike_id]
+    # The strike's own follow-ups, even those that share few words with its first report, still join it.
+    follow_ups = [report("Chilean miners reject wage offer as copper strike drags on", "Gulf Post", 3.1),
+                  report("Strike at Chilean copper mine enters fourth day", "Metals Daily", 3.3)]
+    assert pipeline.process(db, follow_ups, now=START).new_stories == []
+    timeline = story_store.get_story(db, strike_id)
+    assert len(timeline.members) == 4 and theft not in [m.item.title for m in timeline.members]
+    db.close()

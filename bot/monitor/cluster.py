@@ -31,7 +31,11 @@ How an item is matched
    what stops topic chaining ("Apple Watch to cost 5,000" joining "Apple Watch health features cut" an hour
    later because both say "Apple Watch"): against a story whose every report names the subject, such an
    item scores a high cosine, but most of its own weight is words the story never used.
-   Coverage counts words only: phrases repeat their words' evidence.
+   Coverage counts words only: phrases repeat their words' evidence. A figure the report shares counts only
+   beside a shared word or with two shared words besides ("3" is in a copper strike's "up 3%" and a cable
+   theft's "3 km"). A report whose one shared word is all it has of a young story's claim (`subject_coverage`:
+   the story's two or three reports agree on more words than that one) names the story's subject, not its
+   claim, and needs that word to be a good part of its own weight, however recent the story is.
 6. Second chance (signatures): a story that went quiet can still take a late report of its claim that the
    time requirements above would turn away, when the report names at least `signature_words` of the
    story's signature words: words its reports used often (`signature_share`) and that no other open story
@@ -187,6 +191,12 @@ class ClusterSettings:
     # only the subject, so it is mostly words the story has not used.
     coverage_penalty: float = 0.45
     coverage_scale_hours: float = 0.1
+    # A report that shares a single word (figures aside, and no phrase) with a story of at most
+    # `subject_reports` reports, whose reports agree on two words or more besides, names the story's subject
+    # and not its claim: that word must carry at least `subject_coverage` of the report's weight, at any gap.
+    # 0 turns the rule off.
+    subject_coverage: float = 0.12
+    subject_reports: int = 3
     # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
     # name repeated by 300 reports of one story is still distinctive of that story.
     story_idf: bool = True
@@ -249,6 +259,8 @@ class ClusterSettings:
             raise ValueError("min_coverage must be in [0, 1)")
         if self.coverage_penalty < 0 or self.min_coverage + self.coverage_penalty >= 1.0:
             raise ValueError("coverage_penalty must be >= 0 and min_coverage + coverage_penalty < 1")
+        if not 0.0 <= self.subject_coverage < 1.0 or self.subject_reports < 2:
+            raise ValueError("subject_coverage must be in [0, 1) and subject_reports >= 2")
         if self.time_scale_hours <= 0 or self.coverage_scale_hours <= 0:
             raise ValueError("time_scale_hours and coverage_scale_hours must be > 0")
         if min(self.query_terms, self.max_postings, self.max_candidates, self.representatives) < 1:
@@ -323,6 +335,9 @@ _SHIFT_POSTINGS = 16
 _TITLE_MARGIN = 0.25
 # Words (not figures) in common with a story from which a report's figures count as evidence of joining it.
 _MIN_SHARED_WORDS = 2
+# Words of a young story's claim that a report must leave unnamed, besides the one it shares, before it counts
+# as naming only the subject (`subject_coverage`).
+_SUBJECT_CLAIM_WORDS = 2
 _MIN_FUZZY_KEY = 24  # characters of sorted content words: about four words
 _FUZZY_CUTOFF = 90.0
 
@@ -665,10 +680,12 @@ class StoryClusterer:
             # Lone figures weigh in the report, but do not count towards its coverage by the story's words.
             lone = self._lone_figures(q, story) if near_copy < threshold else None
             covered = {t: v for t, v in squares.items() if t not in lone} if lone else squares
+            # A report naming only the subject of a young story must be mostly that subject (point 5).
+            floor = self._subject_floor(q, story) if near_copy < threshold else 0.0
             penalty = self._penalty(story, published)
             margin = score - penalty
-            direct = margin >= threshold and self._covers(covered, squares_sum, self._coverage_needed(story, published),
-                                                          story)
+            direct = margin >= threshold and self._covers(
+                covered, squares_sum, max(floor, self._coverage_needed(story, published)), story)
             if direct and self._gone_quiet(story, published):
                 # A story that has gone quiet by its own rhythm is reopened only by a report naming what is
                 # distinctive of it (module doc, point 7); the second chance below may still take the item.
@@ -684,7 +701,7 @@ class StoryClusterer:
                 if margin < threshold:
                     continue
                 need = settings.min_coverage + (self._coverage_needed(story, published) - settings.min_coverage) * keep
-                if not self._covers(covered, squares_sum, need, story):
+                if not self._covers(covered, squares_sum, max(need, floor), story):
                     continue
                 if self._signatures(words.keys, story) < settings.signature_words:
                     continue
@@ -722,6 +739,28 @@ class StoryClusterer:
         if words >= _MIN_SHARED_WORDS:
             return set()
         return figures - in_shared_phrases
+
+    def _subject_floor(self, q: dict[str, float], story: _Story) -> float:
+        # The coverage a report needs when all it shares with a young story is one word (figures aside, no
+        # phrase). The words every report of a story of two or three reports has are its claim; a report that
+        # names one of them and none of the others names the subject, not the claim: "Copper theft: thieves
+        # strip cable from rail line" and a copper mine strike's "copper", "Chilean", "mine", "strike". A story
+        # that has grown past a few differently worded reports has shown that its subject is what they share
+        # ("Titanfall"), and a story of one report has no claim apart from its words.
+        settings = self.settings
+        if not settings.subject_coverage or not 2 <= story.size <= settings.subject_reports:
+            return 0.0
+        counts = story.counts
+        shared = 0
+        for term in q:
+            if term in counts and not _is_figure(term):
+                if _is_phrase(term):
+                    return 0.0
+                shared += 1
+                if shared > 1:
+                    return 0.0
+        unnamed = sum(1 for term in self._claim_words(story) if term not in q and not _is_figure(term))
+        return settings.subject_coverage if unnamed >= _SUBJECT_CLAIM_WORDS else 0.0
 
     @staticmethod
     def _covers(squares: dict[str, float], total: float, need: float, story: _Story) -> bool:
