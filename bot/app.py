@@ -11,15 +11,13 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 import handlers
 from bot.config import Settings
 from bot.delivery.digest_job import DigestScheduler
 from bot.delivery.pacing import Pacer, PacingRateLimiter
-from bot.delivery.render import render_lines
-from bot.delivery.sender import Sender, send_rendered
+from bot.delivery.sender import Sender
 from bot.monitor.fetch import Fetcher
 from bot.monitor.pipeline import Pipeline
 from bot.service import StoryWatch
@@ -109,8 +107,7 @@ class BotRuntime:
         self.digests = DigestScheduler(self.adb, self.application.bot, settings.digest, pacer=self.pacer,
                                        clock=clock)
         pipeline = Pipeline.configured(settings)
-        self.service = StoryWatch(settings, self.adb, self.fetcher, pipeline, clock=clock, on_alerts=self.sender.wake,
-                                  on_feed_health=self._tell_admins)
+        self.service = StoryWatch(settings, self.adb, self.fetcher, pipeline, clock=clock, on_alerts=self.sender.wake)
         self.application.bot_data["service"] = self.service
         handlers.register(self.application)
         self._sender_task: asyncio.Task[None] | None = None
@@ -208,17 +205,6 @@ class BotRuntime:
             )
             self.next_poll_in = delay
             self.poll_scheduled.set()
-
-    async def _tell_admins(self, changes: list[str]) -> None:
-        """A feed's change of health, to each admin's private chat with the bot (one that never talked to the
-        bot cannot be written to: logged, not retried)."""
-        rendered = render_lines(changes)
-        for admin in self.settings.telegram.admins:
-            try:
-                async with self.sender.pacer.turn(admin, is_group=False):
-                    await send_rendered(self.application.bot, admin, rendered)
-            except TelegramError as exc:
-                log.warning("Could not tell admin %s about feed health (%s)", admin, exc)
 
     async def _digest_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
@@ -19,7 +19,7 @@ from bot.monitor.alerts import MAX_TOPIC_WORDS, topic_words
 from bot.monitor.fetch import Fetcher
 from bot.monitor.files import InputFile, SortedItems
 from bot.monitor.pipeline import IngestTotals, Pipeline
-from bot.monitor.poll import FeedPoll, parse_pool, poll_cycle
+from bot.monitor.poll import FeedPoll, Notify, parse_pool, poll_cycle
 from bot.wording import plural
 from storage import alerts as alert_store
 from storage import chats as chat_store
@@ -96,7 +96,6 @@ class StoryWatch:
         *,
         clock: Callable[[], datetime] = utcnow,
         on_alerts: Callable[[], object] = lambda: None,
-        on_feed_health: Callable[[list[str]], Awaitable[object]] | None = None,
     ) -> None:
         self.settings = settings
         self.adb = adb
@@ -107,7 +106,6 @@ class StoryWatch:
         self.pipeline = pipeline or Pipeline.configured(settings)
         self.clock = clock
         self.on_alerts = on_alerts
-        self.on_feed_health = on_feed_health or _ignore
         self.parse_pool = parse_pool(settings.polling)
 
     async def close(self) -> None:
@@ -128,40 +126,19 @@ class StoryWatch:
         return added
 
     async def poll(self, *, force: bool = False) -> list[FeedPoll]:
-        """One poll cycle; the sender hears when alerts were queued, the admins when a feed's health changed."""
-        before = {feed.id: feed.consecutive_failures for feed in await self.feeds()}
+        """One poll cycle; the sender hears when alerts were queued, or notices for the admins: once per change
+        of a feed's health, a feed that has now failed `polling.tell_admins_after_failures` polls in a row and
+        one that works again after that."""
+        notify = Notify(self.settings.telegram.admins, self.settings.polling.tell_admins_after_failures)
         polls = await poll_cycle(self.adb, self.fetcher, self.pipeline, self.settings.polling, force=force,
-                                 clock=self.clock, pool=self.parse_pool)
-        if any(poll.new_items for poll in polls):
+                                 clock=self.clock, pool=self.parse_pool, notify=notify)
+        if any(poll.new_items or poll.notified for poll in polls):
             self.on_alerts()
-        changes = await self.feed_health_changes(before, polls)
-        if changes:
-            await self.on_feed_health(changes)
         return polls
 
     async def next_poll_due(self) -> datetime | None:
         """When the next feed is due (None: no feeds)."""
         return await self.adb.run(feed_store.next_due_time)
-
-    async def feed_health_changes(self, before: dict[int, int], polls: list[FeedPoll]) -> list[str]:
-        """What the admins are told of this cycle, once per change of state: a feed that has now failed
-        `polling.tell_admins_after_failures` polls in a row, and one that recovered after that."""
-        limit = self.settings.polling.tell_admins_after_failures
-        if not limit:
-            return []
-        feeds = {feed.id: feed for feed in await self.feeds()}
-        changes = []
-        for poll in polls:
-            feed = feeds.get(poll.feed_id)
-            if feed is None:
-                continue
-            if poll.status == "failed" and feed.consecutive_failures == limit:
-                changes.append(f"⚠️ Feed {feed.id} ({feed.name}) has failed {plural(limit, 'poll')} in a row: "
-                               f"{poll.error}. It is tried again with longer waits; /feeds shows it.")
-            elif poll.status != "failed" and before.get(feed.id, 0) >= limit:
-                changes.append(f"✅ Feed {feed.id} ({feed.name}) works again, after "
-                               f"{plural(before[feed.id], 'failed poll')}.")
-        return changes
 
     async def feeds(self) -> list[Feed]:
         return await self.adb.run(feed_store.list_feeds)
@@ -413,10 +390,6 @@ class StoryWatch:
     async def contradictions(self, *, limit: int | None = None) -> list[StoredContradiction]:
         """Contradictions found, newest first."""
         return await self.adb.run(story_store.list_contradictions, limit=limit)
-
-
-async def _ignore(changes: list[str]) -> None:
-    return None
 
 
 def _known_zone(name: str) -> str | None:

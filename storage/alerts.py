@@ -185,9 +185,22 @@ def _marks(ids: Sequence[int]) -> str:
     return ", ".join("?" for _ in ids)
 
 
-def mark_sent(db: Database, outbox_ids: Sequence[int], message_id: int, now: datetime) -> None:
+# The tables whose rows are delivered by the sender and record its outcomes alike: the alerts' outbox and the
+# admins' notices (storage/notices.py).
+_DELIVERED = frozenset({"outbox", "notices"})
+
+
+def _delivered(table: str) -> str:
+    if table not in _DELIVERED:
+        raise ValueError(f"not a table of deliveries: {table}")
+    return table
+
+
+def mark_sent(
+    db: Database, outbox_ids: Sequence[int], message_id: int, now: datetime, *, table: str = "outbox"
+) -> None:
     db.execute(
-        f"""UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,
+        f"""UPDATE {_delivered(table)} SET status = 'sent', sent_at = ?, message_id = ?, attempts = attempts + 1,
                 last_error = NULL
             WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
         [to_text(now), message_id, *outbox_ids],
@@ -207,9 +220,11 @@ def recent_sends(db: Database, since: datetime) -> dict[tuple[int, bool], list[d
     return sends
 
 
-def retry_later(db: Database, outbox_ids: Sequence[int], next_attempt_at: datetime, error: str) -> None:
+def retry_later(
+    db: Database, outbox_ids: Sequence[int], next_attempt_at: datetime, error: str, *, table: str = "outbox"
+) -> None:
     db.execute(
-        f"""UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
+        f"""UPDATE {_delivered(table)} SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?
             WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
         [to_text(next_attempt_at), error, *outbox_ids],
     )
@@ -223,9 +238,9 @@ def hold_until(db: Database, outbox_ids: Sequence[int], until: datetime) -> None
     )
 
 
-def give_up(db: Database, outbox_ids: Sequence[int], error: str) -> None:
+def give_up(db: Database, outbox_ids: Sequence[int], error: str, *, table: str = "outbox") -> None:
     db.execute(
-        f"""UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?
+        f"""UPDATE {_delivered(table)} SET status = 'failed', attempts = attempts + 1, last_error = ?
             WHERE id IN ({_marks(outbox_ids)}) AND status = 'pending'""",
         [error, *outbox_ids],
     )

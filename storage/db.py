@@ -366,6 +366,34 @@ def m010_outlet_follows_and_feeds_added_by_chats(db: Database) -> None:
         db.execute(statement)
 
 
+
+@migrations()
+def m011_feed_health_notices(db: Database) -> None:
+    # What the bot's admins are told of a feed's health (failing after N polls in a row, working again), one row
+    # per admin, queued in the same transaction as the poll that decided it and sent from there like an alert,
+    # so a crash in between loses nothing. The chat is an admin's private chat, which need not be in `chats`
+    # (an admin may never have written to the bot); the feed may be removed before the notice goes out.
+    for statement in (
+        """CREATE TABLE notices (
+               id INTEGER PRIMARY KEY,
+               chat_id INTEGER NOT NULL,
+               kind TEXT NOT NULL CHECK (kind IN ('feed_failing', 'feed_recovered')),
+               feed_id INTEGER NOT NULL,
+               feed_name TEXT NOT NULL,
+               failures INTEGER NOT NULL,
+               error TEXT,
+               status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+               attempts INTEGER NOT NULL DEFAULT 0,
+               next_attempt_at TEXT NOT NULL,
+               created_at TEXT NOT NULL,
+               sent_at TEXT,
+               message_id INTEGER,
+               last_error TEXT
+           )""",
+        "CREATE INDEX notices_pending ON notices (status, next_attempt_at)",
+    ):
+        db.execute(statement)
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

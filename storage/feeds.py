@@ -162,9 +162,11 @@ def record_success(
     new_items: int = 0,
     items: int | None = None,
     skipped: Mapping[str, int] | None = None,
-) -> None:
+) -> int:
     """A poll that reached the feed (200 or 304): clear the failure count and schedule the next poll.
-    `items` and `skipped`: what the document read gave (None for a 304, which leaves the last ones)."""
+    `items` and `skipped`: what the document read gave (None for a 304, which leaves the last ones). Returns
+    how many polls in a row had failed before this one (read in the caller's transaction, if any)."""
+    row = db.execute("SELECT consecutive_failures FROM feeds WHERE id = ?", [feed_id]).fetchone()
     db.execute(
         """UPDATE feeds SET etag = ?, last_modified = ?, title = coalesce(?, title),
                site_url = coalesce(?, site_url), last_polled_at = ?, last_success_at = ?,
@@ -175,6 +177,7 @@ def record_success(
         [etag, last_modified, title, site_url, to_text(now), to_text(now), to_text(next_poll_at),
          new_items, items, None if skipped is None else json.dumps(dict(skipped)), feed_id],
     )
+    return row[0] if row else 0
 
 
 def record_failure(db: Database, feed_id: int, *, now: datetime, error: str, next_poll_at: datetime) -> int:

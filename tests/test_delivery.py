@@ -24,6 +24,7 @@ from bot.monitor.normalize import dedup_key
 from bot.monitor.pipeline import Pipeline
 from storage import alerts as alert_store
 from storage import chats as chat_store
+from storage import notices as notice_store
 from storage.db import AsyncDatabase
 from tests.fakebotapi import FakeBotAPI, SentMessage, utf16_len
 
@@ -338,3 +339,31 @@ async def test_a_restarted_sender_keeps_its_distance_from_the_last_run_s_sends(w
     assert await restarted.drain() == 2
     for chat in (ALICE, GROUP):
         assert world.api.messages(chat)[1].at >= first[chat] + 1.0
+
+
+async def test_feed_health_notices_are_retried_like_alerts_and_given_up_for_an_admin_who_never_wrote(
+    world: World
+) -> None:
+    def queue(db) -> None:
+        notice_store.add_feed_notice(db, [ALICE, BOB], notice_store.FEED_FAILING, 1, "Levant Wire", 3, "HTTP 500",
+                                     world.time.datetime())
+        notice_store.add_feed_notice(db, [ALICE, BOB], notice_store.FEED_RECOVERED, 2, "Gulf Post", 4, None,
+                                     world.time.datetime())
+
+    await world.adb.run(queue)
+    world.api.fail("sendMessage", chat_id=ALICE, status=500)
+    world.api.fail("sendMessage", chat_id=BOB, status=403, description="Forbidden: bot can't initiate conversation")
+    sender = world.sender()
+    assert await sender.drain() == 0
+    assert await sender.drain() == 0  # Alice's retry is not due; Bob's notices were given up, not retried
+    world.time.advance(5)
+    assert await sender.drain() == 1
+    [message] = world.api.messages(ALICE)
+    assert message.plain_text == ("⚠️ Feed 1 (Levant Wire) has failed 3 polls in a row: HTTP 500. It is tried "
+                                  "again with longer waits; /feeds shows it.\n"
+                                  "✅ Feed 2 (Gulf Post) works again, after 4 failed polls.")
+    assert world.api.messages(BOB) == []
+    statuses = await world.adb.run(lambda db: db.execute(
+        "SELECT chat_id, status, attempts FROM notices ORDER BY id").fetchall())
+    assert statuses == [(ALICE, "sent", 2), (BOB, "failed", 1), (ALICE, "sent", 2), (BOB, "failed", 1)]
+    assert await world.adb.run(notice_store.next_due_at) is None

@@ -644,6 +644,67 @@ def test_a_second_bot_on_the_same_database_is_refused_and_a_crash_releases_it(
     assert third.wait(timeout=20) == 0, log.read_text()
 
 
+
+# --------------------------------------------------------------------------------- feed health notices
+
+
+def test_a_feed_health_notice_survives_a_crash_before_it_is_sent_and_goes_out_once(
+    tmp_path: Path, api: FakeBotAPI, feed_server: FeedServer, processes: Processes
+) -> None:
+    admin = 900
+    feed_server.routes["/levant.xml"] = Route(body=b"down", status=500, content_type="text/plain")
+    db = tmp_path / "bot.db"
+    config = write_config(tmp_path / "config.toml", api, db, [feed_server.url("/levant.xml")],
+                          telegram=f"admins = [{admin}]\n", polling="tell_admins_after_failures = 1\n")
+    log = tmp_path / "bot.log"
+
+    def notices() -> list[str]:
+        return [m.plain_text for m in api.messages(admin) if m.plain_text.startswith(("⚠️ Feed", "✅ Feed"))]
+
+    def stop_once_recorded(bot: subprocess.Popen[str], sent: int) -> None:
+        # A SIGTERM right after Telegram accepted a message may come before the bot recorded it (the window
+        # the outbox documents): the bot is stopped once the database says so. Another process: looked at
+        # every 20 ms, within a deadline.
+        deadline = time.monotonic() + 15
+        while query(db, "SELECT count(*) FROM notices WHERE status = 'sent'")[0][0] < sent:
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.02)
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(timeout=20) == 0, log.read_text()
+
+    # The first poll fails, which is the failure the admin hears of. Telegram refuses the notice (a 500), and
+    # the bot is killed before its retry: the notice was decided and is not delivered.
+    api.fail("sendMessage", chat_id=admin, status=500)
+    bot = processes.storywatch(config, log, "run")
+    with explained(log, "the first run"):
+        api.wait_until(lambda: any(e.method == "sendMessage" for e in api.errors), 20, "the refused notice")
+    kill(bot)
+    assert notices() == []
+    assert query(db, "SELECT kind, status FROM notices") == [("feed_failing", "pending")]
+
+    # Restarted, the bot sends it; the feed, still failing and not due, is not told again.
+    bot = processes.storywatch(config, log, "run")
+    with explained(log, "the restarted run"):
+        api.wait_until(lambda: len(notices()) == 1, 20, "the notice after the restart")
+    stop_once_recorded(bot, 1)
+    assert notices()[0].startswith("⚠️ Feed 1 (127.0.0.1) has failed 1 poll in a row: HTTP 500.")
+
+    # The feed is back: its recovery is told once, and a restart after it sends nothing again.
+    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
+    query(db, "UPDATE feeds SET next_poll_at = '2000-01-01T00:00:00.000000Z'")
+    for run in range(2):
+        polls_before = len(api.requests_for("getUpdates"))
+        bot = processes.storywatch(config, log, "run")
+        with explained(log, f"recovery run {run}"):
+            if run == 0:
+                api.wait_until(lambda: len(notices()) == 2, 20, "the recovery notice")
+            api.wait_until(lambda n=polls_before: len(api.requests_for("getUpdates")) > n, 20, "the bot polling")
+        stop_once_recorded(bot, 2)
+    assert notices()[1] == "✅ Feed 1 (Levant Wire) works again, after 1 failed poll."
+    assert len(notices()) == 2
+    assert query(db, "SELECT kind, status FROM notices ORDER BY id") == [
+        ("feed_failing", "sent"), ("feed_recovered", "sent")]
+
 # ------------------------------------------------------------------------------------ a slow Telegram
 
 

@@ -16,6 +16,7 @@ from bot.wording import plural
 from storage.alerts import PendingAlert
 from storage.chats import Subscription
 from storage.feeds import Feed
+from storage.notices import FEED_FAILING, PendingNotice
 from storage.stories import StoredContradiction, Story, StoryTimeline
 
 MAX_MESSAGE_CHARS = 4096
@@ -313,6 +314,20 @@ def render_following(entries: Sequence[Subscription], page: int = 1) -> Rendered
 def render_lines(lines: Sequence[str]) -> Rendered:
     """Plain lines (escaped here), as many as fit in one message."""
     return Rendered(fit([esc(line) for line in lines], separator="\n"))
+
+
+def render_notices(notices: Sequence[PendingNotice]) -> Rendered:
+    """An admin's notices of feed health, one line each, in one message."""
+    lines = []
+    for notice in notices:
+        if notice.kind == FEED_FAILING:
+            lines.append(f"⚠️ Feed {notice.feed_id} ({notice.feed_name}) has failed "
+                         f"{plural(notice.failures, 'poll')} in a row: {notice.error}. It is tried again with "
+                         "longer waits; /feeds shows it.")
+        else:
+            lines.append(f"✅ Feed {notice.feed_id} ({notice.feed_name}) works again, after "
+                         f"{plural(notice.failures, 'failed poll')}.")
+    return render_lines(lines)
 
 
 def render_feeds(feeds: Sequence[Feed], tz: ZoneInfo, page: int = 1) -> Rendered:

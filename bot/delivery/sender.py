@@ -1,5 +1,6 @@
 """Drains the outbox into Telegram: paced to Telegram's limits, each alert marked sent only once Telegram
-confirmed it, so a crash or restart re-sends what was not confirmed and nothing that was."""
+confirmed it, so a crash or restart re-sends what was not confirmed and nothing that was. The admins' notices of
+feed health (storage/notices.py) go out the same way."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from types import ModuleType
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -16,12 +18,14 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from bot.config import parse_hhmm
 from bot.delivery.pacing import Pacer, retry_seconds
-from bot.delivery.render import Rendered, render_alert, render_batch, zone
+from bot.delivery.render import Rendered, render_alert, render_batch, render_notices, zone
 from bot.logs import mask_credentials
 from storage import alerts as alert_store
 from storage import chats as chat_store
+from storage import notices as notice_store
 from storage.alerts import PendingAlert
 from storage.db import AsyncDatabase, utcnow
+from storage.notices import PendingNotice
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +83,11 @@ def quiet_until(now: datetime, start: str | None, end: str | None, tz_name: str 
 
 @dataclass(frozen=True)
 class Outgoing:
-    alerts: list[PendingAlert]
+    alerts: Sequence[PendingAlert | PendingNotice]
     rendered: Rendered
     reply_to: int | None
+    # Where the outcome is recorded: the alert outbox, or the admins' notices (the same functions in each).
+    ledger: ModuleType = alert_store
 
     @property
     def ids(self) -> list[int]:
@@ -144,7 +150,9 @@ class Sender:
             self._wake.clear()
             try:
                 await self.drain()
-                due = await self.adb.run(alert_store.next_due_at)
+                due = min((moment for moment in (await self.adb.run(alert_store.next_due_at),
+                                                 await self.adb.run(notice_store.next_due_at)) if moment),
+                          default=None)
             except Exception:
                 log.exception("Delivering alerts failed; trying again in %s s", IDLE_CHECK_SECONDS)
                 due = None
@@ -165,6 +173,7 @@ class Sender:
 
     async def _drain(self) -> int:
         sent_before = self.sent_messages
+        await self._deliver_notices()
         while True:
             alerts = await self.adb.run(alert_store.due_alerts, self.clock(), self.batch_size)
             if not alerts:
@@ -197,6 +206,15 @@ class Sender:
             if not delivered:
                 return
 
+    async def _deliver_notices(self) -> None:
+        """The admins' due notices of feed health, one message per admin."""
+        by_chat: dict[int, list[PendingNotice]] = {}
+        for notice in await self.adb.run(notice_store.due_notices, self.clock()):
+            by_chat.setdefault(notice.chat_id, []).append(notice)
+        for chat_id, notices in by_chat.items():
+            async with self._slots:
+                await self._deliver(chat_id, False, Outgoing(notices, render_notices(notices), None, notice_store))
+
     async def _deliver(self, chat_id: int, is_group: bool, message: Outgoing) -> bool:
         """Send one message and record the outcome; returns whether the chat's next message may follow."""
         try:
@@ -214,14 +232,14 @@ class Sender:
             await self._retry(message, f"rate limited: retry after {seconds:g} s", seconds)
             return False
         except Forbidden as exc:
-            await self._unreachable(chat_id, exc)
+            await self._unreachable(chat_id, exc, message)
             return False
         except BadRequest as exc:
             if "chat not found" in exc.message.lower():
-                await self._unreachable(chat_id, exc)
+                await self._unreachable(chat_id, exc, message)
                 return False
             log.error("Telegram refused alert %s for chat %s: %s; it will not be retried", message.ids, chat_id, exc)
-            await self.adb.run(alert_store.give_up, message.ids, f"refused by Telegram: {exc.message}")
+            await self.adb.run(message.ledger.give_up, message.ids, f"refused by Telegram: {exc.message}")
             return True
         except TimedOut as exc:
             # Telegram may have accepted the message and not answered in time: sending it again may deliver it
@@ -241,13 +259,17 @@ class Sender:
             log.warning("Sending to chat %s failed (%s); trying again in %.0f s", chat_id, exc, delay)
             await self._retry(message, f"{type(exc).__name__}: {exc}", delay)
             return False
-        await self.adb.run(alert_store.mark_sent, message.ids, sent.message_id, self.clock())
+        await self.adb.run(message.ledger.mark_sent, message.ids, sent.message_id, self.clock())
         self.sent_messages += 1
         return True
 
     async def _retry(self, message: Outgoing, error: str, seconds: float) -> None:
-        await self.adb.run(alert_store.retry_later, message.ids, self.clock() + timedelta(seconds=seconds), error)
+        await self.adb.run(message.ledger.retry_later, message.ids, self.clock() + timedelta(seconds=seconds), error)
 
-    async def _unreachable(self, chat_id: int, exc: TelegramError) -> None:
+    async def _unreachable(self, chat_id: int, exc: TelegramError, message: Outgoing) -> None:
+        # Its pending alerts are dropped with the chat; a notice to an admin who never wrote to the bot (so it
+        # has no chat) is given up too, rather than tried at every drain.
         log.info("Chat %s cannot be reached (%s): deactivated until it sends /start again", chat_id, exc)
-        await self.adb.run(chat_store.deactivate_chat, chat_id, self.clock(), f"chat unreachable: {exc.message}")
+        reason = f"chat unreachable: {exc.message}"
+        await self.adb.run(chat_store.deactivate_chat, chat_id, self.clock(), reason)
+        await self.adb.run(message.ledger.give_up, message.ids, reason)

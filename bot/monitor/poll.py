@@ -17,6 +17,7 @@ from bot.monitor.model import StoredItem, skipped_note
 from bot.monitor.parse import NotAFeedError, ParsedFeed, ParsePool, ParserClosedError, parse_feed
 from bot.monitor.pipeline import Pipeline, Prepared, PreparedFeed, TextKey, parse_and_prepare
 from storage import feeds as feed_store
+from storage import notices as notice_store
 from storage.db import AsyncDatabase, utcnow
 from storage.feeds import Feed
 
@@ -37,6 +38,21 @@ class FeedPoll:
     next_poll_at: datetime | None = None
     # The document's entries that gave no item, reason -> count (see `ParsedFeed.skipped_reasons`).
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    # Whether this poll changed the feed's health enough to queue a notice for the admins (`Notify`).
+    notified: bool = False
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Who hears of a feed's change of health, and when: a feed that has failed `after_failures` polls in a
+    row, and one that works again after that. The notices are queued in the transaction that records the
+    poll, so a crash after it loses none, and each change is told once."""
+
+    chat_ids: tuple[int, ...] = ()
+    after_failures: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.chat_ids and self.after_failures)
 
 
 def backoff_delay(failures: int, settings: PollingSettings, retry_after: float | None = None) -> timedelta:
@@ -84,9 +100,10 @@ async def _parse(
 
 def _store_success(
     db: Database, pipeline: Pipeline, feed: Feed, result: FetchResult, parsed: ParsedFeed | None, now: datetime,
-    next_poll_at: datetime, prepared: Mapping[TextKey, Prepared] | None = None,
-) -> tuple[list[StoredItem], str | None]:
-    """Runs on the database thread: the feed's new items and its health, in one transaction."""
+    next_poll_at: datetime, prepared: Mapping[TextKey, Prepared] | None = None, notify: Notify = Notify(),
+) -> tuple[list[StoredItem], str | None, bool]:
+    """Runs on the database thread: the feed's new items, its health and the admins' notice of its recovery,
+    in one transaction. Returns the new items, the address it moved to, and whether a notice was queued."""
     with db.atomic():
         moved = None
         if result.moved_to and feed_store.move_feed(db, feed.id, result.moved_to):
@@ -94,21 +111,39 @@ def _store_success(
         new = []
         if parsed:
             new = pipeline.process(db, parsed.items, now=now, feed_id=feed.id, prepared=prepared).new_items
-        feed_store.record_success(
+        failed_before = feed_store.record_success(
             db, feed.id, now=now, next_poll_at=next_poll_at, etag=result.etag,
             last_modified=result.last_modified, title=parsed.title if parsed else None,
             site_url=parsed.site_url if parsed else None, new_items=len(new),
             items=len(parsed.items) if parsed else None, skipped=parsed.skipped_reasons if parsed else None,
         )
-    return new, moved
+        recovered = bool(notify) and failed_before >= notify.after_failures
+        if recovered:
+            notice_store.add_feed_notice(db, notify.chat_ids, notice_store.FEED_RECOVERED, feed.id,
+                                         feed_store.get_feed(db, feed.id).name, failed_before, None, now)
+    return new, moved, recovered
+
+
+def _store_failure(
+    db: Database, feed: Feed, now: datetime, error: str, next_poll_at: datetime, notify: Notify
+) -> bool:
+    """Runs on the database thread: the failure and, when it is the one the admins hear of, their notice, in
+    one transaction. Returns whether a notice was queued."""
+    with db.atomic():
+        failures = feed_store.record_failure(db, feed.id, now=now, error=error, next_poll_at=next_poll_at)
+        failing = bool(notify) and failures == notify.after_failures
+        if failing:
+            notice_store.add_feed_notice(db, notify.chat_ids, notice_store.FEED_FAILING, feed.id, feed.name,
+                                         failures, error, now)
+    return failing
 
 
 async def poll_feed(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
-    clock: Callable[[], datetime] = utcnow, pool: ParsePool[PreparedFeed] | None = None,
+    clock: Callable[[], datetime] = utcnow, pool: ParsePool[PreparedFeed] | None = None, notify: Notify = Notify(),
 ) -> FeedPoll:
     """Poll one feed, parsing in `pool`'s worker processes if given. Never raises for a feed's own problems:
-    they are recorded and returned."""
+    they are recorded (and told to `notify`'s chats when the feed's health changes) and returned."""
     error: FetchError | NotAFeedError
     started = clock()
     try:
@@ -121,7 +156,8 @@ async def poll_feed(
     else:
         now = clock()
         next_poll_at = next_poll_time(feed, started, settings)
-        new, moved = await adb.run(_store_success, pipeline, feed, result, parsed, now, next_poll_at, prepared)
+        new, moved, notified = await adb.run(_store_success, pipeline, feed, result, parsed, now, next_poll_at,
+                                             prepared, notify)
         if moved:
             log.info("feed %s moved permanently to %s", feed.url, moved)
         for warning in parsed.warnings if parsed else []:
@@ -131,22 +167,22 @@ async def poll_feed(
         status = "not-modified" if parsed is None else ("new" if new else "unchanged")
         return FeedPoll(feed.id, moved or feed.url, status, new, None, moved,
                         parsed.warnings if parsed else [], next_poll_at,
-                        dict(parsed.skipped_reasons) if parsed else {})
+                        dict(parsed.skipped_reasons) if parsed else {}, notified)
 
     now = clock()
     reason = mask_credentials(str(error))  # a redirect's target may hold credentials
     delay = backoff_delay(feed.consecutive_failures + 1, settings, getattr(error, "retry_after", None))
-    await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=now + delay)
+    notified = await adb.run(_store_failure, feed, now, reason, now + delay, notify)
     log.warning("feed %s failed (%s); next try in %s", feed.url, reason, delay)
-    return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=now + delay)
+    return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=now + delay, notified=notified)
 
 
 async def poll_cycle(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, settings: PollingSettings, *, force: bool = False,
-    clock: Callable[[], datetime] = utcnow, pool: ParsePool[PreparedFeed] | None = None,
+    clock: Callable[[], datetime] = utcnow, pool: ParsePool[PreparedFeed] | None = None, notify: Notify = Notify(),
 ) -> list[FeedPoll]:
     """Poll every feed that is due (every feed with `force`), concurrently within the fetcher's limits, parsing
-    in `pool` (see `parse_pool`) or, without one, on threads.
+    in `pool` (see `parse_pool`) or, without one, on threads; `notify`: who hears of changes of feed health.
 
     One feed's failure never stops the others: each is recorded on its own feed.
     """
@@ -155,19 +191,20 @@ async def poll_cycle(
     else:
         feeds = await adb.run(feed_store.due_feeds, clock())
     return list(
-        await asyncio.gather(*(_poll_guarded(adb, fetcher, pipeline, feed, settings, clock, pool) for feed in feeds))
+        await asyncio.gather(*(_poll_guarded(adb, fetcher, pipeline, feed, settings, clock, pool, notify)
+                               for feed in feeds))
     )
 
 
 async def _poll_guarded(
     adb: AsyncDatabase, fetcher: Fetcher, pipeline: Pipeline, feed: Feed, settings: PollingSettings,
-    clock: Callable[[], datetime], pool: ParsePool[PreparedFeed] | None,
+    clock: Callable[[], datetime], pool: ParsePool[PreparedFeed] | None, notify: Notify,
 ) -> FeedPoll:
     """A bug or a database fault while polling one feed is logged with the feed's URL and recorded as that
     feed's failure, with its backoff, so that the rest of the cycle still completes and the feed is not
     fetched again every cycle."""
     try:
-        return await poll_feed(adb, fetcher, pipeline, feed, settings, clock, pool)
+        return await poll_feed(adb, fetcher, pipeline, feed, settings, clock, pool, notify)
     except ParserClosedError as exc:  # the bot is stopping: the feed is polled as due when it starts again
         return FeedPoll(feed.id, feed.url, "failed", error=str(exc))
     except Exception as exc:
@@ -175,9 +212,10 @@ async def _poll_guarded(
         reason = f"internal error: {exc.__class__.__name__}"
         now = clock()
         next_poll_at = now + backoff_delay(feed.consecutive_failures + 1, settings)
+        notified = False
         try:
-            await adb.run(feed_store.record_failure, feed.id, now=now, error=reason, next_poll_at=next_poll_at)
+            notified = await adb.run(_store_failure, feed, now, reason, next_poll_at, notify)
         except Exception:  # the database itself may be what failed: the next cycle tries the feed again
             log.exception("recording the failure of feed %s failed too", feed.url)
             next_poll_at = None
-        return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=next_poll_at)
+        return FeedPoll(feed.id, feed.url, "failed", error=reason, next_poll_at=next_poll_at, notified=notified)
