@@ -19,7 +19,8 @@ def story_number(text: str, command: str) -> int:
 
 
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """`/follow words` follows a topic; `/follow` in reply to one of our alerts follows that story."""
+    """`/follow words` follows a topic; `/follow 12` (a number alone) story 12, as its Follow button does;
+    `/follow` in reply to one of our alerts that story."""
     if not await may_change_settings(update, context):
         return
     await ensure_chat(update, context)
@@ -34,6 +35,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             raise UserError(f"That message is about stories {numbers}: which one? Open it with /story "
                             f"{story_ids[0]} (or another number) and press Follow there.")
         await follow_story(update, context, story_ids[0])
+        return
+    if words.strip().lstrip("#").isdigit():
+        await follow_story(update, context, story_number(words, "follow"))
         return
     if words.lower().startswith("outlet "):
         name, is_new = await service(context).follow_outlet(chat_id, words[len("outlet "):])

@@ -49,7 +49,7 @@ and tells you when a new report contradicts an earlier one.
 through those hours (a contradiction does not)
 /digest: a digest now; /digest at <i>08:00</i> or /digest off for the daily one; /timezone <i>Europe/Berlin</i>
 
-Reply /follow to an alert, or press Follow under a story's timeline (/story <i>n</i>), to follow that story.
+/follow <i>n</i>, a reply /follow to an alert, or Follow under a story's timeline (/story <i>n</i>) follows that story.
 
 The daily digest comes at {digest_time} ({timezone}, or the chat's /timezone) once this chat follows \
 something, or after /digest on; the first at the next digest time. A /digest asked for counts as the last \

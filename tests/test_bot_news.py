@@ -161,6 +161,23 @@ async def test_a_theft_of_copper_is_news_of_its_own_and_not_a_development_of_the
     assert development.plain_text.startswith(f"📰 Development in {STRIKE}")
 
 
+
+async def test_follow_with_a_number_follows_that_story_and_with_words_a_topic(news: News, bot: BotRuntime) -> None:
+    news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", ago(minutes=5))])
+    await poll_and_deliver(bot)
+    [story] = await bot.adb.run(story_store.most_active_stories)
+    [answer] = await say(news, USER, f"/follow {story.id}")
+    assert answer.plain_text == f"Following story {story.id}: {STRIKE}"
+    [answer] = await say(news, USER, f"/follow #{story.id}")
+    assert answer.plain_text == f"Already following story {story.id}: {STRIKE}"
+    [answer] = await say(news, USER, "/follow 12")
+    assert answer.plain_text == "There is no story 12: /stories lists them."
+    [answer] = await say(news, USER, "/follow copper 3")
+    assert answer.plain_text.startswith("Following “copper 3”.")
+    [listing] = await say(news, USER, "/following")
+    assert listing.plain_text.splitlines()[1:3] == ["1. topic “copper 3”", f"2. story {story.id}: {STRIKE}"]
+
+
 async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(news: News, bot: BotRuntime) -> None:
     news.clock.now = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)  # after the default 08:00 UTC
     news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", news.clock.now)])
