@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,8 +74,48 @@ def api() -> Iterator[FakeBotAPI]:
     server.stop()
 
 
+def _image_sources(root: Path) -> Path:
+    """The image's /src as its COPY instructions make it (only what they copy), under `root`."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    [workdir] = re.findall(r"^WORKDIR (/src)$", dockerfile, re.MULTILINE)
+    target = root / workdir.lstrip("/")
+    for line in re.findall(r"^COPY (.+)$", dockerfile, re.MULTILINE):
+        *sources, destination = line.split()
+        for source in sources:
+            # "COPY a b ./" puts each into /src; "COPY bot ./bot" puts the folder's content at /src/bot.
+            into = target / destination if len(sources) == 1 and destination not in ("./", ".") else target
+            if (REPO / source).is_dir():
+                shutil.copytree(REPO / source, into if into != target else target / source,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                into.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPO / source, into / Path(source).name)
+    return target
+
+
+# The console script, with our packages found in the image's files only: not in this checkout, nor where this
+# environment installed them (an editable install's finder, or site-packages).
+IMAGE_ENTRY = """import importlib.machinery, sys
+
+class OnlyTheImage:
+    def find_spec(self, name, path=None, target=None):
+        if path is None and name in {packages!r}:
+            spec = importlib.machinery.PathFinder.find_spec(name, [{sources!r}])
+            if spec is None:
+                raise ModuleNotFoundError(f"the image has no {{name}}")
+            return spec
+        return None
+
+sys.meta_path.insert(0, OnlyTheImage())
+sys.argv[0] = "storywatch"
+from {module} import {function}
+sys.exit({function}())
+"""
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["installed-script", "image-files-alone"])
 def test_the_containers_entry_command_runs_the_bot_with_its_database_on_the_volume(
-    tmp_path: Path, api: FakeBotAPI
+    tmp_path: Path, api: FakeBotAPI, installed: bool
 ) -> None:
     volume = tmp_path / "data"  # /data inside the container
     volume.mkdir()
@@ -82,12 +123,28 @@ def test_the_containers_entry_command_runs_the_bot_with_its_database_on_the_volu
     (volume / "config.toml").write_text(f'[telegram]\nbase_url = "{api.base_url}"\n')
     command = [part.replace("/data", str(volume)) for part in
                _dockerfile_instruction("ENTRYPOINT") + _dockerfile_instruction("CMD")]
-    command[0] = _storywatch_executable()
     env = {"PATH": "/usr/bin:/bin", "STORYWATCH_TELEGRAM_TOKEN": TOKEN, "HOME": str(tmp_path)}
+    if installed:
+        command[0] = _storywatch_executable()
+    else:
+        # Only the files the image copies, run through the console script's target (pyproject's
+        # [project.scripts]): a module or data file the bot needs from elsewhere in the repository fails here.
+        sources = _image_sources(tmp_path / "image")
+        project = tomllib.loads((REPO / "pyproject.toml").read_text())
+        module, function = project["project"]["scripts"][command[0]].split(":")
+        packages = [name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+        entry = tmp_path / "entry.py"
+        entry.write_text(IMAGE_ENTRY.format(sources=str(sources), packages=packages, module=module,
+                                            function=function))
+        command[0:1] = [sys.executable, str(entry)]
     process = subprocess.Popen(command, cwd=volume, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
     try:
-        api.wait_until(lambda: any(c["command"] == "follow" for c in api.commands()), 20.0, "the bot's start")
+        try:
+            api.wait_until(lambda: any(c["command"] == "follow" for c in api.commands()), 20.0, "the bot's start")
+        except AssertionError:
+            process.kill()
+            raise AssertionError(f"the bot did not start:\n{process.communicate(timeout=10)[0][-3000:]}") from None
         process.send_signal(signal.SIGTERM)  # as `docker stop` does
         output, _ = process.communicate(timeout=30)
     finally:
