@@ -4,11 +4,10 @@ show them."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,34 +15,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import BotRuntime
-from bot.config import (
-    ContradictionsSettings,
-    DigestSettings,
-    FeedSettings,
-    PollingSettings,
-    Secret,
-    Settings,
-    StorageSettings,
-    TelegramSettings,
-)
-from bot.delivery.pacing import Limits, Pacer
+from bot.config import ContradictionsSettings, FeedSettings, PollingSettings
 from bot.logs import configure_logging
 from storage import alerts as alert_store
 from storage import chats as chat_store
 from storage import digests as digest_store
 from storage.db import AsyncDatabase
+from tests.botworld import ADMIN, GROUP, TOKEN, USER, BotWorld, bot_world, say
 from tests.conftest import PINNED_NOW, RunningClock
-from tests.fakebotapi import FakeBotAPI, SentMessage
 from tests.feedserver import FeedServer, Route
-from tests.feedserver import rss as feed_rss
 
-TOKEN = "4242:SECRET-TOKEN-never-logged"
-ADMIN = 555
-USER = 777
-GROUP = -1001
-# Fast limits, so that a test's handful of alerts is not paced over seconds; the pacing itself is tested
-# on a virtual clock in test_pacing.py.
-TEST_LIMITS = Limits(messages_per_second=1000, private_chat_interval=0.001, group_messages_per_minute=1000)
 START = PINNED_NOW - timedelta(hours=6)
 
 EVACUATION = ("Iran begins evacuating military personnel from Syria", "https://levant.example/evac", 0)
@@ -51,65 +32,27 @@ DENIAL = ("Iran denies evacuating diplomats from Syria", "https://tehran.example
 COPPER = ("Copper prices climb to a two-year high on Chilean mine strike", "https://metals.example/cu", 1)
 
 
-def rss(title: str, entries: list[tuple[str, str, float]]) -> bytes:
-    """A feed of (headline, link, hours after START) entries."""
-    return feed_rss(title, [(headline, link, START + timedelta(hours=hours)) for headline, link, hours in entries])
-
-
-@dataclasses.dataclass
-class World:
-    api: FakeBotAPI
-    feeds: FeedServer
-    settings: Settings
-    db_path: Path
-    clock: RunningClock
-
-    def publish(self, path: str, title: str, entries: list[tuple[str, str, float]]) -> None:
-        self.feeds.routes[path] = Route(body=rss(title, entries))
-
-    async def wait_messages(self, chat_id: int, count: int) -> list[SentMessage]:
-        return await asyncio.to_thread(self.api.wait_for_messages, chat_id, count, 10.0)
-
-    async def wait(self, predicate: Callable[[], bool], what: str) -> None:
-        await asyncio.to_thread(self.api.wait_until, predicate, 10.0, what)
+@pytest.fixture
+def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[BotWorld]:
+    # These tests publish reports up to six hours before the bot's clock (PINNED_NOW) and expect them as news
+    # (entries are hours after START); what old news does is tested on a pinned clock in test_bot_news.py.
+    polling = dataclasses.replace(PollingSettings(), timeout_seconds=5.0, late_margin_seconds=7 * 86400)
+    with bot_world(tmp_path, feed_server, RunningClock(), epoch=START, polling=polling) as made:
+        yield made
 
 
 @pytest.fixture
-def world(tmp_path: Path, feed_server: FeedServer) -> Iterator[World]:
-    api = FakeBotAPI(token=TOKEN).start()
-    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
-    settings = Settings(
-        telegram=TelegramSettings(token=Secret(TOKEN), base_url=api.base_url, admins=(ADMIN,)),
-        storage=StorageSettings(path=str(tmp_path / "bot.db")),
-        # These tests publish reports up to six hours before the bot's clock (PINNED_NOW) and expect them as news;
-        # what old news does is tested on a pinned clock in test_bot_news.py.
-        polling=dataclasses.replace(PollingSettings(), timeout_seconds=5.0, late_margin_seconds=7 * 86400),
-        feeds=FeedSettings(urls=(feed_server.url("/levant.xml"),), allow_private_addresses=True),
-        digest=DigestSettings(),
-    )
-    yield World(api, feed_server, settings, tmp_path / "bot.db", RunningClock())
-    api.stop()
-
-
-@pytest.fixture
-async def bot(world: World) -> AsyncIterator[BotRuntime]:
-    runtime = BotRuntime(world.settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+async def bot(world: BotWorld) -> AsyncIterator[BotRuntime]:
+    runtime = world.runtime()
     await runtime.start()
     yield runtime
     await runtime.stop()
 
 
-async def command(world: World, chat_id: int, text: str, *, expect: int = 1, **kwargs: object) -> list[SentMessage]:
-    """Send a command as a user and return the bot's answers."""
-    before = len(world.api.messages(chat_id))
-    world.api.send_message(chat_id, text, **kwargs)
-    return (await world.wait_messages(chat_id, before + expect))[before:]
-
-
-async def test_follow_then_new_story_alert_then_contradiction_alert(world: World, bot: BotRuntime) -> None:
-    [welcome] = await command(world, USER, "/start")
+async def test_follow_then_new_story_alert_then_contradiction_alert(world: BotWorld, bot: BotRuntime) -> None:
+    [welcome] = await say(world, USER, "/start")
     assert "/follow" in welcome.plain_text
-    [answer] = await command(world, USER, "/follow iran syria")
+    [answer] = await say(world, USER, "/follow iran syria")
     assert answer.plain_text == "Following “iran syria”."
     assert {c["command"] for c in world.api.commands()} >= {"follow", "stories", "story", "alerts"}
 
@@ -139,10 +82,10 @@ async def test_follow_then_new_story_alert_then_contradiction_alert(world: World
     assert "Possibly disputed" not in timeline.plain_text
 
 
-async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(world: World) -> None:
+async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(world: BotWorld) -> None:
     # A first run stores the report and queues the alert, and stops before its sender gets to it.
     adb = AsyncDatabase.open(world.db_path)
-    first = BotRuntime(world.settings, adb=adb, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    first = world.runtime(adb=adb)
     await adb.run(chat_store.ensure_chat, USER, type="private", title=None, now=START)
     # Alerts only: after 08:00 UTC the chat's first digest would fall due too, and be one more message.
     await adb.run(digest_store.set_digest, USER, enabled=False, now=START)
@@ -156,7 +99,7 @@ async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(w
     assert world.api.messages(USER) == []
 
     for _ in range(2):  # two restarts: the alert goes out with the first, and never again
-        runtime = BotRuntime(world.settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+        runtime = world.runtime()
         await runtime.start()
         await world.wait(lambda: len(world.api.messages(USER)) >= 1, "the queued alert")
         await runtime.sender.drain()
@@ -167,13 +110,13 @@ async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(w
     check.close()
 
 
-async def publish_and_poll(world: World, bot: BotRuntime, entries: list[tuple[str, str, float]]) -> None:
+async def publish_and_poll(world: BotWorld, bot: BotRuntime, entries: list[tuple[str, str, float]]) -> None:
     world.publish("/levant.xml", "Levant Wire", entries)
     await bot.service.poll(force=True)
 
 
-async def test_a_blocked_chat_is_deactivated_and_comes_back_with_start(world: World, bot: BotRuntime) -> None:
-    await command(world, USER, "/follow iran")
+async def test_a_blocked_chat_is_deactivated_and_comes_back_with_start(world: BotWorld, bot: BotRuntime) -> None:
+    await say(world, USER, "/follow iran")
     world.api.block_chat(USER)
     await publish_and_poll(world, bot, [EVACUATION])
     await world.wait(lambda: any(r.status == 403 for r in world.api.errors), "the 403")
@@ -183,12 +126,12 @@ async def test_a_blocked_chat_is_deactivated_and_comes_back_with_start(world: Wo
     assert await bot.adb.run(alert_store.outbox_counts) == {"failed": 1}
 
     world.api.unblock_chat(USER)
-    await command(world, USER, "/start")
+    await say(world, USER, "/start")
     assert (await bot.adb.run(chat_store.get_chat, USER)).active
 
 
-async def test_retry_after_is_honoured_and_the_alert_still_arrives(world: World, bot: BotRuntime) -> None:
-    await command(world, USER, "/follow iran")
+async def test_retry_after_is_honoured_and_the_alert_still_arrives(world: BotWorld, bot: BotRuntime) -> None:
+    await say(world, USER, "/follow iran")
     world.api.rate_limit(USER, retry_after=1)
     await publish_and_poll(world, bot, [EVACUATION])
     messages = await world.wait_messages(USER, 2)
@@ -199,9 +142,9 @@ async def test_retry_after_is_honoured_and_the_alert_still_arrives(world: World,
     assert messages[1].at - refused[0].at >= 1.0
 
 
-async def test_a_group_that_became_a_supergroup_keeps_its_alerts(world: World, bot: BotRuntime) -> None:
+async def test_a_group_that_became_a_supergroup_keeps_its_alerts(world: BotWorld, bot: BotRuntime) -> None:
     world.api.set_admins(GROUP, [USER])
-    await command(world, GROUP, "/follow iran", user_id=USER, chat_type="group", chat_title="Newsroom")
+    await say(world, GROUP, "/follow iran", user_id=USER, chat_type="group", chat_title="Newsroom")
     world.api.migrate_chat(GROUP, -100999)
     world.publish("/levant.xml", "Levant Wire", [EVACUATION])
     await bot.service.poll(force=True)
@@ -210,8 +153,8 @@ async def test_a_group_that_became_a_supergroup_keeps_its_alerts(world: World, b
     assert [s.query for s in await bot.adb.run(chat_store.subscriptions, -100999)] == ["iran"]
 
 
-async def test_html_refused_falls_back_to_plain_text(world: World, bot: BotRuntime) -> None:
-    await command(world, USER, "/follow iran")
+async def test_html_refused_falls_back_to_plain_text(world: BotWorld, bot: BotRuntime) -> None:
+    await say(world, USER, "/follow iran")
     world.api.fail("sendMessage", chat_id=USER, status=400,
                    description="Bad Request: can't parse entities: unsupported start tag \"x\" at byte offset 0")
     await publish_and_poll(world, bot, [EVACUATION])
@@ -219,8 +162,8 @@ async def test_html_refused_falls_back_to_plain_text(world: World, bot: BotRunti
     assert messages[-1].parse_mode is None and EVACUATION[0] in messages[-1].plain_text
 
 
-async def test_server_errors_are_retried_without_losing_the_alert(world: World, bot: BotRuntime) -> None:
-    await command(world, USER, "/follow iran")
+async def test_server_errors_are_retried_without_losing_the_alert(world: BotWorld, bot: BotRuntime) -> None:
+    await say(world, USER, "/follow iran")
     world.api.server_error(times=1)
     await publish_and_poll(world, bot, [EVACUATION])
     await world.wait(lambda: any(r.status == 500 for r in world.api.errors), "the 500")
@@ -235,8 +178,8 @@ async def test_server_errors_are_retried_without_losing_the_alert(world: World, 
     assert await bot.adb.run(alert_store.outbox_counts) == {"sent": 1}
 
 
-async def test_feed_text_with_markup_is_shown_as_text(world: World, bot: BotRuntime) -> None:
-    await command(world, USER, "/follow iran")
+async def test_feed_text_with_markup_is_shown_as_text(world: BotWorld, bot: BotRuntime) -> None:
+    await say(world, USER, "/follow iran")
     hostile = ("Iran <b>evacuates</b> & Syria <script>x</script> talks", "https://levant.example/h", 0)
     await publish_and_poll(world, bot, [hostile])
     [_, alert] = await world.wait_messages(USER, 2)
@@ -244,16 +187,16 @@ async def test_feed_text_with_markup_is_shown_as_text(world: World, bot: BotRunt
     assert "&" in alert.plain_text and "<script>" not in alert.plain_text
 
 
-async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: World, bot: BotRuntime) -> None:
+async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: BotWorld, bot: BotRuntime) -> None:
     world.api.set_admins(GROUP, [ADMIN])
-    [refusal] = await command(world, GROUP, "/follow iran", user_id=USER, chat_type="group", chat_title="Newsroom")
+    [refusal] = await say(world, GROUP, "/follow iran", user_id=USER, chat_type="group", chat_title="Newsroom")
     assert "admins" in refusal.plain_text
-    [refusal] = await command(world, GROUP, "/alerts off", user_id=USER, chat_type="group")
+    [refusal] = await say(world, GROUP, "/alerts off", user_id=USER, chat_type="group")
     assert "admins" in refusal.plain_text
     assert await bot.adb.run(chat_store.subscriptions, GROUP) == []
-    [ok] = await command(world, GROUP, "/follow@storywatch_bot iran", user_id=ADMIN, chat_type="group")
+    [ok] = await say(world, GROUP, "/follow@storywatch_bot iran", user_id=ADMIN, chat_type="group")
     assert ok.plain_text == "Following “iran”."
-    [listing] = await command(world, GROUP, "/following", user_id=USER, chat_type="group")
+    [listing] = await say(world, GROUP, "/following", user_id=USER, chat_type="group")
     assert "1. topic “iran”" in listing.plain_text
 
 
@@ -277,22 +220,22 @@ async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: 
         ("/digest at 25:00", "Send /digest at 08:00 (24-hour time), /digest off, /digest on, or /digest for one now."),
     ],
 )
-async def test_bad_commands_get_a_plain_answer(world: World, bot: BotRuntime, text: str, answer: str) -> None:
-    [reply] = await command(world, USER, text)
+async def test_bad_commands_get_a_plain_answer(world: BotWorld, bot: BotRuntime, text: str, answer: str) -> None:
+    [reply] = await say(world, USER, text)
     assert reply.plain_text == answer
 
 
-async def test_admin_manages_feeds_in_the_chat(world: World, bot: BotRuntime) -> None:
-    world.feeds.routes["/copper.xml"] = Route(body=rss("Metals Daily", [COPPER]))
+async def test_admin_manages_feeds_in_the_chat(world: BotWorld, bot: BotRuntime) -> None:
+    world.feeds.routes["/copper.xml"] = Route(body=world.rss("Metals Daily", [COPPER]))
     world.feeds.routes["/page.html"] = Route(body=b"<html><body>hello</body></html>", content_type="text/html")
-    [added] = await command(world, ADMIN, f"/addfeed {world.feeds.url('/copper.xml')}")
+    [added] = await say(world, ADMIN, f"/addfeed {world.feeds.url('/copper.xml')}")
     assert added.plain_text.startswith("Added feed 2: Metals Daily")
-    [refused] = await command(world, ADMIN, f"/addfeed {world.feeds.url('/page.html')}")
+    [refused] = await say(world, ADMIN, f"/addfeed {world.feeds.url('/page.html')}")
     assert "not a feed" in refused.plain_text
-    [listing] = await command(world, ADMIN, "/feeds")
+    [listing] = await say(world, ADMIN, "/feeds")
     assert "2 feeds" in listing.plain_text and "Metals Daily" in listing.plain_text
     # Each feed of the list is checked as /addfeed checks one: the page is no feed and is not added.
-    world.feeds.routes["/gulf.xml"] = Route(body=rss("Gulf Post", [EVACUATION]))
+    world.feeds.routes["/gulf.xml"] = Route(body=world.rss("Gulf Post", [EVACUATION]))
     opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
             b'<outline text="x" xmlUrl="%s"/><outline text="y" xmlUrl="%s"/><outline text="z" xmlUrl="%s"/>'
             b'</body></opml>') % (world.feeds.url("/gulf.xml").encode(), world.feeds.url("/page.html").encode(),
@@ -304,39 +247,39 @@ async def test_admin_manages_feeds_in_the_chat(world: World, bot: BotRuntime) ->
     assert lines[:2] == ["Imported 1 new feed (1 was already in the pool).",
                          "Not added, 1 feed that could not be read as one:"]
     assert lines[2].startswith(f"• {world.feeds.url('/page.html')}: ") and "not a feed" in lines[2]
-    [removed] = await command(world, ADMIN, "/removefeed 2")
+    [removed] = await say(world, ADMIN, "/removefeed 2")
     assert removed.plain_text.startswith("Removed feed 2: Metals Daily")
 
 
-async def test_follow_a_story_by_replying_to_its_alert_and_mute_it(world: World, bot: BotRuntime) -> None:
-    await command(world, USER, "/follow iran")
+async def test_follow_a_story_by_replying_to_its_alert_and_mute_it(world: BotWorld, bot: BotRuntime) -> None:
+    await say(world, USER, "/follow iran")
     await publish_and_poll(world, bot, [EVACUATION])
     [_, alert] = await world.wait_messages(USER, 2)
     await bot.sender.settle()  # the alert's message id is recorded once Telegram's answer is in
-    [followed] = await command(world, USER, "/follow", reply_to_message_id=alert.message_id)
+    [followed] = await say(world, USER, "/follow", reply_to_message_id=alert.message_id)
     assert followed.plain_text == f"Following story 1: {EVACUATION[0]}"
     world.api.press_button(USER, alert.message_id, "mute:1")
     await world.wait(lambda: len(world.api.answered_callbacks) == 1, "the button's answer")
     assert world.api.answered_callbacks[0]["text"] == "Muted story 1."
-    [listing] = await command(world, USER, "/following")
+    [listing] = await say(world, USER, "/following")
     assert "muted 1" in listing.plain_text
-    [stories] = await command(world, USER, "/stories")
+    [stories] = await say(world, USER, "/stories")
     assert "Most active stories" in stories.plain_text and "1. " in stories.plain_text
 
 
 async def test_the_token_never_reaches_the_log_or_the_database(
-    world: World, bot: BotRuntime, capfd: pytest.CaptureFixture[str]
+    world: BotWorld, bot: BotRuntime, capfd: pytest.CaptureFixture[str]
 ) -> None:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     secret_filter = configure_logging(2)  # debug: httpx logs every request URL, and the URL holds the token
     secret_filter.add(TOKEN)
     try:
-        await command(world, USER, "/start")
+        await say(world, USER, "/start")
         world.api.server_error(times=1)
-        await command(world, USER, "/help", expect=0)
+        await say(world, USER, "/help", expect=0)
         await world.wait(lambda: any(r.status == 500 for r in world.api.errors), "the 500")
-        await command(world, USER, "/frobnicate")
+        await say(world, USER, "/frobnicate")
     finally:
         root.handlers[:], root.level = saved
     logged = capfd.readouterr().err
@@ -346,34 +289,34 @@ async def test_the_token_never_reaches_the_log_or_the_database(
     assert TOKEN.encode() not in Path(f"{world.db_path}-wal").read_bytes()
 
 
-async def test_digest_and_timezone_settings(world: World, bot: BotRuntime) -> None:
-    [answer] = await command(world, USER, "/timezone europe/berlin")
+async def test_digest_and_timezone_settings(world: BotWorld, bot: BotRuntime) -> None:
+    [answer] = await say(world, USER, "/timezone europe/berlin")
     assert answer.plain_text == "Time zone set to Europe/Berlin: times and the daily digest follow it."
-    [answer] = await command(world, USER, "/digest at 7:30")
+    [answer] = await say(world, USER, "/digest at 7:30")
     assert answer.plain_text.startswith("The daily digest comes at 07:30 (Europe/Berlin).")
     chat = await bot.adb.run(chat_store.get_chat, USER)
     assert (chat.timezone, chat.digest_time, chat.digest_enabled) == ("Europe/Berlin", "07:30", True)
-    [answer] = await command(world, USER, "/digest off")
+    [answer] = await say(world, USER, "/digest off")
     assert answer.plain_text.startswith("Daily digest off.")
     assert not (await bot.adb.run(chat_store.get_chat, USER)).digest_enabled
 
     world.publish("/levant.xml", "Levant Wire", [EVACUATION, DENIAL])
     await bot.service.poll(force=True)
-    [digest] = await command(world, USER, "/digest")
+    [digest] = await say(world, USER, "/digest")
     assert "Your digest for" in digest.plain_text and EVACUATION[0] in digest.plain_text
     # Times in the chat's zone, with its abbreviation on the reports' own date (summer time on the pinned day).
     zone = START.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Z")
     assert zone == "CEST" and zone in digest.plain_text
 
 
-async def test_user_input_cannot_inject_sql_or_markup(world: World, bot: BotRuntime) -> None:
+async def test_user_input_cannot_inject_sql_or_markup(world: BotWorld, bot: BotRuntime) -> None:
     hostile = "<b>iran</b> & x'); DROP TABLE chats; --"
-    [answer] = await command(world, USER, f"/follow {hostile}")
+    [answer] = await say(world, USER, f"/follow {hostile}")
     assert answer.parse_mode == "HTML"  # sent as HTML and accepted: the user's text was escaped
     assert answer.plain_text == f"Following “{hostile.lower()}”."
-    [listing] = await command(world, USER, "/following")
+    [listing] = await say(world, USER, "/following")
     assert f"1. topic “{hostile.lower()}”" in listing.plain_text
-    [search] = await command(world, USER, "/stories %' OR 1=1 --")
+    [search] = await say(world, USER, "/stories %' OR 1=1 --")
     assert search.plain_text == "No open story matches “%' OR 1=1 --”."
     assert (await bot.adb.run(chat_store.get_chat, USER)).active  # the chats table is still there
 
@@ -409,19 +352,19 @@ LATE_DENIAL = "Northwind Airways chief denies grounding the fleet over an engine
 REASSERTED = "Northwind Airways grounds fleet after engine fault, regulator confirms"
 
 
-def outlet_feeds(world: World, outlets: list[str]) -> tuple[str, ...]:
+def outlet_feeds(world: BotWorld, outlets: list[str]) -> tuple[str, ...]:
     """One feed per outlet, empty for now (see `publish_report`); returns their URLs."""
     for number, outlet in enumerate(outlets):
         world.publish(f"/outlet{number}.xml", outlet, [])
     return tuple(world.feeds.url(f"/outlet{number}.xml") for number in range(len(outlets)))
 
 
-def publish_report(world: World, outlets: list[str], outlet: str, headline: str, hours: float) -> None:
+def publish_report(world: BotWorld, outlets: list[str], outlet: str, headline: str, hours: float) -> None:
     number = outlets.index(outlet)
     world.publish(f"/outlet{number}.xml", outlet, [(headline, f"https://outlet{number}.example/news", hours)])
 
 
-async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_one_alert(world: World) -> None:
+async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_one_alert(world: BotWorld) -> None:
     names = iter(f"{word.title()} Post" for word in NATO)
     claims = [("Coast Ledger", CLAIM, 0.0)] + [(next(names), h, 0.1 * n) for n, h in enumerate(CLAIM_RESTATED, 1)]
     denials = [(next(names), headline, 3 + 0.1 * n) for n, headline in enumerate(DENIALS)]
@@ -433,12 +376,12 @@ async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_
     for report in claims:
         publish_report(world, outlets, *report)
 
-    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    runtime = world.runtime(settings)
     await runtime.start()
     for chat_id, mode in ((USER, "contradictions"), (ADMIN, "all")):
-        await command(world, chat_id, "/digest off")
-        await command(world, chat_id, "/follow northwind")
-        await command(world, chat_id, f"/alerts {mode}")
+        await say(world, chat_id, "/digest off")
+        await say(world, chat_id, "/follow northwind")
+        await say(world, chat_id, f"/alerts {mode}")
     answered = {chat_id: len(world.api.messages(chat_id)) for chat_id in (USER, ADMIN)}
     await runtime.service.poll(force=True)
     for report in denials:
@@ -450,7 +393,7 @@ async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_
     # The promise is kept across a restart: a later denial and a restatement of the claim are the same dispute.
     for report in later:
         publish_report(world, outlets, *report)
-    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    runtime = world.runtime(settings)
     await runtime.start()
     await runtime.service.poll(force=True)
     await runtime.sender.drain()
@@ -479,7 +422,7 @@ async def test_ten_restatements_of_a_claim_and_ten_of_its_denial_give_each_chat_
 
 
 async def test_a_weak_contradiction_is_not_pushed_but_the_timeline_shows_it_as_possibly_disputed(
-    world: World,
+    world: BotWorld,
 ) -> None:
     outlets = ["Levant Wire", "Tehran Desk"]
     urls = outlet_feeds(world, outlets)
@@ -489,13 +432,13 @@ async def test_a_weak_contradiction_is_not_pushed_but_the_timeline_shows_it_as_p
         world.settings, feeds=FeedSettings(urls=urls, allow_private_addresses=True),
         contradictions=ContradictionsSettings(alert_min_score=1.0),
     )
-    runtime = BotRuntime(settings, clock=world.clock, pacer=Pacer(TEST_LIMITS))
+    runtime = world.runtime(settings)
     await runtime.start()
     try:
         for chat_id, mode in ((USER, "all"), (ADMIN, "contradictions")):
-            await command(world, chat_id, "/digest off")
-            await command(world, chat_id, "/follow iran syria")
-            await command(world, chat_id, f"/alerts {mode}")
+            await say(world, chat_id, "/digest off")
+            await say(world, chat_id, "/follow iran syria")
+            await say(world, chat_id, f"/alerts {mode}")
         await runtime.service.poll(force=True)
         publish_report(world, outlets, "Tehran Desk", DENIAL[0], DENIAL[2])
         await runtime.service.poll(force=True)
@@ -510,12 +453,12 @@ async def test_a_weak_contradiction_is_not_pushed_but_the_timeline_shows_it_as_p
         assert development.plain_text.startswith("📰 Development") and DENIAL[0] in development.plain_text
         assert "Disputed" not in development.plain_text and "⚠️" not in development.plain_text
 
-        [timeline] = await command(world, USER, "/story 1")
+        [timeline] = await say(world, USER, "/story 1")
         assert "❔ Possibly disputed" in timeline.plain_text and "⚠️" not in timeline.plain_text
         assert f"{EVACUATION[0]} — reported by Levant Wire (" in timeline.plain_text
         assert "denied by Tehran Desk (" in timeline.plain_text
         assert "Tehran Desk" in timeline.plain_text.split("Possibly disputed")[1]
-        [listing] = await command(world, USER, "/stories")
+        [listing] = await say(world, USER, "/stories")
         assert "disputed" not in listing.plain_text  # nothing confidently disputed to mark
     finally:
         await runtime.stop()

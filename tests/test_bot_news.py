@@ -14,66 +14,26 @@ from pathlib import Path
 import pytest
 
 from bot.app import BotRuntime
-from bot.config import (
-    DigestSettings,
-    FeedSettings,
-    PollingSettings,
-    Secret,
-    Settings,
-    StorageSettings,
-    TelegramSettings,
-)
-from bot.delivery.pacing import Pacer
 from storage import stories as story_store
+from tests.botworld import ADMIN, USER, BotWorld, bot_world, say
 from tests.conftest import Clock
-from tests.fakebotapi import FakeBotAPI, SentMessage
 from tests.feedserver import FeedServer, Route, rss
-from tests.test_bot_e2e import ADMIN, TEST_LIMITS, TOKEN, USER
 
 NOW = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)  # a DST change day in Europe, on purpose
 
 
-@dataclasses.dataclass
-class News:
-    api: FakeBotAPI
-    feeds: FeedServer
-    settings: Settings
-    clock: Clock
-
-    def publish(self, path: str, title: str, entries: list[tuple[str, str, datetime]]) -> None:
-        self.feeds.routes[path] = Route(body=rss(title, entries))
-
-    async def wait_messages(self, chat_id: int, count: int) -> list[SentMessage]:
-        return await asyncio.to_thread(self.api.wait_for_messages, chat_id, count, 10.0)
+@pytest.fixture
+def news(tmp_path: Path, feed_server: FeedServer) -> Iterator[BotWorld]:
+    with bot_world(tmp_path, feed_server, Clock(NOW), epoch=NOW) as world:
+        yield world
 
 
 @pytest.fixture
-def news(tmp_path: Path, feed_server: FeedServer) -> Iterator[News]:
-    api = FakeBotAPI(token=TOKEN).start()
-    feed_server.routes["/levant.xml"] = Route(body=rss("Levant Wire", []))
-    settings = Settings(
-        telegram=TelegramSettings(token=Secret(TOKEN), base_url=api.base_url, admins=(ADMIN,)),
-        storage=StorageSettings(path=str(tmp_path / "bot.db")),
-        polling=dataclasses.replace(PollingSettings(), timeout_seconds=5.0),
-        feeds=FeedSettings(urls=(feed_server.url("/levant.xml"),), allow_private_addresses=True),
-        digest=DigestSettings(),
-    )
-    yield News(api, feed_server, settings, Clock(NOW))
-    api.stop()
-
-
-@pytest.fixture
-async def bot(news: News) -> AsyncIterator[BotRuntime]:
-    runtime = BotRuntime(news.settings, pacer=Pacer(TEST_LIMITS), clock=news.clock)
+async def bot(news: BotWorld) -> AsyncIterator[BotRuntime]:
+    runtime = news.runtime()
     await runtime.start()
     yield runtime
     await runtime.stop()
-
-
-async def say(news: News, chat_id: int, text: str, *, expect: int = 1, **kwargs: object) -> list[SentMessage]:
-    before = len(news.api.messages(chat_id))
-    news.api.send_message(chat_id, text, **kwargs)
-    return (await news.wait_messages(chat_id, before + expect))[before:]
 
 
 async def poll_and_deliver(bot: BotRuntime) -> None:
@@ -88,7 +48,9 @@ def ago(**delta: float) -> datetime:
 STRIKE = "Copper prices climb to a two-year high on Chilean mine strike"
 
 
-async def test_a_new_feeds_backlog_and_a_feed_back_after_an_outage_are_not_news(news: News, bot: BotRuntime) -> None:
+async def test_a_new_feeds_backlog_and_a_feed_back_after_an_outage_are_not_news(
+    news: BotWorld, bot: BotRuntime
+) -> None:
     await say(news, USER, "/follow copper")
     news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", ago(minutes=5))])
     await poll_and_deliver(bot)
@@ -127,7 +89,7 @@ async def test_a_new_feeds_backlog_and_a_feed_back_after_an_outage_are_not_news(
 
 
 async def test_a_theft_of_copper_is_news_of_its_own_and_not_a_development_of_the_strike(
-    news: News, bot: BotRuntime
+    news: BotWorld, bot: BotRuntime
 ) -> None:
     await say(news, USER, "/follow copper")
     # Enough other news that word rarity means something (with a handful of stories every word is rare).
@@ -162,7 +124,7 @@ async def test_a_theft_of_copper_is_news_of_its_own_and_not_a_development_of_the
 
 
 
-async def test_follow_with_a_number_follows_that_story_and_with_words_a_topic(news: News, bot: BotRuntime) -> None:
+async def test_follow_with_a_number_follows_that_story_and_with_words_a_topic(news: BotWorld, bot: BotRuntime) -> None:
     news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", ago(minutes=5))])
     await poll_and_deliver(bot)
     [story] = await bot.adb.run(story_store.most_active_stories)
@@ -178,7 +140,9 @@ async def test_follow_with_a_number_follows_that_story_and_with_words_a_topic(ne
     assert listing.plain_text.splitlines()[1:3] == ["1. topic “copper 3”", f"2. story {story.id}: {STRIKE}"]
 
 
-async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(news: News, bot: BotRuntime) -> None:
+async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(
+    news: BotWorld, bot: BotRuntime
+) -> None:
     news.clock.now = datetime(2026, 3, 29, 10, 0, tzinfo=UTC)  # after the default 08:00 UTC
     news.publish("/levant.xml", "Levant Wire", [(STRIKE, "https://levant.example/cu", news.clock.now)])
     await poll_and_deliver(bot)
@@ -212,7 +176,9 @@ async def test_digests_go_only_to_chats_that_want_one_from_the_next_digest_time(
     assert news.api.messages(USER)[-1].message_id == manual.message_id
 
 
-async def test_a_story_keeps_its_title_and_a_live_blog_headline_never_becomes_it(news: News, bot: BotRuntime) -> None:
+async def test_a_story_keeps_its_title_and_a_live_blog_headline_never_becomes_it(
+    news: BotWorld, bot: BotRuntime
+) -> None:
     await say(news, USER, "/follow iran syria")
     first = "Iran begins evacuating military personnel from Syria"
     reports = [
@@ -243,7 +209,7 @@ async def test_a_story_keeps_its_title_and_a_live_blog_headline_never_becomes_it
 
 
 async def test_a_burst_names_each_story_with_its_own_buttons_and_a_reply_asks_which(
-    news: News, bot: BotRuntime
+    news: BotWorld, bot: BotRuntime
 ) -> None:
     await say(news, USER, "/follow copper")
     await say(news, USER, "/follow iran")
@@ -279,7 +245,7 @@ OPML = (b'<?xml version="1.0"?><opml version="2.0"><body>'
         b'<outline text="Levant" xmlUrl="%s"/></body></opml>')
 
 
-async def test_in_a_group_only_an_admins_feed_list_is_answered(news: News, bot: BotRuntime) -> None:
+async def test_in_a_group_only_an_admins_feed_list_is_answered(news: BotWorld, bot: BotRuntime) -> None:
     group = -1002
     opml = OPML % news.feeds.url("/levant.xml").encode()
     news.api.send_document(group, "holiday.jpg", b"\xff\xd8\xff\xe0 not really a photo", user_id=USER,
@@ -293,7 +259,7 @@ async def test_in_a_group_only_an_admins_feed_list_is_answered(news: News, bot: 
     assert len(news.api.messages(group)) == 2  # the admin's list and /help: the other files got no answer
 
 
-async def test_a_topic_of_a_country_meets_its_adjective_and_demonym(news: News, bot: BotRuntime) -> None:
+async def test_a_topic_of_a_country_meets_its_adjective_and_demonym(news: BotWorld, bot: BotRuntime) -> None:
     await say(news, USER, "/follow iran")
     await say(news, ADMIN, "/follow french")
     news.publish("/levant.xml", "Levant Wire", [
@@ -307,7 +273,7 @@ async def test_a_topic_of_a_country_meets_its_adjective_and_demonym(news: News, 
     assert "France recalls" in alert.plain_text
 
 
-async def test_feed_errors_are_plain_and_say_what_was_assumed(news: News, bot: BotRuntime) -> None:
+async def test_feed_errors_are_plain_and_say_what_was_assumed(news: BotWorld, bot: BotRuntime) -> None:
     [answer] = await say(news, ADMIN, "/addfeed javascript:alert(1)")
     assert answer.plain_text == "That is not a web address: send a feed's http:// or https:// address."
     plain_http = news.feeds.url("/levant.xml").removeprefix("http://")
@@ -327,7 +293,7 @@ async def test_feed_errors_are_plain_and_say_what_was_assumed(news: News, bot: B
     assert answer.plain_text.startswith("http://127.0.0.1")  # an address keeps its case, first in a sentence
 
 
-async def test_admins_hear_once_when_a_feed_fails_and_once_when_it_recovers(news: News, bot: BotRuntime) -> None:
+async def test_admins_hear_once_when_a_feed_fails_and_once_when_it_recovers(news: BotWorld, bot: BotRuntime) -> None:
     await say(news, ADMIN, "/start")
     news.feeds.routes["/levant.xml"] = Route(body=b"down", status=500, content_type="text/plain")
     for _ in range(5):  # the third failure in a row is told, the fourth and fifth are not
@@ -346,7 +312,7 @@ async def test_admins_hear_once_when_a_feed_fails_and_once_when_it_recovers(news
     assert len(news.api.messages(ADMIN)) == 4
 
 
-async def test_muted_unmute_export_pages_and_long_timelines(news: News, bot: BotRuntime) -> None:
+async def test_muted_unmute_export_pages_and_long_timelines(news: BotWorld, bot: BotRuntime) -> None:
     await say(news, USER, "/follow copper")
     reports = [(f"Copper strike day {n}: Chilean miners hold the line at Escondida mine", f"https://l.example/{n}",
                 ago(minutes=59 - n)) for n in range(40)]
@@ -389,7 +355,7 @@ async def test_muted_unmute_export_pages_and_long_timelines(news: News, bot: Bot
     assert exported.filename == "storywatch-feeds.opml" and b"/other.xml" in exported.content
 
 
-async def test_admins_see_their_commands_in_help_and_in_their_menu(news: News, bot: BotRuntime) -> None:
+async def test_admins_see_their_commands_in_help_and_in_their_menu(news: BotWorld, bot: BotRuntime) -> None:
     [user_help] = await say(news, USER, "/help")
     [admin_help] = await say(news, ADMIN, "/help")
     assert "/addfeed" not in user_help.plain_text and "For the bot's admins" in admin_help.plain_text
@@ -399,7 +365,7 @@ async def test_admins_see_their_commands_in_help_and_in_their_menu(news: News, b
     assert everyone <= admin
 
 
-async def test_quiet_hours_hold_alerts_until_they_end_but_not_a_contradiction(news: News, bot: BotRuntime) -> None:
+async def test_quiet_hours_hold_alerts_until_they_end_but_not_a_contradiction(news: BotWorld, bot: BotRuntime) -> None:
     news.clock.now = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
     await say(news, USER, "/timezone Europe/Berlin")  # 00:00 there; the clocks go forward at 02:00
     [answer] = await say(news, USER, "/quiet 23:30-07:00")
@@ -431,10 +397,10 @@ async def test_quiet_hours_hold_alerts_until_they_end_but_not_a_contradiction(ne
     assert len(news.api.messages(USER)) == 6
 
 
-async def test_any_chat_may_add_feeds_when_allowed_and_follow_an_outlet(news: News) -> None:
+async def test_any_chat_may_add_feeds_when_allowed_and_follow_an_outlet(news: BotWorld) -> None:
     settings = dataclasses.replace(news.settings, feeds=dataclasses.replace(
         news.settings.feeds, anyone_may_add=True, per_chat_limit=1))
-    runtime = BotRuntime(settings, pacer=Pacer(TEST_LIMITS), clock=news.clock)
+    runtime = news.runtime(settings)
     await runtime.start()
     try:
         news.publish("/metals.xml", "Metals Daily", [])
@@ -463,7 +429,7 @@ async def test_any_chat_may_add_feeds_when_allowed_and_follow_an_outlet(news: Ne
         await runtime.stop()
 
 
-async def test_long_lists_come_in_pages(news: News, bot: BotRuntime) -> None:
+async def test_long_lists_come_in_pages(news: BotWorld, bot: BotRuntime) -> None:
     places = ["Accra", "Berlin", "Cairo", "Dakar", "Essen", "Fez", "Gdansk", "Hanoi", "Izmir", "Jakarta", "Kyiv",
               "Lagos", "Madrid", "Nairobi", "Oslo", "Paris", "Quito", "Rome", "Seoul", "Tunis", "Ulm", "Vilnius",
               "Warsaw", "Xian", "York", "Zagreb", "Lima", "Doha"]

@@ -19,9 +19,9 @@ from bot.monitor.pipeline import Pipeline
 from storage import chats as chat_store
 from storage import digests as digest_store
 from storage.db import AsyncDatabase
+from tests.botworld import TEST_LIMITS
 from tests.conftest import Clock
 from tests.fakebotapi import FakeBotAPI
-from tests.test_bot_e2e import TEST_LIMITS
 from tests.test_pipeline import COPPER, DENIAL, EVACUATION, FOLLOW_UP
 
 BERLIN, NEW_YORK, TOKYO = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")

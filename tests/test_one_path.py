@@ -22,10 +22,10 @@ from bot.config import (
     TelegramSettings,
 )
 from bot.delivery.pacing import Pacer
+from tests.botworld import ADMIN, TEST_LIMITS, TOKEN
 from tests.conftest import Clock
 from tests.fakebotapi import FakeBotAPI
 from tests.feedserver import FeedServer, Route
-from tests.test_bot_e2e import ADMIN, TEST_LIMITS, TOKEN
 from tests.test_cli import storywatch
 
 EMPTY_FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet Wire</title>'
