@@ -269,7 +269,8 @@ class StoryWatch:
     async def follow_topic(self, chat_id: int, text: str) -> TopicFollowed:
         query = " ".join(text.split())
         if not query:
-            raise UserError("Send /follow and the words of a topic, for example /follow iran syria.")
+            raise UserError("Send /follow and the words of a topic, for example /follow iran syria, or a story's "
+                            "number from /stories, for example /follow 12.")
         if len(query) > MAX_TOPIC_CHARS:
             raise UserError(f"That topic is too long: send at most {MAX_TOPIC_CHARS} characters.")
         words = topic_words(query)
@@ -374,12 +375,14 @@ class StoryWatch:
     async def story_members(self, story_ids: Sequence[int]) -> dict[int, list[Member]]:
         return await self.adb.run(story_store.story_members, story_ids)
 
-    async def stories_page(self, query: str | None, page: int, size: int = 10) -> tuple[list[Story], bool]:
-        """One page of `stories`, and whether a next page has any."""
+    async def stories_page(self, query: str | None, page: int, size: int = 10) -> tuple[list[Story], bool, int]:
+        """One page of `stories`, whether a next page has any, and how many pages there are up to this one (the
+        last page, for a page past the end)."""
         if not 1 <= page <= MAX_PAGES:
             raise UserError(f"Pages go from 1 to {MAX_PAGES}: send /stories 2 for the second.")
         found = await self.stories(query, limit=size * page + 1)
-        return found[size * (page - 1): size * page], len(found) > size * page and page < MAX_PAGES
+        pages = min(page, -(-len(found) // size))
+        return found[size * (page - 1): size * page], len(found) > size * page and page < MAX_PAGES, pages
 
     async def story(self, story_id: int) -> StoryTimeline:
         try:

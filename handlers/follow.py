@@ -81,8 +81,8 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await ensure_chat(update, context)
     story_id = story_number(arguments(context), "mute")
     muted = await service(context).mute(update.effective_chat.id, story_id)
-    await reply(update, context, f"Muted story {story_id}: {muted.story.title}. /unfollow its number in "
-                                 "/following to hear of it again.")
+    await reply(update, context, f"Muted story {story_id}: {muted.story.title}. /unmute {story_id} to hear of it "
+                                 "again.")
 
 
 

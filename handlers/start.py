@@ -41,7 +41,8 @@ ADMIN_HELP = """
 HELP = """<b>storywatch</b> follows how news stories develop. It groups reports from many outlets into stories \
 and tells you when a new report contradicts an earlier one.
 
-/follow <i>words</i>: alerts for new stories with these words and for their developments
+/follow <i>words</i>: alerts for new stories with these words and for their developments; /follow outlet \
+<i>name</i>: every story an outlet reports in
 /following: what this chat follows; /unfollow <i>n</i>
 /stories [<i>words</i>] [<i>page</i>]: the most active stories; /story <i>n</i>: a story's timeline
 /mute <i>n</i>: no more alerts about story <i>n</i>; /muted lists them, /unmute <i>n</i>

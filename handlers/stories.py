@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.delivery.render import render_story, render_story_list
+from bot.wording import plural
 from handlers.common import arguments, chat_zone, reply, service
 from handlers.follow import story_number
 
@@ -18,10 +19,11 @@ async def stories(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     page = int(words.pop()) if words and words[-1].isdigit() and len(words[-1]) <= 3 else 1
     query = " ".join(words)
     more_words = f"{query} " if query else ""
-    found, more = await service(context).stories_page(query or None, page, PAGE_SIZE)
+    found, more, pages = await service(context).stories_page(query or None, page, PAGE_SIZE)
     if not found:
-        if page > 1:
-            text = f"There is no page {page}: send /stories {more_words}{page - 1}."
+        if pages:
+            last = f"/stories {more_words}{pages}" if pages > 1 else f"/stories {query}".rstrip()
+            text = f"There is no page {page}: the list has {plural(pages, 'page')} ({last} for the last)."
         else:
             text = f"No open story matches “{query}”." if query else "No stories yet: the feeds have not been read."
         await reply(update, context, text)

@@ -204,7 +204,8 @@ async def test_a_group_member_who_is_not_an_admin_cannot_change_settings(world: 
     ("text", "answer"),
     [
         ("/frobnicate", "I don't know /frobnicate. Send /help for the commands."),
-        ("/follow", "Send /follow and the words of a topic, for example /follow iran syria."),
+        ("/follow", "Send /follow and the words of a topic, for example /follow iran syria, or a story's number "
+                    "from /stories, for example /follow 12."),
         ("/follow " + "word " * 40, "That topic is too long: send at most 100 characters."),
         ("/stories " + "x" * 400, "That is too long: send at most 300 characters after the command."),
         ("/story", "Send /story and a story number from /stories, for example /story 12."),

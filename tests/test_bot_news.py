@@ -324,7 +324,8 @@ async def test_muted_unmute_export_pages_and_long_timelines(news: BotWorld, bot:
     assert "day 39" in timeline.plain_text and "earlier reports not shown" in timeline.plain_text
     assert "day 1:" not in timeline.plain_text  # the oldest make way for the newest
 
-    await say(news, USER, f"/mute {story.id}")
+    [answer] = await say(news, USER, f"/mute {story.id}")
+    assert answer.plain_text.endswith(f". /unmute {story.id} to hear of it again.")
     [muted] = await say(news, USER, "/muted")
     assert muted.plain_text.startswith("Muted stories\n" + f"{story.id}. Copper strike day")
     [unmuted] = await say(news, USER, f"/unmute {story.id}")
@@ -347,6 +348,10 @@ async def test_muted_unmute_export_pages_and_long_timelines(news: BotWorld, bot:
     assert second.plain_text.startswith("Most active stories, page 2") and "More:" not in second.plain_text
     [shown] = [line for line in second.plain_text.splitlines() if re.match(r"\d+\. ", line)]  # one story left
     assert shown.split(". ", 1)[1] not in first.plain_text and first.plain_text.count(" · updated ") == 10
+    [past] = await say(news, USER, "/stories 9")
+    assert past.plain_text == "There is no page 9: the list has 2 pages (/stories 2 for the last)."
+    [past] = await say(news, USER, "/stories copper 2")
+    assert past.plain_text == "There is no page 2: the list has 1 page (/stories copper for the last)."
 
     before = len(news.api.documents(ADMIN))
     news.api.send_message(ADMIN, "/export")
