@@ -34,6 +34,9 @@ DIGEST_TICK_SECONDS = 60
 CONCURRENT_UPDATES = 16
 # Long-poll length of getUpdates: how long Telegram holds the request open when nothing happens.
 UPDATES_TIMEOUT_SECONDS = 30
+# On stop, how long the sends on their way may take to be answered and recorded, well within the 30 s that
+# systemd (TimeoutStopSec) and compose (stop_grace_period) give before they kill the process.
+STOP_SENDS_SECONDS = 10
 
 
 def next_poll_delay(due: datetime | None, cycle_started: datetime | None, now: datetime, check: float) -> float:
@@ -142,6 +145,9 @@ class BotRuntime:
         log.info("storywatch is running as @%s", application.bot.username)
 
     async def stop(self) -> None:
+        # The sends under way are answered and recorded first (within a limit: Telegram may not answer).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.sender.finish(), STOP_SENDS_SECONDS)
         if self._sender_task is not None:
             self._sender_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

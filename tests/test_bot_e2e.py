@@ -110,6 +110,32 @@ async def test_alerts_arrive_once_after_a_restart_between_queueing_and_sending(w
     check.close()
 
 
+
+async def test_a_bot_stopped_while_telegram_is_answering_a_send_records_it_and_never_sends_it_again(
+    world: BotWorld,
+) -> None:
+    adb = AsyncDatabase.open(world.db_path)
+    await adb.run(chat_store.ensure_chat, USER, type="private", title=None, now=START)
+    await adb.run(digest_store.set_digest, USER, enabled=False, now=START)
+    adb.close()
+    runtime = world.runtime()
+    await runtime.start()
+    await runtime.service.follow_topic(USER, "iran")
+    # Telegram takes the alert at once and answers a second later; the bot is stopped (SIGTERM) meanwhile.
+    world.api.delay("sendMessage", 1.0)
+    world.publish("/levant.xml", "Levant Wire", [EVACUATION])
+    await runtime.service.poll(force=True)
+    await world.wait(lambda: bool(world.api.requests_for("sendMessage")), "the alert on its way")
+    await runtime.stop()
+    await world.wait(lambda: len(world.api.messages(USER)) == 1, "the held send to take effect")
+
+    restarted = world.runtime()
+    await restarted.start()
+    await restarted.sender.drain()
+    await restarted.stop()
+    assert len(world.api.messages(USER)) == 1  # it was recorded as sent before the bot stopped
+
+
 async def publish_and_poll(world: BotWorld, bot: BotRuntime, entries: list[tuple[str, str, float]]) -> None:
     world.publish("/levant.xml", "Levant Wire", entries)
     await bot.service.poll(force=True)

@@ -133,6 +133,7 @@ class Sender:
         self._draining = asyncio.Lock()
         self.sent_messages = 0
         self.timed_out_sends = 0
+        self._stopping = False
 
     async def remember_recent_sends(self) -> None:
         """Start pacing from the outbox's last sends, so that a restarted bot keeps its distance from the
@@ -144,6 +145,13 @@ class Sender:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def finish(self) -> None:
+        """Stop sending after the messages on their way, recording their outcome: a send cut off while Telegram
+        answers may have been delivered, and would be sent again after a restart. What is left stays in the
+        outbox. `run()` still needs cancelling."""
+        self._stopping = True
+        await self.settle()
 
     async def run(self) -> None:
         while True:
@@ -174,7 +182,7 @@ class Sender:
     async def _drain(self) -> int:
         sent_before = self.sent_messages
         await self._deliver_notices()
-        while True:
+        while not self._stopping:
             alerts = await self.adb.run(alert_store.due_alerts, self.clock(), self.batch_size)
             if not alerts:
                 break
@@ -201,6 +209,8 @@ class Sender:
                 await self.adb.run(alert_store.hold_until, waiting, until)
             alerts = [alert for alert in alerts if alert.kind == "contradiction"]
         for message in compose(alerts):
+            if self._stopping:
+                return
             async with self._slots:
                 delivered = await self._deliver(alerts[0].chat_id, alerts[0].is_group, message)
             if not delivered:
@@ -212,6 +222,8 @@ class Sender:
         for notice in await self.adb.run(notice_store.due_notices, self.clock()):
             by_chat.setdefault(notice.chat_id, []).append(notice)
         for chat_id, notices in by_chat.items():
+            if self._stopping:
+                return
             async with self._slots:
                 await self._deliver(chat_id, False, Outgoing(notices, render_notices(notices), None, notice_store))
 
