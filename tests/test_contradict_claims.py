@@ -241,6 +241,8 @@ def test_a_condition_with_without_negates_no_event() -> None:
 def test_a_report_that_the_event_failed_agrees_with_a_negation_of_it() -> None:
     assert quiet("Singer Roya Fenn misses her costume change and performs in a bathrobe",
                  "Roya Fenn didn't make her costume change, so she sang in a bathrobe")  # fmt: skip
+    assert quiet("Striker Ivo Dane refuses to talk about his transfer in a heated interview",
+                 "Ivo Dane won't talk about his transfer, storms out of interview")  # fmt: skip
 
 
 def test_a_joke_aside_clarifying_a_word_refutes_nothing() -> None:

@@ -103,9 +103,9 @@ _NEGATION_BLOCKERS = _words("""
     """)
 
 
-# Verbs that say an event did not take place ("misses the wardrobe change", "failed to qualify"): what follows them
-# is negated as surely as after "not", so a later "didn't make the change" agrees.
-_FAILURE_VERBS = _words("misses missed fails failed lacks lacked skips skipped")
+# Verbs that say an event did not take place ("misses the wardrobe change", "failed to qualify", "refuses to talk"):
+# what follows them is negated as surely as after "not", so a later "didn't make the change", "won't talk" agrees.
+_FAILURE_VERBS = _words("misses missed fails failed lacks lacked skips skipped refuses refused declines declined")
 
 
 # Verbs of wanting and needing: negated by "we", "I" or "you" ("we don't need X"), they voice an opinion, which
