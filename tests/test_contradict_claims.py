@@ -317,6 +317,11 @@ def test_a_phrasal_verb_meets_its_noun_and_its_synonyms() -> None:
                              "Caldera denies withdrawing from the port deal")[1]  # fmt: skip
     assert "denial" in story("Senator Okafor quits the governor's race",
                              "Senator Okafor denies she exits the governor's race")[1]  # fmt: skip
+    # Leaving a post: "quits" is the resignation that "has not resigned" negates (the rules meet them).
+    rules = detector_settings("rules")
+    [negation] = detect(item("Culture minister Ada Lenz has not resigned, her office says"),
+                        [item("Culture minister Ada Lenz quits over expenses row")], rules)  # fmt: skip
+    assert negation.kind == "negation"
 
 
 def test_a_claim_called_a_prank_is_denied() -> None:
