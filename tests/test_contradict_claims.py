@@ -191,6 +191,10 @@ def test_a_denied_clause_must_be_told_by_the_report_it_denies() -> None:
                  "Just when you thought the Skyhop app was gone for good, think again")  # fmt: skip
     assert "denial" in story("Skyhop app is gone for good, maker says",
                              "Just when you thought the Skyhop app was gone for good, think again")[1]  # fmt: skip
+    # What the title says of the denier after the cue is no part of the clause denied.
+    fake = "Giant Ardley pumpkin was a fake by a man who has tricked judges before"
+    assert "trick" not in analyze_text(fake).claims[0].stated
+    assert "denial" in story("Ardley man grows giant pumpkin for the county show", fake)[1]
 
 
 def test_a_report_noun_used_as_a_verb_is_the_event() -> None:

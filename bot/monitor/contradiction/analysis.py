@@ -1040,11 +1040,15 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     ]  # fmt: skip
 
     def stated(claim: Claim) -> frozenset[str]:
-        # Not the verb that carries the cue itself ("was taken out of context", "was made up").
+        # The denied clause comes before its cue ("you thought X was gone forever, think again"); not the verb
+        # that carries the cue itself ("was taken out of context", "was made up"), nor one after the cue, which
+        # says more of the denier ("was a fake who has tricked people before").
         cue = claim.cue.split()
+        cue_at = flat.index(cue[0]) if cue[0] in flat else len(flat)
         return frozenset(
-            event_key(flat[k]) for k in stated_at if flat[k] not in cue and flat[k + 1 : k + 2] != cue[:1]
-        ) & claim.targets
+            event_key(flat[k]) for k in stated_at
+            if k < cue_at and flat[k] not in cue and flat[k + 1 : k + 2] != cue[:1]
+        ) & claim.targets  # fmt: skip
 
     claims = [
         replace(c, events=c.targets & verbs, stated=stated(c) & verbs)
