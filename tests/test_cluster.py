@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -759,6 +760,24 @@ def test_a_denial_weeks_after_its_story_closed_opens_it_again() -> None:
     assert "zubrowka" in denial.shared_terms  # the name, spelt otherwise
     assert c.is_open(claim)
     assert c.close_stale(T0 + timedelta(days=35)) == [claim]  # quiet again from the denial on
+
+
+def test_a_closed_story_is_parked_and_opened_again_as_it_was() -> None:
+    # Kept for `recall_days`, a closed story is parked as bytes: the story a denial opens again is the one that
+    # closed, field for field, and the denial joins it as it would have joined it kept as objects.
+    c = StoryClusterer()
+    feed(c, BACKGROUND, T0, timedelta(minutes=5))
+    [claim] = {a.story_id for a in feed(c, FINED, T0 + timedelta(hours=1), timedelta(minutes=10))}
+    as_closed = copy.deepcopy(c._stories[claim])
+    assert claim in c.close_stale(T0 + timedelta(days=15))
+    assert claim not in c._stories and isinstance(c._recent[claim].data, bytes)
+    assert c._recent[claim].story() == as_closed
+    assert c.title_of(claim) == as_closed.title
+    denial = c.assign(LATE_DENIAL, "", "Late Desk", T0 + timedelta(days=20))
+    assert (denial.story_id, denial.reopened) == (claim, True)
+    reopened = c._stories[claim]
+    assert reopened.size == as_closed.size + 1 and reopened.first_seen == as_closed.first_seen
+    assert claim not in c._recent
 
 
 def test_the_second_lookup_is_for_denials_of_recent_claims_with_the_names_they_share() -> None:

@@ -85,6 +85,8 @@ it is given (SQLite accepts explicit INTEGER PRIMARY KEY values) and ids never c
 from __future__ import annotations
 
 import math
+import pickle
+import zlib
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -327,6 +329,26 @@ class _Story:
     long_reps: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Parked:
+    """A closed story kept for `recall_days` (module doc, point 11), parked: its state pickled and compressed,
+    about a sixth of its memory as objects, and its claim words. Read back whole (`story`) only when a late
+    dispute names its claim or a report opens it again, as the same state it was closed with. Kept as objects,
+    the stories closed in the last month were half of a busy bot's memory."""
+
+    last_seen: datetime
+    claim: tuple[str, ...]
+    data: bytes
+
+    @classmethod
+    def of(cls, story: _Story, claim: list[str]) -> _Parked:
+        state = zlib.compress(pickle.dumps(story, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        return cls(story.last_seen, tuple(claim), state)
+
+    def story(self) -> _Story:
+        return pickle.loads(zlib.decompress(self.data))
+
+
 # When a story takes up a term held by at most this many open stories, their norms follow the term's new
 # rarity at once (see `_shift_offset`); commoner terms, whose rarity barely moves, wait for the next recount.
 _SHIFT_POSTINGS = 16
@@ -444,10 +466,9 @@ class StoryClusterer:
         # Term -> the open stories holding it: the story's id while only one does (most terms: phrases, names),
         # a set from the second story on. A set per term cost three quarters of the clusterer's memory.
         self._postings: dict[str, int | set[int]] = {}
-        self._closed_titles: dict[int, str] = {}
-        # Stories closed with a report in the last `recall_days`, in the order they closed, and the claim words
-        # (point 11) of each -> those stories: what a late dispute is looked up in.
-        self._recent: OrderedDict[int, _Story] = OrderedDict()
+        # Stories closed with a report in the last `recall_days`, in the order they closed, each parked (see
+        # `_Parked`), and the claim words (point 11) of each -> those stories: what a late dispute is looked up in.
+        self._recent: OrderedDict[int, _Parked] = OrderedDict()
         self._recent_postings: dict[str, set[int]] = {}
         self._recall_window = timedelta(days=self.settings.recall_days)
         # A readable word for each stem, for `shared_terms` ("sav" -> "saves").
@@ -505,13 +526,12 @@ class StoryClusterer:
         self._note_summary()
         story = self._stories.get(story_id)
         if story is None and story_id in self._recent:  # a late report that opened it again (point 11)
-            story = self._recent[story_id]
+            story = self._recent[story_id].story()
             self._reopen(story)
         if story is None:
             story = _Story(id=story_id, first_seen=published, last_seen=published)
             self._stories[story_id] = story
             self._story_count += 1
-            self._closed_titles.pop(story_id, None)
         self._add(story, vector, words, title, published, _fuzzy_key(vector))
         self._next_id = max(self._next_id, story_id + 1)
 
@@ -532,18 +552,19 @@ class StoryClusterer:
             closed.append(story_id)
         recent = self._recent
         while recent:
-            story = next(iter(recent.values()))
-            if now - story.last_seen < self._recall_window:
+            story_id, parked = next(iter(recent.items()))
+            if now - parked.last_seen < self._recall_window:
                 break
-            self._forget_recent(story)
+            self._forget_recent(story_id)
         return closed
 
     def title_of(self, story_id: int) -> str:
-        """The story's representative headline: the one closest to what the story is about so far."""
+        """The representative headline of an open or recently closed story: the one closest to what the story is
+        about so far. (Of a story closed longer ago, the database has it.)"""
         story = self._stories.get(story_id)
         if story is not None:
             return story.title
-        return self._closed_titles[story_id]
+        return self._recent[story_id].story().title
 
     def last_seen_of(self, story_id: int) -> datetime | None:
         """The published time of the open story's latest report (None for a closed story)."""
@@ -1104,27 +1125,25 @@ class StoryClusterer:
                 if not posting:
                     del self._postings[term]
                     self._sf.cool(term)
-        self._closed_titles[story.id] = story.title
         del self._stories[story.id]
-        if self.settings.recall_days and self._claim_words(story):
-            self._recent[story.id] = story
-            for term in self._claim_words(story):
+        claim = self._claim_words(story) if self.settings.recall_days else None
+        if claim:
+            self._recent[story.id] = _Parked.of(story, claim)
+            for term in claim:
                 self._recent_postings.setdefault(term, set()).add(story.id)
 
-    def _forget_recent(self, story: _Story) -> None:
-        del self._recent[story.id]
-        for term in self._claim_words(story):
+    def _forget_recent(self, story_id: int) -> None:
+        for term in self._recent.pop(story_id).claim:
             holders = self._recent_postings.get(term)
             if holders is not None:
-                holders.discard(story.id)
+                holders.discard(story_id)
                 if not holders:
                     del self._recent_postings[term]
 
     def _reopen(self, story: _Story) -> None:
         """A closed story takes a report again: it is open, and indexed under all its words, once more."""
-        self._forget_recent(story)
+        self._forget_recent(story.id)
         self._stories[story.id] = story
-        self._closed_titles.pop(story.id, None)
         postings = self._postings
         for term in story.counts:
             posting = postings.get(term)
@@ -1166,7 +1185,7 @@ class StoryClusterer:
         best_score = 0.0
         best_matched: list[str] = []
         for story_id in sorted(candidates):
-            story = self._stories.get(story_id) or self._recent[story_id]
+            story = self._stories.get(story_id) or self._recent[story_id].story()
             claim = self._claim_words(story)
             matched = self._named_claim_words(own, claim)
             if len(matched) < settings.recall_words:

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import logging
 import pickle
+import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -299,8 +300,9 @@ class Pipeline:
             log.warning("Stories were stored by another process: the clusterer's snapshot is not saved")
             return False
         covers_item_id, count = self._stamp
-        state = pickle.dumps(self._clusterer, protocol=pickle.HIGHEST_PROTOCOL)
-        snapshot_store.save_snapshot(db, self._snapshot_version(), covers_item_id, count, state, now)
+        with tempfile.TemporaryFile() as state:
+            pickle.dump(self._clusterer, state, protocol=pickle.HIGHEST_PROTOCOL)
+            snapshot_store.save_snapshot(db, self._snapshot_version(), covers_item_id, count, state, now)
         self._since_snapshot = 0
         return True
 
