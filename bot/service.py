@@ -284,7 +284,7 @@ class StoryWatch:
             with db.atomic():
                 subscription_id, is_new = chat_store.add_topic(db, chat_id, query.lower(), words, now)
                 matching = 0
-                for story_id, title in story_store.open_story_titles(db, since=now - RECENT_STORIES):
+                for story_id, title in story_store.open_story_titles(db, since=now - RECENT_STORIES, query=query):
                     if set(words) <= set(topic_words(title)):
                         matching += chat_store.follow_story(db, chat_id, story_id, now, via=subscription_id)
             return TopicFollowed(subscription_id, query.lower(), is_new, matching)

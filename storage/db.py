@@ -394,6 +394,22 @@ def m011_feed_health_notices(db: Database) -> None:
     ):
         db.execute(statement)
 
+
+@migrations()
+def m012_indexes_for_a_month_of_news(db: Database) -> None:
+    # With 100,000 open stories and 1,000,000 reports (a month of a busy pool), these were full scans: the open
+    # stories in order of their last report (/stories, /latest; the index on closed_at alone made SQLite
+    # read and sort every open story), the reports first seen since the last digest, and the newest
+    # contradictions (found from the newest reports back).
+    for statement in (
+        "DROP INDEX stories_open",
+        "CREATE INDEX stories_open_last_seen ON stories (last_seen) WHERE closed_at IS NULL",
+        "CREATE INDEX items_first_seen ON items (first_seen)",
+        "CREATE INDEX contradictions_later ON contradictions (later_item_id)",
+    ):
+        db.execute(statement)
+
+
 class _Database(Database):
     """sqlite-utils' Database, whose transactions take the write lock when they begin.
 

@@ -124,29 +124,40 @@ def last_digest_at(db: Database, chat_id: int) -> datetime | None:
 def digest_stories(db: Database, chat_id: int, since: datetime, *, limit: int = 10) -> list[DigestStory]:
     """The stories that moved since `since` that this chat has not muted: the ones it follows first, then the
     ones that gained most sources and reports, then the biggest."""
+    # One pass over the members of the stories that moved, each (story, source) once: a source is new when none of
+    # the story's reports from it was first seen before `since`. Counting the fresh reports of each story, and
+    # its sources, with a subquery per story scanned the fresh reports again for each of thousands of stories.
     rows = list(db.query(
-        """WITH fresh AS (
-               SELECT m.story_id, i.id AS item_id, i.source, i.published FROM story_items m
-               JOIN items i ON i.id = m.item_id WHERE i.first_seen >= :since)
-           SELECT s.id, s.title, s.source_count, s.item_count,
+        """WITH moved AS (
+               SELECT DISTINCT m.story_id FROM items i CROSS JOIN story_items m ON m.item_id = i.id
+               WHERE i.first_seen >= :since),
+           per_source AS (
+               SELECT m.story_id, min(i.first_seen) AS first_seen, sum(i.first_seen >= :since) AS fresh
+               FROM moved CROSS JOIN story_items m ON m.story_id = moved.story_id JOIN items i ON i.id = m.item_id
+               GROUP BY m.story_id, i.source),
+           moves AS (
+               SELECT story_id, sum(fresh) AS new_items, sum(first_seen >= :since) AS new_sources
+               FROM per_source GROUP BY story_id)
+           SELECT s.id, s.title, s.source_count, s.item_count, moves.new_items, moves.new_sources,
                   EXISTS (SELECT 1 FROM subscriptions f WHERE f.chat_id = :chat AND f.kind = 'story'
-                          AND f.story_id = s.id) AS followed,
-                  (SELECT count(*) FROM fresh WHERE fresh.story_id = s.id) AS new_items,
-                  (SELECT count(DISTINCT source) FROM fresh WHERE fresh.story_id = s.id AND source NOT IN (
-                       SELECT i.source FROM story_items m JOIN items i ON i.id = m.item_id
-                       WHERE m.story_id = s.id AND i.first_seen < :since)) AS new_sources,
-                  (SELECT item_id FROM fresh WHERE fresh.story_id = s.id
-                   ORDER BY published DESC, item_id DESC LIMIT 1) AS latest_id,
-                  (SELECT c.id FROM contradictions c WHERE c.story_id = s.id AND c.detected_at >= :since
-                     AND c.confident ORDER BY c.id DESC LIMIT 1) AS contradiction_id
-           FROM stories s
-           WHERE s.id IN (SELECT story_id FROM fresh)
-             AND NOT EXISTS (SELECT 1 FROM subscriptions x WHERE x.chat_id = :chat AND x.kind = 'mute'
+                          AND f.story_id = s.id) AS followed
+           FROM moves JOIN stories s ON s.id = moves.story_id
+           WHERE NOT EXISTS (SELECT 1 FROM subscriptions x WHERE x.chat_id = :chat AND x.kind = 'mute'
                              AND x.story_id = s.id)
            ORDER BY followed DESC, new_sources DESC, new_items DESC, s.source_count DESC, s.id DESC
            LIMIT :limit""",
         {"since": to_text(since), "chat": chat_id, "limit": limit},
     ))
+    # The latest fresh report and the newest confident contradiction, of the stories shown only.
+    for row in rows:
+        row["latest_id"], row["contradiction_id"] = db.execute(
+            """SELECT (SELECT i.id FROM story_items m JOIN items i ON i.id = m.item_id
+                       WHERE m.story_id = :story AND i.first_seen >= :since ORDER BY i.published DESC, i.id DESC
+                       LIMIT 1),
+                      (SELECT c.id FROM contradictions c WHERE c.story_id = :story AND c.detected_at >= :since
+                       AND c.confident ORDER BY c.id DESC LIMIT 1)""",
+            {"story": row["id"], "since": to_text(since)},
+        ).fetchone()
     latest = {row["id"]: item_from_row(row) for row in db.query(
         f"SELECT * FROM items WHERE id IN ({', '.join('?' for _ in rows)})", [r["latest_id"] for r in rows])}
     contradictions = contradictions_by_id(db, [r["contradiction_id"] for r in rows if r["contradiction_id"]])

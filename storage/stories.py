@@ -289,12 +289,17 @@ def most_active_stories(
     cutoff = to_text(newest - window)
     where, params = _word_filters(query)
     where += ["s.closed_at IS NULL", "s.last_seen >= ?"]
+    # Ranked first, described after: the story columns count contradictions, and counted for each of the
+    # thousands of stories of the last day they were most of the time of /stories.
     rows = db.query(
-        f"""SELECT {_STORY_COLUMNS},
-                (SELECT count(*) FROM story_items m JOIN items i ON i.id = m.item_id
-                 WHERE m.story_id = s.id AND i.published >= ?) AS recent
-            FROM stories s WHERE {" AND ".join(where)}
-            ORDER BY recent DESC, s.source_count DESC, s.last_seen DESC LIMIT ?""",
+        f"""SELECT {_STORY_COLUMNS} FROM (
+                SELECT s.id, s.source_count, s.last_seen,
+                    (SELECT count(*) FROM story_items m JOIN items i ON i.id = m.item_id
+                     WHERE m.story_id = s.id AND i.published >= ?) AS recent
+                FROM stories s WHERE {" AND ".join(where)}
+                ORDER BY recent DESC, s.source_count DESC, s.last_seen DESC LIMIT ?) AS ranked
+            JOIN stories s ON s.id = ranked.id
+            ORDER BY ranked.recent DESC, ranked.source_count DESC, ranked.last_seen DESC""",
         [cutoff, *params, cutoff, limit],
     )
     active = [_story(row) for row in rows]
@@ -304,10 +309,13 @@ def most_active_stories(
     return active
 
 
-def open_story_titles(db: Database, *, since: datetime) -> list[tuple[int, str]]:
-    """(id, title) of the open stories with a report since `since`."""
+def open_story_titles(db: Database, *, since: datetime, query: str | None = None) -> list[tuple[int, str]]:
+    """(id, title) of the open stories with a report since `since`; with `query`, only those with a report
+    whose title has every word of it (as `/stories WORD` finds them: a story's title is one of its reports')."""
+    where, params = _word_filters(query)
+    where += ["s.closed_at IS NULL", "s.last_seen >= ?"]
     rows = db.execute(
-        "SELECT id, title FROM stories WHERE closed_at IS NULL AND last_seen >= ? ORDER BY id", [to_text(since)]
+        f"SELECT s.id, s.title FROM stories s WHERE {' AND '.join(where)} ORDER BY s.id", [*params, to_text(since)]
     ).fetchall()
     return [(row[0], row[1]) for row in rows]
 
@@ -328,13 +336,23 @@ def story_members(db: Database, story_ids: Sequence[int]) -> dict[int, list[Memb
     return members
 
 
-_CONTRADICTION_SQL = """
+_CONTRADICTION_COLUMNS = """
     SELECT c.id AS cid, c.story_id, c.kind, c.evidence, c.score, c.detected_at, c.claim_id, c.confident,
            e.id AS e_id, e.title AS e_title, e.link AS e_link, e.summary AS e_summary,
            e.source AS e_source, e.published AS e_published, e.guid AS e_guid,
            l.id AS l_id, l.title AS l_title, l.link AS l_link, l.summary AS l_summary,
-           l.source AS l_source, l.published AS l_published, l.guid AS l_guid
-    FROM contradictions c JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id"""
+           l.source AS l_source, l.published AS l_published, l.guid AS l_guid"""
+_CONTRADICTION_SQL = (
+    _CONTRADICTION_COLUMNS
+    + " FROM contradictions c JOIN items e ON e.id = c.earlier_item_id JOIN items l ON l.id = c.later_item_id"
+)
+# The newest first, found from the newest reports back (their index on published time, then each one's
+# contradictions): sorting every contradiction ever recorded to show the newest 50 grew with all of history.
+_NEWEST_CONTRADICTIONS_SQL = (
+    _CONTRADICTION_COLUMNS
+    + " FROM items l INDEXED BY items_published CROSS JOIN contradictions c ON c.later_item_id = l.id"
+    " JOIN items e ON e.id = c.earlier_item_id"
+)
 
 
 def _contradiction(row: dict) -> StoredContradiction:
@@ -349,11 +367,8 @@ def list_contradictions(
     db: Database, *, story_id: int | None = None, limit: int | None = None
 ) -> list[StoredContradiction]:
     """Contradictions, newest first (by the later report's time)."""
-    sql = _CONTRADICTION_SQL
-    params: list[object] = []
-    if story_id is not None:
-        sql += " WHERE c.story_id = ?"
-        params.append(story_id)
+    sql = _NEWEST_CONTRADICTIONS_SQL if story_id is None else _CONTRADICTION_SQL + " WHERE c.story_id = ?"
+    params: list[object] = [] if story_id is None else [story_id]
     sql += " ORDER BY l.published DESC, c.id DESC"
     if limit is not None:
         sql += " LIMIT ?"
