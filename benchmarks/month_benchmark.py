@@ -177,6 +177,17 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     # report was published, as a poller that reads every feed every few minutes sees it.
     pipeline = Pipeline.configured(Settings())
     windows: list[dict[str, Any]] = []
+    # The snapshot saves, timed apart: (items done, wall s, CPU s) of each.
+    saves: list[tuple[int, float, float]] = []
+    save = pipeline.save_snapshot
+
+    def timed_save(db: Any, now: datetime) -> bool:
+        wall, cpu = time.perf_counter(), time.process_time()
+        saved = save(db, now)
+        saves.append((done, time.perf_counter() - wall, time.process_time() - cpu))
+        return saved
+
+    pipeline.save_snapshot = timed_save  # type: ignore[method-assign]
     before = own_memory()
     done = 0
     chunk: list[Item] = []
@@ -191,10 +202,16 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         if done - w_done >= WINDOW:
             wall, cpu = time.perf_counter(), time.process_time()
             clusterer = pipeline._clusterer
+            saved = [(w, c) for at, w, c in saves if at >= w_done]  # `at`: items done before the save's batch
+            saved_wall, saved_cpu = sum(w for w, _ in saved), sum(c for _, c in saved)
             windows.append({
                 "items": done,
                 "cpu_ms_per_item": round((cpu - w_cpu) * 1000 / (done - w_done), 4),
                 "wall_ms_per_item": round((wall - w_wall) * 1000 / (done - w_done), 4),
+                "snapshot_saves": len(saved),
+                "cpu_ms_per_item_without_saves": round((cpu - w_cpu - saved_cpu) * 1000 / (done - w_done), 4),
+                "wall_ms_per_item_without_saves": round((wall - w_wall - saved_wall) * 1000 / (done - w_done), 4),
+                "snapshot_cpu_seconds": round(saved_cpu, 2),
                 **own_memory(),
                 "open_stories": clusterer.open_story_count,
                 "recently_closed": len(clusterer._recent),
@@ -215,7 +232,7 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     seconds, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     after = own_memory()
     started = time.perf_counter()
-    pipeline.save_snapshot(db, datetime.now(UTC))  # as the bot does when it stops
+    save(db, datetime.now(UTC))  # as the bot does when it stops
     snapshot_seconds = time.perf_counter() - started
     after_snapshot = own_memory()
     gc.collect()
@@ -235,6 +252,7 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "memory": {"before": before, "after": after, "after_snapshot_saved": after_snapshot,
                    "after_gc_collect": after_collect},
         "snapshot_save_seconds": round(snapshot_seconds, 2),
+        "snapshot_saves": [{"items": at, "seconds": round(w, 2), "cpu_seconds": round(c, 2)} for at, w, c in saves],
         "clusterer_open_stories": clusterer.open_story_count,
         "counts": counts,
         "file_mb": round(db_path.stat().st_size / 1e6, 1),
@@ -338,13 +356,26 @@ def report(work: Path) -> bool:
     print(f"built: {b['items']:,} items in {b['seconds']:,.0f} s ({b['cpu_seconds']:,.0f} s CPU), "
           f"{c['stories']:,} stories ({c['open_stories']:,} open at the end), {c['contradictions']:,} contradictions; "
           f"file {b['file_mb']:,.0f} MB, snapshot {c['snapshot_bytes'] / 1e6:.0f} MB")
-    print("per-item cost in the same run (window of the last 10,000 items), memory of the live process:")
-    print(f"  {'items':>9} {'CPU ms':>8} {'wall ms':>8} {'RSS MB':>7} {'peak MB':>8} {'open':>8} {'closed<30d':>10}")
+    print("per-item cost in the same run (window of the last 10,000 items; 'saves' left out: the CPU of the")
+    print("snapshot saves in the window), memory of the live process:")
+    print(f"  {'items':>9} {'CPU ms':>8} {'w/o saves':>9} {'wall ms':>8} {'RSS MB':>7} {'peak MB':>8} {'open':>8} "
+          f"{'closed<30d':>10}")
     marks = {10_000, 100_000, 300_000, 500_000, 1_000_000, b["items"]}
     for w in b["windows"]:
         if w["items"] in marks or w is b["windows"][-1]:
-            print(f"  {w['items']:>9,} {w['cpu_ms_per_item']:>8.3f} {w['wall_ms_per_item']:>8.3f} {w['VmRSS']:>7.0f} "
-                  f"{w['VmHWM']:>8.0f} {w['open_stories']:>8,} {w['recently_closed']:>10,}")
+            print(f"  {w['items']:>9,} {w['cpu_ms_per_item']:>8.3f} {w.get('cpu_ms_per_item_without_saves', 0):>9.3f} "
+                  f"{w['wall_ms_per_item']:>8.3f} {w['VmRSS']:>7.0f} {w['VmHWM']:>8.0f} {w['open_stories']:>8,} "
+                  f"{w['recently_closed']:>10,}")
+    windows = b["windows"]
+    tenth = max(1, len(windows) // 10)
+    print("  the run's tenths, CPU ms per item (with saves / without): " + ", ".join(
+        f"{statistics.mean(w['cpu_ms_per_item'] for w in part):.3f}/"
+        f"{statistics.mean(w.get('cpu_ms_per_item_without_saves', 0) for w in part):.3f}"
+        for part in (windows[k : k + tenth] for k in range(0, len(windows), tenth))))
+    saves = b.get("snapshot_saves", [])
+    if saves:
+        print(f"  snapshot saves: {len(saves)}, CPU {sum(x['cpu_seconds'] for x in saves):.0f} s in all; the last "
+              f"at {saves[-1]['items']:,} items took {saves[-1]['cpu_seconds']:.1f} s CPU")
     m = b["memory"]
     live_ok = m["after"]["VmHWM"] < TARGET_MB
     ok &= live_ok

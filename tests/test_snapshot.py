@@ -106,3 +106,24 @@ def test_snapshots_are_saved_as_items_arrive_and_by_another_version_ignored(tmp_
         join_threshold=0.5))
     assert other_settings._restored(db) == (None, 0)
     db.close()
+
+
+def test_a_snapshot_waits_for_as_many_new_items_as_there_are_open_stories(tmp_path: Path) -> None:
+    # Saving one costs about as much as the open stories it holds: saved every `snapshot_every` items at any
+    # size, it cost more per item the more stories were open.
+    items = stream()[:300]
+    db = open_database(tmp_path / "a.db")
+    pipeline = Pipeline(snapshot_every=10)
+    saves = []
+    since = 0
+    for start in range(0, len(items), 10):
+        pipeline.process(db, items[start : start + 10], now=NOW)
+        since += 10
+        saved = snapshot_store.load_snapshot(db)
+        if saved is not None and saved.memberships == start + 10:
+            saves.append((since, pipeline._clusterer.open_story_count))
+            since = 0
+    assert len(saves) >= 3
+    assert all(since >= max(10, open_stories) for since, open_stories in saves)
+    assert any(since > 10 for since, _ in saves)  # more open stories than `snapshot_every`: later saves
+    db.close()
