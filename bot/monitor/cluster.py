@@ -471,7 +471,9 @@ class StoryClusterer:
         self._recent: OrderedDict[int, _Parked] = OrderedDict()
         self._recent_postings: dict[str, set[int]] = {}
         self._recall_window = timedelta(days=self.settings.recall_days)
-        # A readable word for each stem, for `shared_terms` ("sav" -> "saves").
+        # A readable word for each stem, for `shared_terms` ("sav" -> "saves"): the first form seen of it, kept only
+        # where it is not the stem itself (`_note_surface`). Kept for every stem, most of them names that are
+        # their own stem, it grew with all of history: 1,100,000 entries at a month of a busy pool.
         self._surface: dict[str, str] = {}
         # Per feed: how many of its summaries were counted (decayed) and in how many each word was.
         self._feed_words: dict[str, list] = {}  # source -> [summaries counted, {word: summaries with it}]
@@ -596,9 +598,10 @@ class StoryClusterer:
         for key, word in zip(words.keys, words.tokens, strict=True):
             if key is None:
                 continue
+            if word != key and key not in vector and key not in surface:
+                self._note_surface(key, word)
             vector[key] = 1.0
             keys.append(key)
-            surface.setdefault(key, word)
         if self.settings.phrase_weight:
             self._add_phrases(vector, keys)
         if words.summary:
@@ -607,12 +610,21 @@ class StoryClusterer:
             feed_counts, floor = self._boilerplate_floor(source)
             for key, word in words.summary:
                 if key not in vector and feed_counts.get(key, 0.0) < floor:
+                    if word != key and key not in surface:
+                        self._note_surface(key, word)
                     vector[key] = weight
-                    surface.setdefault(key, word)
             self._last_summary = (source, {key for key, _ in words.summary})
         else:
             self._last_summary = None
         return vector
+
+    def _note_surface(self, key: str, word: str) -> None:
+        # `word`, a form of `key` other than the stem itself, is the readable form of `key` if it is the first form
+        # seen: every term of an earlier report went into a story, so a stem seen before has a story count (which
+        # never goes back to 0), and its first form was then the stem itself, which is what is shown without an
+        # entry. Called once per stem of a report, before the report's own terms are counted.
+        if not self._sf.get(key, 0):
+            self._surface[key] = word
 
     def _boilerplate_floor(self, source: str) -> tuple[dict[str, float], float]:
         # The feed's summary word counts and the count from which a word is boilerplate (infinite: none is).
