@@ -469,7 +469,10 @@ class StoryClusterer:
         # Stories closed with a report in the last `recall_days`, in the order they closed, each parked (see
         # `_Parked`), and the claim words (point 11) of each -> those stories: what a late dispute is looked up in.
         self._recent: OrderedDict[int, _Parked] = OrderedDict()
-        self._recent_postings: dict[str, set[int]] = {}
+        # As in `_postings`, a story's id while only one story holds the word (most claim words are names), a set
+        # from the second on: a set for every claim word of every story closed in the last month was most of
+        # what those stories held.
+        self._recent_postings: dict[str, int | set[int]] = {}
         self._recall_window = timedelta(days=self.settings.recall_days)
         # A readable word for each stem, for `shared_terms` ("sav" -> "saves"): the first form seen of it, kept only
         # where it is not the stem itself (`_note_surface`). Kept for every stem, most of them names that are
@@ -1141,16 +1144,29 @@ class StoryClusterer:
         claim = self._claim_words(story) if self.settings.recall_days else None
         if claim:
             self._recent[story.id] = _Parked.of(story, claim)
+            recent_postings = self._recent_postings
             for term in claim:
-                self._recent_postings.setdefault(term, set()).add(story.id)
+                holders = recent_postings.get(term)
+                if holders is None:
+                    recent_postings[term] = story.id
+                elif type(holders) is int:
+                    recent_postings[term] = {holders, story.id}
+                else:
+                    holders.add(story.id)
 
     def _forget_recent(self, story_id: int) -> None:
+        recent_postings = self._recent_postings
         for term in self._recent.pop(story_id).claim:
-            holders = self._recent_postings.get(term)
-            if holders is not None:
+            holders = recent_postings.get(term)
+            if holders is None:
+                continue
+            if type(holders) is int:
+                if holders == story_id:
+                    del recent_postings[term]
+            else:
                 holders.discard(story_id)
                 if not holders:
-                    del self._recent_postings[term]
+                    del recent_postings[term]
 
     def _reopen(self, story: _Story) -> None:
         """A closed story takes a report again: it is open, and indexed under all its words, once more."""
@@ -1192,7 +1208,8 @@ class StoryClusterer:
             posting = self._postings.get(term)
             if posting is not None and _holders(posting) <= settings.max_postings:
                 candidates.update((posting,) if type(posting) is int else posting)
-            candidates.update(self._recent_postings.get(term, ()))
+            holders = self._recent_postings.get(term, ())
+            candidates.update((holders,) if type(holders) is int else holders)
         best: _Story | None = None
         best_score = 0.0
         best_matched: list[str] = []
