@@ -19,7 +19,7 @@ from bot.monitor.pipeline import Pipeline, PreparedFeed, parse_and_prepare
 from bot.monitor.poll import parse_pool, poll_cycle
 from storage import feeds as feed_store
 from storage.db import AsyncDatabase
-from tests.conftest import Clock
+from tests.conftest import PINNED_NOW, Clock
 from tests.feedserver import FeedServer, feed_file
 
 CRASH_MARKER = b"<!-- parser crash -->"
@@ -156,3 +156,16 @@ async def test_a_bug_while_polling_one_feed_is_recorded_as_its_failure_with_a_ba
     # It waits out a backoff like any failing feed, instead of being fetched again every cycle.
     assert feed.next_poll_at > clock() + timedelta(seconds=polling.interval_seconds)
     assert [p.url for p in await poll_cycle(adb, fetcher, Pipeline(), polling, clock=clock)] == []
+
+
+def test_a_closed_pool_has_ended_its_workers_even_one_stuck_parsing() -> None:
+    where = {"url": "http://127.0.0.1/feed", "scope": "feed:1", "now": PINNED_NOW}
+    with ParsePool(2, parse_or_hang) as pool:
+        pool.submit(feed_file("rss20.xml"), **where).result(timeout=60)  # a worker has started and parsed
+        pool.submit(feed_file("rss20.xml").replace(b"<channel>", b"<channel>" + HANG_MARKER), **where)
+        workers = multiprocessing.active_children()
+        assert workers
+        pool.close(grace_seconds=0.5)
+    # Ended, and waited for (their exit codes are known): a worker that went on after `close` went on costing a
+    # core, and its CPU time never reached the parent's accounts (`RUSAGE_CHILDREN`).
+    assert all(process.exitcode is not None for process in workers)

@@ -497,11 +497,17 @@ class ParsePool(Generic[T]):
         later `parse` raise ParserClosedError."""
         self._closed = True
         executor = self._executor
+        # Taken before the shutdown, which drops the executor's list of its processes: read after it, the list
+        # was empty, so the workers were neither waited for nor killed, and went on after `close` returned.
+        processes = _worker_processes(executor)
         executor.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + grace_seconds
-        for process in _worker_processes(executor):
+        for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
-        _kill_workers(executor)
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+                process.join()
         executor.shutdown(wait=True)
 
     def __enter__(self) -> ParsePool[T]:
