@@ -14,7 +14,8 @@ What is measured (design.md, "Performance targets")
        now=..., feed_id=...)` (store, cluster, detect contradictions, record events: one transaction per
        document) into a real SQLite file on disk opened by `storage.db.open_database`. The documents belong
        to 100 feeds registered with `storage.feeds.add_missing_feeds`, so `item_feeds` is written as when
-       polling. Items per second, and the ratio to (1); the target is >= 0.5. The run is also cut into five
+       polling. Items per second, and the ratio to (1); the target is >= 0.5 (on CPU time), and no change may take it
+       below 0.34 (issue 15). The run is also cut into five
        equal parts, each with its time per item and the number of open stories at its end, to show how the
        cost moves while open stories pile up. Cost growth is read off this same run as it happens: the CPU
        and wall time per item of the documents holding the `--growth-window` items (5,000) before each of
@@ -42,15 +43,18 @@ What is measured (design.md, "Performance targets")
        pool at once; the main process then waits only while the workers fall behind on average. The workers
        run `pipeline.parse_and_prepare`: `parse_feed`, then each item's contradiction analysis and clustering
        words (which depend on the item alone), handed to `Pipeline.process(..., prepared=...)`.
-       Reported: wall-clock items per second and its ratio to feedparser's wall rate, and the CPU time of both
-       processes (the workers' measured when they end, without their start-up, which is measured apart), so
-       that what the second core buys is not mistaken for less work.
+       Reported: wall-clock items per second and its ratio to feedparser's wall rate (target >= 1.0: the pipeline
+       never slower than parsing alone; floor 0.54, issue 15), and the CPU time of both processes (the workers'
+       measured when they end, without their start-up, which is measured apart), so that what the second core
+       buys is not mistaken for less work.
     Times are taken on two clocks: CPU time of the process (`time.process_time`), which is what the code
     costs, and wall-clock time, which also holds disk waits and whatever other tenants of a shared or virtual
     machine take; the ratio and the per-item figures are judged on CPU time, and wall time is printed beside
-    it. Before timing, the benchmark's own data (items, documents) is moved out of the garbage collector's
-    reach (`gc.freeze`), so that collections cost what they would in the bot, where only the pipeline's own
-    memory grows; and the collector runs as the `storywatch` command sets it (`tune_garbage_collector`).
+    it. The machine's load average at the start and at the end is printed with them: on a shared machine other
+    tenants slow both clocks (CPU time too, through shared caches). Before timing, the benchmark's own data
+    (items, documents) is moved out of the garbage collector's reach (`gc.freeze`), so that collections cost what
+    they would in the bot, where only the pipeline's own memory grows; and the collector runs as the
+    `storywatch` command sets it (`tune_garbage_collector`).
     `--profile N` runs the main pipeline run under cProfile and prints its N costliest functions (by own
     time and by cumulative time); profiling slows it down about twice, so its other figures are then inflated.
 
@@ -137,8 +141,25 @@ DOC_ITEMS = 50
 FEEDS = 100
 MAX_SHIFT_HOURS = 6.0
 TARGET_RATIO = 0.5
+# Issue 18's goal for two cores (the pipeline never slower than parsing alone, on wall time), and the floors of
+# issue 15's speed target that no change may fall below: one core's CPU ratio, two cores' wall ratio.
+TARGET_TWO_CORES_WALL = 1.0
+FLOOR_ONE_CORE_CPU = 0.34
+FLOOR_TWO_CORES_WALL = 0.54
 TARGET_DETECT_MS = 1.0
 PARTS = 5
+
+
+def load_figures(at_start: tuple[float, float, float]) -> dict[str, float]:
+    """The machine's load average (runnable processes, 1-minute mean) when the run started and as it ends: on a
+    machine whose cores other tenants share, wall times and even CPU times depend on it, so every figure says
+    under what load it was taken."""
+    return {"start": round(at_start[0], 2), "end": round(os.getloadavg()[0], 2), "cores": os.cpu_count() or 1}
+
+
+def load_line(load: dict[str, float]) -> str:
+    return (f"load:     1-minute load average {load['start']:.2f} at the start, {load['end']:.2f} at the end "
+            f"on {load['cores']:g} cores, the benchmark's own processes included")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -593,6 +614,7 @@ def detection_cost(db: Any, limit: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> dict[str, Any]:
     started = time.perf_counter()
+    load_at_start = os.getloadavg()
     sample = sorted(read_items(args.sample, datetime.now(UTC)), key=lambda item: (item.published, item.key))
     first, last = sample[0].published, sample[-1].published
     renamer = Renamer(KEPT_WORDS, args.seed)
@@ -708,6 +730,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
             "python": platform.python_version(),
             "feedparser": feedparser.__version__,
             "sqlite": sqlite3.sqlite_version,
+            "load_average": load_figures(load_at_start),
         },
         "config": {
             "items": len(records),
@@ -756,7 +779,9 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
         ],
         "checkpoints_not_reached": targets,
         "detection": detection,
-        "targets": {"ratio": TARGET_RATIO, "detect_ms_per_earlier_item": TARGET_DETECT_MS},
+        "targets": {"ratio": TARGET_RATIO, "two_cores_wall_ratio": TARGET_TWO_CORES_WALL,
+                    "floor_one_core_cpu_ratio": FLOOR_ONE_CORE_CPU, "floor_two_cores_wall_ratio": FLOOR_TWO_CORES_WALL,
+                    "detect_ms_per_earlier_item": TARGET_DETECT_MS},
         "total_seconds": time.perf_counter() - started,
     }
     if profiler is not None:
@@ -768,11 +793,18 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
     return figures
 
 
+def _verdict(ratio: float, target: float, floor: float) -> str:
+    if ratio >= target:
+        return "OK"
+    return "BELOW TARGET" if ratio >= floor else "BELOW TARGET AND FLOOR"
+
+
 def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
     m, c, fp, p = f["machine"], f["config"], f["feedparser"], f["pipeline"]
     emit("")
     emit(f"machine:  {m['usable_cpus']} usable cores (of {m['cpu_count']}), {m['platform']}, Python {m['python']}, "
          f"feedparser {m['feedparser']}, SQLite {m['sqlite']}")
+    emit(load_line(m['load_average']))
     emit(f"items:    {c['items']} in {c['documents']} RSS documents of {c['items_per_document']} from {c['feeds']} "
          f"feeds; {c['repetitions']} renamed repetitions of the sample (thin {c['thin']:g}, shift "
          f"{c['shift_hours']:g} h)")
@@ -786,18 +818,20 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
          f"{p['parse_seconds_wall']:>8.1f}")
     emit(f"{'  of which store + cluster + detect':40}{'':>12}{p['process_ms_per_item_cpu']:>12.3f}{'':>13}"
          f"{p['process_seconds_wall']:>8.1f}")
-    target = f["targets"]["ratio"]
-    verdict = "OK" if p["ratio_to_feedparser_cpu"] >= target else "BELOW TARGET"
+    targets = f["targets"]
+    target, floor = targets["ratio"], targets["floor_one_core_cpu_ratio"]
     emit(f"ratio pipeline / feedparser: {p['ratio_to_feedparser_cpu']:.2f} on CPU time, "
-         f"{p['ratio_to_feedparser_wall']:.2f} on wall time  (target >= {target:g}): {verdict}")
+         f"{p['ratio_to_feedparser_wall']:.2f} on wall time  (CPU: target >= {target:g}, floor {floor:g}): "
+         f"{_verdict(p['ratio_to_feedparser_cpu'], target, floor)}")
     two = f["two_cores"]
     if two:
         n = two["items"]
-        verdict = "OK" if two["ratio_to_feedparser_wall"] >= target else "BELOW TARGET"
+        target, floor = targets["two_cores_wall_ratio"], targets["floor_two_cores_wall_ratio"]
         emit(f"two cores: parse_feed, contradiction analysis and clustering words in {two['workers']} worker "
              f"process(es), {two['in_flight']} documents in flight, while the main process runs Pipeline.process:")
         emit(f"  wall: {two['items_per_second_wall']:.0f} items/s, ratio {two['ratio_to_feedparser_wall']:.2f} "
-             f"(target >= {target:g}): {verdict}; the main process waited {two['main_waiting_seconds']:.1f} s "
+             f"(target >= {target:g}, floor {floor:g}): {_verdict(two['ratio_to_feedparser_wall'], target, floor)}; "
+             f"the main process waited {two['main_waiting_seconds']:.1f} s "
              f"for parsed documents")
         emit(f"  CPU: {1000 * two['cpu_seconds'] / n:.3f} ms/item in all, ratio {two['ratio_to_feedparser_cpu']:.2f}; "
              f"main process {1000 * two['main_cpu_seconds'] / n:.3f} (Pipeline.process "

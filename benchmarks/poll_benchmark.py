@@ -514,6 +514,9 @@ async def run_benchmark(args: argparse.Namespace, server: FeedServer, folder: Pa
     )
     expected_items = args.feeds * args.items
     pipeline = Pipeline()  # shared by all cycles, as in the bot
+    from pipeline_benchmark import load_figures  # the load as the pipeline benchmark reports it
+
+    load_at_start = os.getloadavg()
     adb = AsyncDatabase.open(folder / "bench.db")
     try:
         urls = [(server.url(feed), None) for feed in range(args.feeds)]
@@ -594,6 +597,7 @@ async def run_benchmark(args: argparse.Namespace, server: FeedServer, folder: Pa
             "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "load_average": load_figures(load_at_start),
         },
         "config": {
             "feeds": args.feeds,
@@ -638,6 +642,9 @@ def report(figures: dict[str, Any], emit: Callable[[str], None] = print) -> None
     cold, warm = figures["cycle2_new_connections"], figures["cycle2_warm_connections"]
     emit(f"machine: {m['usable_cpus']} usable cores (of {m['cpu_count']}), {m['platform']}, "
          f"Python {m['python']}")
+    from pipeline_benchmark import load_line
+
+    emit(load_line(m['load_average']).replace('load:     ', 'load:    '))
     emit(f"config:  {c['feeds']} feeds x {c['items_per_feed']} items, max_concurrency={c['max_concurrency']}, "
          f"per_host_concurrency={c['per_host_concurrency']}, after parsing: {c['pipeline']}")
     emit(f"server:  {', '.join(c['hosts'])} in a separate process, {c['document_bytes'] / 1e6:.1f} MB of RSS "
