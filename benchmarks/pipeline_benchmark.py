@@ -20,7 +20,10 @@ What is measured (design.md, "Performance targets")
        cost moves while open stories pile up. Cost growth is read off this same run as it happens: the CPU
        and wall time per item of the documents holding the `--growth-window` items (5,000) before each of
        `--growth-at` (10,000, 100,000 and 1,000,000 items, those the run reaches), with everything the run
-       had built up by then, and its ratio to the first mark. This is the figure to judge growth on.
+       had built up by then, and its ratio to the first mark. This is the figure to judge growth on. It is also
+       given without the time the clusterer's snapshots take (`Pipeline.save_snapshot`, every 20,000 items, timed
+       apart): a window ending at a multiple of 20,000 holds one snapshot, a second or so at 100,000 items, which
+       a window of 5,000 items shows as a quarter of a millisecond per item more.
     3. Time per item at a given number of open stories (default checkpoints 1,000 and 10,000): the first
        time the main run reaches a checkpoint, its state is frozen: the SQLite file is copied with the backup
        API and the `Pipeline` object (the clusterer's memory and the analyses it keeps) with pickle, neither
@@ -130,7 +133,7 @@ from bot.monitor.cluster import ClusterSettings
 from bot.monitor.files import read_items
 from bot.monitor.model import Item
 from bot.monitor.parse import ParsePool, parse_feed
-from bot.monitor.pipeline import Pipeline, parse_and_prepare, tune_garbage_collector
+from bot.monitor.pipeline import SNAPSHOT_EVERY, Pipeline, parse_and_prepare, tune_garbage_collector
 from bot.monitor.terms import NEGATIONS, STOP_WORDS, fold, stem
 from storage import feeds as feed_store
 from storage import stories as story_store
@@ -389,6 +392,27 @@ class DocTiming:
     process_wall: float
     process_cpu: float
     open_stories: int
+    # Of `process_*`: saving the clusterer's snapshot, which `Pipeline.process` does every `SNAPSHOT_EVERY` items.
+    snapshot_wall: float = 0.0
+    snapshot_cpu: float = 0.0
+
+
+class TimedPipeline(Pipeline):
+    """`Pipeline` that adds up the time its snapshots take: a snapshot is saved in the `process` call that passes
+    every `SNAPSHOT_EVERY` (20,000) items, and costs more as the clusterer grows (about a second at 100,000
+    items), so a short window of documents holding one would show it as growth of the cost per item."""
+
+    snapshot_wall = 0.0
+    snapshot_cpu = 0.0
+
+    def save_snapshot(self, db: Any, now: datetime) -> bool:
+        clock = Clock()
+        try:
+            return super().save_snapshot(db, now)
+        finally:
+            wall, cpu = clock.lap()
+            self.snapshot_wall += wall
+            self.snapshot_cpu += cpu
 
 
 def open_stories(db: Any) -> int:
@@ -406,10 +430,14 @@ def run_documents(
         parsed = parse_feed(doc.content, url=doc.feed.url, scope=f"feed:{doc.feed.id}", now=now,
                             source=doc.feed.title)
         parse_wall, parse_cpu = clock.lap()
+        snapshots = (pipeline.snapshot_wall, pipeline.snapshot_cpu) if isinstance(pipeline, TimedPipeline) else None
         report = pipeline.process(db, parsed.items, now=now, feed_id=doc.feed.id)
         process_wall, process_cpu = clock.lap()
         timing = DocTiming(len(parsed.items), len(report.new_items), parse_wall, parse_cpu, process_wall,
                            process_cpu, open_stories(db))
+        if snapshots is not None:
+            timing.snapshot_wall = pipeline.snapshot_wall - snapshots[0]
+            timing.snapshot_cpu = pipeline.snapshot_cpu - snapshots[1]
         timings.append(timing)
         if on_doc is not None:
             on_doc(timing)  # untimed: progress and checkpoints
@@ -483,7 +511,10 @@ def _rate(timings: list[DocTiming]) -> dict[str, float]:
     for clock in ("wall", "cpu"):
         parse = sum(getattr(t, f"parse_{clock}") for t in timings)
         process = sum(getattr(t, f"process_{clock}") for t in timings)
+        snapshots = sum(getattr(t, f"snapshot_{clock}") for t in timings)
         figures |= {
+            f"snapshot_seconds_{clock}": snapshots,
+            f"process_ms_per_item_{clock}_without_snapshots": 1000 * (process - snapshots) / items,
             f"parse_seconds_{clock}": parse,
             f"process_seconds_{clock}": process,
             f"seconds_{clock}": parse + process,
@@ -656,7 +687,7 @@ def run(args: argparse.Namespace, folder: Path, emit: Callable[[str], None]) -> 
     emit(f"feedparser alone: {fp_items} items in {fp_wall:.1f} s (CPU {fp_cpu:.1f} s)")
 
     # (2) the whole pipeline, freezing its state at the checkpoints for (3).
-    pipeline = Pipeline()
+    pipeline = TimedPipeline()
     targets = sorted(args.checkpoints)
     checkpoints: list[Checkpoint] = []
     done = {"items": 0, "docs": 0}
@@ -845,12 +876,24 @@ def report(f: dict[str, Any], emit: Callable[[str], None] = print) -> None:
         base = f["growth"][0]
         emit(f"cost per item as the run passes (the {f['config']['growth_window']:,} items before each mark, "
              "as they were processed):")
-        emit("         items  open stories   CPU parse ms  CPU process ms  x first  wall process ms  x first")
+        emit("         items  open stories   CPU parse ms  CPU process ms  x first  wall process ms  x first"
+             "  of it, snapshot s (CPU)")
         for w in f["growth"]:
             cpu, wall = w["process_ms_per_item_cpu"], w["process_ms_per_item_wall"]
             emit(f"{w['mark']:>14,}{w['open_stories']:>14}{w['parse_ms_per_item_cpu']:>15.3f}"
                  f"{cpu:>16.3f}{cpu / base['process_ms_per_item_cpu']:>9.2f}"
-                 f"{wall:>17.3f}{wall / base['process_ms_per_item_wall']:>9.2f}")
+                 f"{wall:>17.3f}{wall / base['process_ms_per_item_wall']:>9.2f}{w['snapshot_seconds_cpu']:>26.2f}")
+        emit(f"  the same without the snapshots (saved every {SNAPSHOT_EVERY:,} items: one falls in the window of a "
+             "mark at a multiple):")
+        for w in f["growth"]:
+            cpu, wall = w["process_ms_per_item_cpu_without_snapshots"], w["process_ms_per_item_wall_without_snapshots"]
+            emit(f"{w['mark']:>14,}{w['open_stories']:>14}{'':>15}"
+                 f"{cpu:>16.3f}{cpu / base['process_ms_per_item_cpu_without_snapshots']:>9.2f}"
+                 f"{wall:>17.3f}{wall / base['process_ms_per_item_wall_without_snapshots']:>9.2f}")
+        snap = f["pipeline"]
+        emit(f"  snapshots over the whole run: {snap['snapshot_seconds_cpu']:.2f} s CPU "
+             f"({1000 * snap['snapshot_seconds_cpu'] / snap['items']:.3f} ms per item), "
+             f"{snap['snapshot_seconds_wall']:.2f} s wall")
         emit("")
     emit("along the run (CPU):  part  open stories at end  parse ms/item  process ms/item")
     for n, part in enumerate(f["parts"], start=1):
