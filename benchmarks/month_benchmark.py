@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.scale_benchmark import _ACTIONS, _SOURCES, _TOPICS, _names, memory_mb  # noqa: E402
+from benchmarks.scale_benchmark import _ACTIONS, _SOURCES, _TOPICS, _names, headline, memory_mb  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.monitor.model import Item  # noqa: E402
 from bot.monitor.normalize import dedup_key  # noqa: E402
@@ -123,16 +123,7 @@ def stream_corpus(items: int, days: float, mean_extra: float, seed: int, end: da
             action = actions[k % len(actions)]
             published = (began + timedelta(hours=offsets[k - 1] if k else 0.0)).replace(microsecond=0)
             shape = rng.randrange(4) if k else 0
-            if deny and k == size - 1:
-                title = f"{who} denies it {action} {what} in {where}"
-            elif shape == 0:
-                title = f"{who} {action} {what} {topic} in {where}"
-            elif shape == 1:
-                title = f"{where} {what}: {who} {action} {whom} {topic}"
-            elif shape == 2:
-                title = f"{whom} says {who} {action} {what} in {where}"
-            else:
-                title = f"{who} and {whom} {action.removesuffix('s')} {what} {topic}"
+            title = headline(shape, deny and k == size - 1, who, action, what, where, whom, topic)
             summary = (f"{who} {action} the {what} in {where}, {whom} said; {whom} and {who} have been at {where} "
                        f"over the {what} since then.")
             source = rng.choice(_SOURCES)

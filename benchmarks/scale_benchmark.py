@@ -155,6 +155,19 @@ class Corpus:
     stories: int
 
 
+def headline(shape: int, denial: bool, who: str, action: str, what: str, where: str, whom: str, topic: str) -> str:
+    """One report's headline of a generated story, in one of four shapes; a story's last report may deny it."""
+    if denial:
+        return f"{who} denies it {action} {what} in {where}"
+    if shape == 0:
+        return f"{who} {action} {what} {topic} in {where}"
+    if shape == 1:
+        return f"{where} {what}: {who} {action} {whom} {topic}"
+    if shape == 2:
+        return f"{whom} says {who} {action} {what} in {where}"
+    return f"{who} and {whom} {action.removesuffix('s')} {what} {topic}"
+
+
 def _names(rng: random.Random, count: int) -> list[str]:
     """`count` distinct invented words of three syllables, each its own stem (so no two meet after stemming)."""
     seen: set[str] = set()
@@ -205,16 +218,7 @@ def make_corpus(items: int, stories: int, *, seed: int, end: datetime, summary_r
             action = actions[k % len(actions)]
             published = (began + timedelta(hours=offsets[k - 1] if k else 0.0)).replace(microsecond=0)
             shape = rng.randrange(4) if k else 0
-            if deny and k == sizes[s] - 1:
-                title = f"{who} denies it {action} {what} in {where}"
-            elif shape == 0:
-                title = f"{who} {action} {what} {topic} in {where}"
-            elif shape == 1:
-                title = f"{where} {what}: {who} {action} {whom} {topic}"
-            elif shape == 2:
-                title = f"{whom} says {who} {action} {what} in {where}"
-            else:
-                title = f"{who} and {whom} {action.removesuffix('s')} {what} {topic}"
+            title = headline(shape, deny and k == sizes[s] - 1, who, action, what, where, whom, topic)
             summary = " ".join([f"{who} {action} the {what} in {where}, {whom} said; {whom} and {who} have been "
                                 f"at {where} over the {what} since then."] * summary_repeat)
             source = rng.choice(_SOURCES)
