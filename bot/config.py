@@ -166,6 +166,8 @@ class ContradictionsSettings:
     validated_min: float = DEFAULT_SETTINGS.validated_min
     # A question or a doubt contradicts at most with this score.
     tentative_max: float = DEFAULT_SETTINGS.tentative_max
+    # A plain negation or denial of the verb event an earlier report asserted of the same subject scores at least this.
+    negated_event_score: float = DEFAULT_SETTINGS.negated_event_score
     # Earlier reports scoring within this of the best tie, and the earliest (the claim's first report) is named.
     tie_margin: float = DEFAULT_SETTINGS.tie_margin
 
@@ -234,6 +236,7 @@ _RULES: dict[str, tuple[Any, str]] = {
     "contradictions.restated_factor": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.validated_min": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.tentative_max": (lambda v: 0 <= v <= 1, "between 0 and 1"),
+    "contradictions.negated_event_score": (lambda v: 0 <= v <= 1, "between 0 and 1"),
     "contradictions.tie_margin": (lambda v: 0 <= v <= 1, "between 0 and 1"),
 }
 

@@ -365,3 +365,31 @@ def test_the_judge_is_a_plain_logistic_regression() -> None:
 def test_unknown_detector_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown detector"):
         detector_settings("oracle")
+
+
+@pytest.mark.parametrize(
+    ("claim", "negation"),
+    [
+        ("Harbour master Ilse Brandt resigns after ferry collision", "Ilse Brandt has not resigned, port says"),
+        ("Veldmark Foods recalls peanut butter over salmonella fears", "Veldmark Foods is not recalling peanut butter"),
+        ("Goalkeeper Tomas Reyes joins Porto on loan", "Tomas Reyes has not joined Porto, his agent insists"),
+    ],
+)
+def test_a_plain_negation_of_the_asserted_event_is_confident(claim: str, negation: str) -> None:
+    assert story(claim, negation) == [set(), {"negation"}]
+    found = detect(analyze(item(negation)), [item(claim)])
+    assert found[0].score >= DEFAULT_SETTINGS.min_score
+
+
+def test_the_judge_alone_doubted_a_plain_negation_and_the_rule_lifts_only_verb_events() -> None:
+    # Why the rule exists: without it the judge leaves the plainest negation below min_score...
+    lowered = replace(DEFAULT_SETTINGS, negated_event_score=0.0)
+    claim, negation = "Harbour master Ilse Brandt resigns after ferry collision", "Ilse Brandt has not resigned"
+    assert not detect(analyze(item(negation)), [item(claim)], lowered)
+    # ...and it lifts no noun after "no", no question and no other subject's event.
+    for earlier, later in [
+        ("Central bank comes under fire over lax control of lenders", "Central bank has no control over house prices"),
+        ("Ilse Brandt resigns after ferry collision", "Has Ilse Brandt not resigned?"),
+        ("Harbour master Ilse Brandt resigns", "Ferry captain has not resigned, operator says"),
+    ]:
+        assert not detect(analyze(item(later)), [item(earlier)]), later

@@ -170,6 +170,21 @@ def _explicit(claim: Claim, text: TextAnalysis, settings: ContradictionSettings)
     return (claim.kind == "denial" and claim.strength >= settings.explicit_denial) or text.refutes
 
 
+def negates_event(new: TextAnalysis, old: TextAnalysis, settings: ContradictionSettings) -> bool:
+    """Whether `new`, telling and not asking, negates or denies a verb event that `old` asserted, said of a subject
+    `old` names too (see `ContradictionSettings.negated_event_score`)."""
+    if new.question:
+        return False
+    for claim in new.claims:
+        cue = claim.cue.split()
+        if (
+            claim.head is not None and claim.head in old.asserted and claim.subject & old.asserted
+            and claim.strength >= settings.tentative_strength and cue[0] != "no" and _verb_like(cue[-1])
+        ):  # fmt: skip
+            return True
+    return False
+
+
 def _same_source(a: Analysis, b: Analysis) -> bool:
     return bool(a.item.source) and a.item.source == b.item.source
 

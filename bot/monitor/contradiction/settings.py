@@ -61,6 +61,12 @@ class ContradictionSettings:
     # the judge gives `min_score` is recorded with this score; others are not recorded.
     tentative_strength: float = 0.7
     tentative_max: float = 0.75
+    # With the judge: a later report, telling and not asking, that negates or denies the very verb event an earlier
+    # report asserted of the same subject ("Okafor has not resigned" after "Okafor resigns", "denies it is
+    # evacuating" after "begins evacuating") scores at least this, whatever the judge's word features say. The judge
+    # learnt negations mostly from real-news false alarms (idioms, "no banks"), and gave the plainest negation of
+    # an event 0.45. Not a noun after "no" ("has no control"), which names a thing, not an event.
+    negated_event_score: float = 0.8
     # Two figures for the same thing conflict when one is at least this many times the other.
     figure_ratio: float = 1.5
     # Score factor when the earlier item only reported the event with hedging ("reportedly").

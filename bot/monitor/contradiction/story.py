@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.monitor.contradiction.analysis import Analysis, Claim, TextAnalysis, analyze, doubts_a_claim
-from bot.monitor.contradiction.compare import _compare, _event_name, _same_source, _targets_met
+from bot.monitor.contradiction.compare import _compare, _event_name, _same_source, _targets_met, negates_event
 from bot.monitor.contradiction.lexicon import event_key
 from bot.monitor.contradiction.settings import (
     DEFAULT_SETTINGS,
@@ -173,6 +173,8 @@ def detect(
                 if score < settings.propose_min:
                     continue
                 score = judge.judge(b.text, a.text, kind, _same_source(a, b))
+                if kind != "reversal" and negates_event(a.text, b.text, settings):
+                    score = max(score, settings.negated_event_score)
                 if kind == "reversal" and position in story.contradicted:
                     # Reasserting the very event a confident denial of the story denied: as sure as that denial.
                     score = max(score, *story.contradicted[position].values())
