@@ -393,3 +393,12 @@ def test_the_judge_alone_doubted_a_plain_negation_and_the_rule_lifts_only_verb_e
         ("Harbour master Ilse Brandt resigns", "Ferry captain has not resigned, operator says"),
     ]:
         assert not detect(analyze(item(later)), [item(earlier)]), later
+
+
+def test_naming_the_subject_and_the_debunked_event_reasserts_it() -> None:
+    # The debunk's subject and the very event it called false are the claim, in any other words.
+    assert story("Veteran actor Ravi Mehta killed by internet death hoax",
+                 "Ravi Mehta dies in Mumbai hospital, family says") == [set(), {"reversal"}]  # fmt: skip
+    # The subject alone, or the subject doing something else, is not.
+    assert quiet("Veteran actor Ravi Mehta killed by internet death hoax", "Ravi Mehta to star in new crime film")
+    assert quiet("Video of a heron landing on Ravi Mehta's head is a hoax", "Ravi Mehta gives speech on climate")

@@ -54,7 +54,10 @@ def _targets_met(
             return shared
         return None
     if restated and (
-        (len(shared - names) < 2 and len(shared) < settings.names_only_min_shared)
+        (
+            len(shared - names) < 2 and len(shared) < settings.names_only_min_shared
+            and not (shared & names and shared - names and shared - names <= claim.events)
+        )
         or len(shared) < settings.restated_share * len(claim.targets)
         or (claim.events and not shared & claim.events)
     ):
