@@ -53,18 +53,19 @@ def _targets_met(
             # to separate men and women on flights".
             return shared
         return None
-    if restated and (
-        (
-            len(shared - names) < 2 and len(shared) < settings.names_only_min_shared
-            and not (shared & names and shared - names and shared - names <= claim.events)
-        )
-        or len(shared) < settings.restated_share * len(claim.targets)
-        or (claim.events and not shared & claim.events)
-    ):
+    if restated:
         # A report reasserting what a denial of a whole report called false must restate most of it, beyond a
         # name: one shared name is the same people, not the same claim ("nix the word 'bossy'" is no claim that
-        # every later report on bossiness reverses).
-        return None
+        # every later report on bossiness reverses). A name and the very event denied are the claim, though: "X
+        # dies in hospital" after "X killed by internet death hoax".
+        told = shared - names
+        names_the_event = bool(shared & names) and bool(told) and told <= claim.events
+        if (
+            (len(told) < 2 and len(shared) < settings.names_only_min_shared and not names_the_event)
+            or len(shared) < settings.restated_share * len(claim.targets)
+            or (claim.events and not shared & claim.events)
+        ):
+            return None
     if claim.stated and not claim.stated & other:
         # The denied clause says what happened ("you thought the game was gone forever, think again"): the other
         # report must tell of it, not only name the game ("creator considers bringing the game back").
