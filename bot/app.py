@@ -94,6 +94,7 @@ class BotRuntime:
         settings: Settings,
         *,
         adb: AsyncDatabase | None = None,
+        owns_db: bool | None = None,
         clock: Callable[[], datetime] = utcnow,
         pacer: Pacer | None = None,
         poll_check_seconds: float = POLL_CHECK_SECONDS,
@@ -102,7 +103,8 @@ class BotRuntime:
         self.pacer = pacer or Pacer()
         self.application = build_application(settings, self.pacer)
         self.adb = adb or AsyncDatabase.open(settings.storage.path)
-        self._owns_db = adb is None
+        # Closed by stop() when it is ours (opened here, or handed over); only then is a stop clean.
+        self._owns_db = adb is None if owns_db is None else owns_db
         self.clock = clock
         self.poll_check_seconds = poll_check_seconds
         self.fetcher = Fetcher(settings.polling, allow_private_addresses=settings.feeds.allow_private_addresses)
@@ -123,7 +125,12 @@ class BotRuntime:
     async def start(self) -> None:
         # Before anything is polled or sent: a second bot on this database would deliver every alert again.
         self._instance_lock = InstanceLock(self.settings.storage.path)
-        await self.adb.run(check_integrity, self.settings.storage.path)
+        # The check reads the whole file (about 1 s per GB): worth it after a crash, a kill or another writer,
+        # not after this bot's own clean stop on a file nothing has touched since.
+        if self._instance_lock.stopped_cleanly:
+            log.info("The database is as the last clean stop left it; its integrity check is skipped")
+        else:
+            await self.adb.run(check_integrity, self.settings.storage.path)
         await self.service.add_configured_feeds()
         application = self.application
         await application.initialize()  # getMe: a refused token fails here
@@ -165,7 +172,7 @@ class BotRuntime:
         if self._owns_db:
             self.adb.close()
         if self._instance_lock is not None:
-            self._instance_lock.release()
+            self._instance_lock.release(clean=self._owns_db)  # a database still open is no clean stop yet
 
     async def serve(self) -> None:
         """Run until SIGINT or SIGTERM."""

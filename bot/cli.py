@@ -598,7 +598,7 @@ def run(state: CliState) -> None:
     # non-ASCII character reached the -v/-vv log in that form, which the raw token does not match.
     state.log_filter.add(str(httpx.URL(f"http://host/{token}")).removeprefix("http://host/"))
     state.log_filter.add(urllib.parse.quote(token, safe=""))  # as in PTB's file download URLs
-    runtime = BotRuntime(settings, adb=state.open_async_db())
+    runtime = BotRuntime(settings, adb=state.open_async_db(), owns_db=True)
 
     async def serve() -> None:
         try:

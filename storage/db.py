@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import fcntl
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -519,9 +520,15 @@ class InstanceLock:
     """An OS lock on a file beside the database (`<database>.lock`) that one running bot holds: two bots on
     one database would both deliver every alert. The kernel releases it when the process ends, however it
     ends, so a crashed or killed bot never leaves it behind. Other commands (`poll`, `ingest`) take no part.
+
+    The file also says whether the last bot stopped cleanly: a clean stop writes the database file's identity
+    into it (inode, size, modification time, the size of its write-ahead log), and a start empties it.
+    `stopped_cleanly` is true only when that identity still matches: no crash since, no other writer, no file
+    copied over it. Only then may a start skip the integrity check, whose time grows with the file.
     """
 
     def __init__(self, database_path: str | Path) -> None:
+        self.database_path = Path(database_path)
         self.path = Path(f"{database_path}.lock")
         self._file = open(self.path, "a+b")  # noqa: SIM115 - held for the bot's lifetime
         try:
@@ -532,11 +539,34 @@ class InstanceLock:
                 f"another storywatch bot is already running on the database {database_path} "
                 f"(it holds {self.path}); stop it first"
             ) from None
+        self._file.seek(0)
+        marker = self._file.read().decode("ascii", "replace")
+        self.stopped_cleanly = bool(marker) and marker == self._clean_marker()
+        self._file.truncate(0)  # a crash from here on leaves no marker, so the next start checks
+        self._file.flush()
+        os.fsync(self._file.fileno())
 
-    def release(self) -> None:
-        if not self._file.closed:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
+    def _clean_marker(self) -> str:
+        try:
+            stat = self.database_path.stat()
+        except FileNotFoundError:
+            return ""
+        wal = Path(f"{self.database_path}-wal")
+        wal_size = wal.stat().st_size if wal.exists() else 0
+        return f"stopped cleanly: inode {stat.st_ino} size {stat.st_size} mtime {stat.st_mtime_ns} wal {wal_size}\n"
+
+    def release(self, clean: bool = False) -> None:
+        """Let the database go; `clean` (after the database was closed) records that this bot stopped
+        cleanly, so that the next start on the same unchanged file need not check it."""
+        if self._file.closed:
+            return
+        if clean:
+            self._file.truncate(0)
+            self._file.write(self._clean_marker().encode("ascii"))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+        self._file.close()
 
 
 def backup_database(db: Database, target: str | Path) -> Path:

@@ -32,7 +32,7 @@ from bot.monitor.alerts import topic_words
 from bot.monitor.model import Item
 from bot.monitor.pipeline import Pipeline
 from storage import chats as chat_store
-from storage.db import open_database, utcnow
+from storage.db import InstanceLock, open_database, utcnow
 from tests.fakebotapi import FakeBotAPI, SentMessage
 from tests.feedserver import FeedServer, Route, rss
 
@@ -758,14 +758,23 @@ def test_the_bot_refuses_a_damaged_database_saying_how_to_recover(
              for n in range(2000)]
     Pipeline().process(database, items, now=published)
     database.close()
+    config = write_config(tmp_path / "config.toml", api, db, [])
+    log = tmp_path / "bot.log"
+    # Stopped cleanly first: the start after a clean stop skips the check, but not once the file has changed.
+    clean = processes.storywatch(config, tmp_path / "clean.log", "run")
+    with explained(tmp_path / "clean.log", "the bot before the damage"):
+        api.wait_until(lambda: bool(api.requests_for("getUpdates")), 20, "the bot polling Telegram")
+    clean.send_signal(signal.SIGTERM)
+    assert clean.wait(timeout=20) == 0, (tmp_path / "clean.log").read_text()
+    lock = InstanceLock(db)
+    assert lock.stopped_cleanly, "the bot's stop was not recorded as clean"
+    lock.release(clean=True)
     # A page near the end of the file (items and their indexes) overwritten, as a failing disk might.
     data = bytearray(db.read_bytes())
     page = len(data) // 4096 - 5
     data[page * 4096 + 20 : page * 4096 + 600] = b"\x5a" * 580
     db.write_bytes(bytes(data))
 
-    config = write_config(tmp_path / "config.toml", api, db, [])
-    log = tmp_path / "bot.log"
     bot = processes.storywatch(config, log, "run")
     assert bot.wait(timeout=60) == 2, log.read_text()
     refusal = log.read_text()

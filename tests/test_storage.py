@@ -13,7 +13,7 @@ from bot.monitor.model import Item
 from storage import feeds as feed_store
 from storage import items as item_store
 from storage import stories as story_store
-from storage.db import AsyncDatabase, from_text, migrations, open_database, to_text
+from storage.db import AsyncDatabase, InstanceLock, from_text, migrations, open_database, to_text
 
 NOW = datetime(2024, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -149,3 +149,37 @@ def test_contradictions_found_before_claims_existed_keep_a_claim_each_and_count_
     found = sorted(story_store.list_contradictions(db), key=lambda c: c.id)
     assert [(c.claim_id, c.confident) for c in found] == [(found[0].id, True), (found[1].id, True)]
     db.close()
+
+
+def _stored_file(db_path: Path) -> None:
+    database = open_database(db_path)
+    item_store.store_items(database, [item("k1")], now=NOW)
+    database.close()
+
+
+def test_only_a_clean_stop_on_an_untouched_file_lets_the_next_start_skip_the_integrity_check(db_path: Path) -> None:
+    _stored_file(db_path)
+    first = InstanceLock(db_path)
+    assert not first.stopped_cleanly  # never stopped here before
+    first.release(clean=True)
+    second = InstanceLock(db_path)
+    assert second.stopped_cleanly
+    # A crash, a kill: the lock goes without a word, so the marker the start emptied stays empty.
+    second.release()
+    assert not InstanceLock(db_path).stopped_cleanly
+
+
+def test_a_write_or_a_copy_after_a_clean_stop_brings_the_integrity_check_back(db_path: Path, tmp_path: Path) -> None:
+    _stored_file(db_path)
+    InstanceLock(db_path).release(clean=True)
+    database = open_database(db_path)  # another writer while the bot is stopped (`storywatch ingest`, say)
+    item_store.store_items(database, [item("k2", hour=10)], now=NOW)
+    database.close()
+    lock = InstanceLock(db_path)
+    assert not lock.stopped_cleanly
+    lock.release(clean=True)
+    # The same bytes copied over it (a restored backup): another file, so it is checked.
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db_path.read_bytes())
+    copy.replace(db_path)
+    assert not InstanceLock(db_path).stopped_cleanly
