@@ -373,6 +373,9 @@ def test_unknown_detector_is_refused() -> None:
         ("Harbour master Ilse Brandt resigns after ferry collision", "Ilse Brandt has not resigned, port says"),
         ("Veldmark Foods recalls peanut butter over salmonella fears", "Veldmark Foods is not recalling peanut butter"),
         ("Goalkeeper Tomas Reyes joins Porto on loan", "Tomas Reyes has not joined Porto, his agent insists"),
+        # Passives negate the verb as actives do.
+        ("Street artist Mara Quill arrested in Lisbon", "Relax: Mara Quill has not been arrested"),
+        ("Singer Dov Arlen to be charged over motorway crash", "Dov Arlen will not be charged, prosecutors say"),
     ],
 )
 def test_a_plain_negation_of_the_asserted_event_is_confident(claim: str, negation: str) -> None:
@@ -391,6 +394,8 @@ def test_the_judge_alone_doubted_a_plain_negation_and_the_rule_lifts_only_verb_e
         ("Central bank comes under fire over lax control of lenders", "Central bank has no control over house prices"),
         ("Ilse Brandt resigns after ferry collision", "Has Ilse Brandt not resigned?"),
         ("Harbour master Ilse Brandt resigns", "Ferry captain has not resigned, operator says"),
+        # "won't be" before a noun or an adjective is a predicate, not a passive.
+        ("Coach Lena Sand arrested after brawl", "Lena Sand won't be the coach next season"),
     ]:
         assert not detect(analyze(item(later)), [item(earlier)]), later
 

@@ -410,6 +410,12 @@ def _negation_claim(seg: _Segment, i: int, strength: float) -> Claim | None:
         targets = _keys(tokens[:i]) or _keys(rest[1:])
         return Claim("denial", f"{tok} {rest[0]}", None, targets, frozenset(), strength) if targets else None
     if did and after[:1] in (["be"], ["been"]):
+        participle = next((k for k, t in enumerate(after) if t not in _AUX), None)
+        if participle is not None and after[participle].endswith("ed") and after[participle] not in _NOT_KEYS:
+            # A passive ("has not been arrested", "won't be charged") negates the verb, as the active does.
+            verb = after[participle]
+            return Claim("negation", f"{tok} {verb}", event_key(verb), _keys(after[participle : participle + 5]),
+                         _keys(tokens[:i]), strength)  # fmt: skip
         return _predicate_claim(tokens, i, after, strength)  # "won't be the digital doctor it could have been"
     if did and rest and rest[0] in STOP_WORDS:
         return None  # "... but won't when it ships": the verb is elided, and what it negates is unclear
