@@ -369,8 +369,8 @@ def test_too_good_to_check_doubts_the_story() -> None:
     earlier = item("Bieber ringtone saves fisherman from bear attack")
     doubt = item("Bear attack foiled by Bieber ringtone: a story too good to check")
     assert kinds(doubt, earlier) == {"denial"}
-    # A doubt is a weak denial: it contradicts, but it validates no reversal (issue 15: a confirmation after a
-    # denial counts only when that denial was a confident contradiction of the claim, or an explicit denial).
+    # A doubt is a weak denial: it contradicts, but with the rules alone it validates no reversal (issue 15: a
+    # confirmation after a denial counts only when that denial was a validated contradiction of the claim).
     assert kinds(item("Fisherman fends off bear attack with Bieber song"), earlier, doubt) == set()
     assert kinds(item("Fisherman fends off bear attack with Bieber song"), doubt) == set()
 

@@ -148,6 +148,20 @@ def test_a_doubt_aimed_at_the_claim_is_recorded_as_possibly_disputed(doubting: s
     assert doubt.kind == "denial" and doubt.score <= DEFAULT_SETTINGS.tentative_max  # never confident
 
 
+def test_reasserting_what_a_doubt_questioned_is_possibly_disputed_never_confident() -> None:
+    claim = item("Meteorite leaves a crater near the town of Brenford")
+    doubt = item("Geologists question whether a meteorite made the crater near Brenford")
+    again = item("Meteorite makes big crater near Brenford, government says")
+    reports = StoryReports([analyze(claim)])
+    reports.add(analyze(doubt))
+    [reversal] = detect(analyze(again), reports)
+    assert reversal.kind == "reversal" and reversal.earlier.id == doubt.id
+    assert reversal.score <= DEFAULT_SETTINGS.tentative_max  # never confident, as the doubt was not
+    # Without the doubt's own contradiction of a report of the story, nothing is reversed.
+    alone = StoryReports([analyze(doubt)])
+    assert detect(analyze(again), alone) == []
+
+
 @pytest.mark.parametrize(
     ("doubting", "doubted"),
     [

@@ -54,8 +54,9 @@ class ContradictionSettings:
     # itself: a later report asserting the denied event reverses it even when the story held no report of it.
     explicit_denial: float = 0.85
     # A denial validates (may then be reversed by a later report, and carried by restatements) only when its own
-    # contradiction of a report of the story scored at least this: a confident judgment, not a possible one.
-    validated_min: float = 0.8
+    # contradiction of a report of the story scored at least this. A doubt recorded as possibly disputed
+    # (`tentative_max`) validates too, but what reverses it is possibly disputed as well, never confident.
+    validated_min: float = 0.75
     # A report that only asks or doubts (a question, or no cue stronger than this) contradicts at most with this
     # score: "possibly disputed", never confident. With the judge, one aimed at a claim ("questions whether X") that
     # the judge gives `min_score` is recorded with this score; others are not recorded.

@@ -176,8 +176,15 @@ def detect(
                 if kind != "reversal" and negates_event(a.text, b.text, settings):
                     score = max(score, settings.negated_event_score)
                 if kind == "reversal" and position in story.contradicted:
+                    validated = max(story.contradicted[position].values())
+                    if validated < settings.min_score:
+                        # Reasserting what a doubt questioned: possibly disputed at most, as the doubt was.
+                        if score >= settings.min_score:
+                            results.append(Contradiction(kind, b.item, a.item, evidence,
+                                                         round(min(score, settings.tentative_max), 3)))
+                        continue
                     # Reasserting the very event a confident denial of the story denied: as sure as that denial.
-                    score = max(score, *story.contradicted[position].values())
+                    score = max(score, validated)
                 if kind != "reversal" and _tentative(a.text, settings):
                     if score >= settings.min_score and doubts_a_claim(a.text):
                         # Someone doubting the claim ("NASA questions whether..."), which the judge is sure is
