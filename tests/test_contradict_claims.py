@@ -140,6 +140,7 @@ def test_a_doubt_is_at_most_possibly_disputed() -> None:
         "Geologists question whether a meteorite made the crater near Brenford",
         "Doubts cast over the Brenford meteorite crater claim",
         "Was the Brenford meteorite crater all a hoax?",
+        "Brenford meteorite crater: a story too good to check",
     ],
 )
 def test_a_doubt_aimed_at_the_claim_is_recorded_as_possibly_disputed(doubting: str) -> None:

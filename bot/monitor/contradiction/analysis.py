@@ -1101,7 +1101,9 @@ def doubts_a_claim(text: TextAnalysis) -> bool:
             for k, t in enumerate(tokens)
         )
     return any(
-        t in _DOUBT_WORDS | _QUESTION_VERBS and any(w in _DOUBT_COMPLEMENTS for w in tokens[k + 1 : k + 3])
+        (t in _DOUBT_WORDS | _QUESTION_VERBS and any(w in _DOUBT_COMPLEMENTS for w in tokens[k + 1 : k + 3]))
+        # "a story too good to check", "too good to be true": the story itself is what is doubted.
+        or (t == "too" and any(tokens[k : k + len(p)] == p for p in _TOO_GOOD))
         for k, t in enumerate(tokens)
     )
 
