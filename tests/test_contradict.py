@@ -8,8 +8,9 @@ from itertools import count
 
 import pytest
 
-from bot.monitor.contradiction import ContradictionSettings, StoryReports, analyze, event_key
+from bot.monitor.contradiction import Analysis, ContradictionSettings, StoryReports, analyze, analyze_text, event_key
 from bot.monitor.contradiction import detect as detect_with
+from bot.monitor.contradiction.analysis import summary_read
 from bot.monitor.model import StoredItem
 
 # These tests pin the rules, the detector's first stage, on their own ("--detector rules"); the judge that scores
@@ -700,6 +701,56 @@ def test_a_story_kept_as_story_reports_finds_what_a_list_of_its_reports_finds() 
     # negates it.
     assert {"denial", "reversal", "negation"} <= found_any and len(story) == len(reports)
     assert story.holds(reports[0].id) and not story.holds("elsewhere")
+
+
+def test_a_story_keeping_no_analysis_of_its_plain_reports_finds_what_one_keeping_them_all_finds() -> None:
+    # A report that denies nothing and tells no state or figure keeps its item and the first sentence of its
+    # summary, not its analysis: that is made again when a denial arrives or a restatement is checked, here with
+    # analyze_text's cache emptied before every report (as a busy bot's cache drops it), and must judge exactly
+    # as the analysis made once. The first report's denied event is in its summary alone.
+    reports = [
+        item("Minister cuts short his speech in the capital",
+             summary="A pigeon soiled the minister's suit during the speech. Aides rushed in."),
+        item("Airline serves new menu on its flights", summary="The menu is new. It is served on flights."),
+        item("Airline plans gender segregation on its flights"),
+        item("The video of a pigeon soiling the minister's suit is a hoax"),
+        item("Airline rep denies plan to separate men and women on flights"),
+        item("Airline to ban gender mixing on its flights", summary="The ban starts in May.\nMore follows."),
+        item("No, a pigeon didn't soil the minister's suit"),
+        item("Airline plans to keep men and women apart on flights"),
+        item("Three passengers hurt on flight, airline says"),
+        item("No passengers were hurt, airline insists"),
+        item("Pigeon soils minister's suit during speech, video shows"),
+    ]
+    whole, lean = StoryReports(), StoryReports()
+    found_any = set()
+    for n, report in enumerate(reports):
+        settings = ContradictionSettings(best_per_kind=n % 2 == 0, judge=n % 3 == 0)
+        kept = detect_with(analyze(report), whole, settings)
+        analyze_text.cache_clear()
+        remade = detect_with(analyze(report), lean, settings)
+        assert remade == kept
+        found_any |= {c.kind for c in kept}
+        whole.add(analyze(report))
+        analyze_text.cache_clear()
+        lean.add(analyze(report), summary=report.summary)
+    assert {"denial", "reversal", "negation"} <= found_any
+    assert [(c.earlier.id, c.kind) for c in detect(reports[3], [reports[0]])] == [(reports[0].id, "denial")]
+    plain = [k for k in range(len(reports)) if not isinstance(lean._reports[k], Analysis)]
+    assert plain and all(isinstance(whole._reports[k], Analysis) for k in plain)
+    # Of the plain reports, only those a denial contradicted (which later reports may restate) keep an analysis.
+    assert all(k not in denied for k in plain for denied in lean.contradicted.values())
+
+
+@pytest.mark.parametrize("summary", [
+    "", "One sentence only", "First one. Second one.", "  Padded first!  Then more?  ", "Ends with a stop.",
+    "Line one.\nLine two.", "No break.Here", "Wait... what? Yes.", "A.\u00a0B",
+])
+def test_what_the_analysis_reads_of_a_summary_analyses_as_the_summary_does(summary: str) -> None:
+    # A story keeps `summary_read(summary)` of a plain report in place of its summary, to analyse it again.
+    for title in ("Minister resigns over the pigeon video", "The pigeon video is a hoax"):
+        assert analyze_text(title, summary_read(summary)) == analyze_text(title, summary)
+    assert summary_read(summary_read(summary)) == summary_read(summary)
 
 
 def test_sharing_only_names_is_enough_when_there_are_many_of_them() -> None:

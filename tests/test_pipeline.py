@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.monitor.contradiction import Analysis, analyze_text
 from bot.monitor.files import read_items
 from bot.monitor.model import Item
 from bot.monitor.normalize import dedup_key
-from bot.monitor.pipeline import Pipeline
+from bot.monitor.pipeline import Pipeline, prepare_items
 from storage import stories as story_store
 from storage.db import open_database
 
@@ -206,6 +207,36 @@ def test_a_pipeline_keeping_little_of_quiet_stories_decides_exactly_the_same(tmp
                 assert len(pipeline._states) <= 1 or pipeline._analysed <= kept
         outcomes.append(_outcome(db))
         db.close()
+    assert outcomes[0][2], "the stream must make contradictions for this to check them"
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_pipeline_making_its_stories_analyses_again_decides_exactly_the_same(tmp_path: Path) -> None:
+    """Of the stories it keeps, the pipeline holds no analysis of the reports that deny nothing and tell no state or
+    figure, nor of the first reports of one-report stories (kept without link or GUID), and only a tuple of names
+    for their sources: analyses are made again when needed. With analyze_text's cache emptied before every batch,
+    it decides what a pipeline given every item's text prepared ahead (as the parsing worker does) decides."""
+    from tests.conftest import SHARED_DATA
+
+    path = SHARED_DATA / "emergent-dev.jsonl"
+    items = read_items(path, START) if path.exists() else read_items(Path(__file__).parent / "data/labelled.jsonl",
+                                                                     START)
+    items.sort(key=lambda item: item.published)
+    outcomes = []
+    for remade in (False, True):
+        db = open_database(tmp_path / f"remade-{remade}.db")
+        pipeline = Pipeline()
+        for start in range(0, len(items), 40):
+            batch = items[start : start + 40]
+            if remade:
+                analyze_text.cache_clear()
+            pipeline.process(db, batch, now=START, prepared=None if remade else prepare_items(batch))
+        outcomes.append(_outcome(db))
+        db.close()
+        assert pipeline._founders and all(f.link is None and f.guid is None for f in pipeline._founders.values())
+        assert all(isinstance(sources, tuple) for sources in pipeline._sources.values())
+        kept = [report for state in pipeline._states.values() for report in state._reports]
+        assert kept and sum(not isinstance(report, Analysis) for report in kept) > len(kept) / 2
     assert outcomes[0][2], "the stream must make contradictions for this to check them"
     assert outcomes[0] == outcomes[1]
 

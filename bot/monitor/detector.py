@@ -64,7 +64,7 @@ class RulesDetector:
         what their denials validated is known again)."""
         state = StoryReports(settings=self.settings)
         for item, prepared in reports:
-            state.add(Analysis(_kept(item), _text(prepared, item)))
+            state.add(Analysis(_kept(item), _text(prepared, item)), summary=item.summary or "")
         return state
 
     def judge(self, story: StoryState, item: StoredItem, prepared: object) -> list[Contradiction]:
@@ -73,9 +73,10 @@ class RulesDetector:
         analysis = Analysis(_kept(item), _text(prepared, item))
         found = detect(analysis, story, self.settings) if len(story) else []
         if not story.holds(item.id):
-            story.add(analysis, found)
+            story.add(analysis, found, summary=item.summary or "")
         return found
 
 
 def _text(prepared: object, item: ItemText) -> TextAnalysis:
+    # `prepare_text` of the item's title and summary either way: a story may make it again from them.
     return prepared if isinstance(prepared, TextAnalysis) else prepare_text(item.title, item.summary)

@@ -8,10 +8,11 @@ import hashlib
 import itertools
 import logging
 import pickle
+import sys
 import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -201,11 +202,13 @@ class Pipeline:
         # Each kept in order of use, least recently used first, so that `_evict` drops the stories gone quiet.
         self._states: OrderedDict[int, StoryState] = OrderedDict()
         self._analysed = 0  # reports held in `_states`
-        # The first report of each story started in memory that no later report has joined yet, with its text
-        # as prepared ahead if it was: most such stories never get a second report, and then need no state.
-        self._founders: OrderedDict[int, tuple[StoredItem, object | None]] = OrderedDict()
-        # The sources of each open story's reports, to tell a development (a new source) from an update.
-        self._sources: OrderedDict[int, set[str]] = OrderedDict()
+        # The first report of each story started in memory that no later report has joined yet, without its link
+        # and GUID: most such stories never get a second report, and then need no state. Its text is prepared
+        # again if one does (a cache keeps recent ones): kept prepared, the founders held ten thousand analyses.
+        self._founders: OrderedDict[int, StoredItem] = OrderedDict()
+        # The sources of each open story's reports, to tell a development (a new source) from an update: a tuple
+        # of interned names, a fifth of the memory of a set of them (a story has few sources; feeds repeat).
+        self._sources: OrderedDict[int, tuple[str, ...]] = OrderedDict()
 
     def _evict(self) -> None:
         """Keep within the bounds by dropping the state of the stories least recently given a report.
@@ -315,8 +318,7 @@ class Pipeline:
         if state is None:
             founder = self._founders.pop(story_id, None)
             if founder is not None:
-                item, ready = founder
-                state = self.detector.story([(item, ready if ready is not None else self._prepared(item))])
+                state = self.detector.story([(founder, self._prepared(founder))])
             else:
                 members.write(db)  # the database must hold every member before they are read back
                 stored = story_store.story_members(db, [story_id])[story_id]
@@ -327,24 +329,25 @@ class Pipeline:
             self._states.move_to_end(story_id)
         return state
 
-    def _ready_text(self, item: StoredItem) -> object | None:
-        """What the detector prepared of the item's text ahead, if it did."""
-        ready = self._ready.get(_text_key(item))
-        return None if ready is None else ready.text
-
     def _prepared(self, item: StoredItem) -> object:
-        ready = self._ready_text(item)
-        return ready if ready is not None else self.detector.prepare(item.title, item.summary)
+        """What the detector prepared of the item's text: ahead, if it was (`prepare_items`), else now."""
+        ready = self._ready.get(_text_key(item))
+        return ready.text if ready is not None else self.detector.prepare(item.title, item.summary)
 
-    def _story_sources(self, db: Database, story_id: int, is_new: bool) -> set[str]:
+    def _add_source(self, db: Database, story_id: int, is_new: bool, source: str) -> bool:
+        """Note the source of a report of the story; returns whether the story had no report from it yet."""
         sources = self._sources.get(story_id)
         if sources is None:
             # A story this memory has not touched yet (or dropped, after its memberships were written) has no
             # membership waiting in a MemberWriter.
-            sources = self._sources[story_id] = set() if is_new else story_store.story_sources(db, story_id)
+            sources = () if is_new else tuple(sys.intern(name) for name in story_store.story_sources(db, story_id))
         else:
             self._sources.move_to_end(story_id)
-        return sources
+        if source in sources:
+            self._sources[story_id] = sources
+            return False
+        self._sources[story_id] = (*sources, sys.intern(source))
+        return True
 
     def process(
         self,
@@ -465,10 +468,8 @@ class Pipeline:
             story_store.reopen_story(db, story_id)
         if assignment.is_new:
             story_store.create_story(db, story_id, item.title, item.published)
-            self._founders[story_id] = (item, self._ready_text(item))
-        sources = self._story_sources(db, story_id, assignment.is_new)
-        new_source = item.source not in sources
-        sources.add(item.source)
+            self._founders[story_id] = replace(item, link=None, guid=None)
+        new_source = self._add_source(db, story_id, assignment.is_new, item.source)
         members.add(
             story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,
             title=clusterer.title_of(story_id), new_source=new_source,

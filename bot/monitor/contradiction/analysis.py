@@ -1019,7 +1019,13 @@ def _title_phrases(title: str) -> _Phrases:
     return _Phrases([t for seg in _segments(title) for t in seg.tokens])
 
 
-@lru_cache(maxsize=8192)
+def summary_read(summary: str) -> str:
+    """What the analysis reads of a summary: its first sentence. `analyze_text(title, summary_read(summary))` is
+    `analyze_text(title, summary)`, so a story can keep this instead of the summary."""
+    return re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
+
+
+@lru_cache(maxsize=2048)
 def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     """Analyse one title (and summary) once; the result is shared by every comparison of that item."""
     segments = _segments(title)
@@ -1068,8 +1074,7 @@ def analyze_text(title: str, summary: str = "") -> TextAnalysis:
     # A title that denies anything asserts nothing: its other words name what it denies, or who denies.
     asserted = frozenset() if claims else keys
     if summary and not claims:
-        first_sentence = re.split(r"(?<=[.!?])\s", summary.strip(), maxsplit=1)[0]
-        asserted |= _keys(tokenize(first_sentence))
+        asserted |= _keys(tokenize(summary_read(summary)))
     # Attribution is how news asserts ("..., officials say", "report says"): it is no hedge.
     # "Don't hold your breath for X": advice, which asserts X no more than a hedge does.
     advice = any(seg.tokens[0] in ("dont", "never") and not seg.question for seg in segments if seg.tokens)

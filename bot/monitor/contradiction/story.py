@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.monitor.contradiction.analysis import Analysis, Claim, TextAnalysis, analyze, doubts_a_claim
+from bot.monitor.contradiction.analysis import (
+    Analysis,
+    Claim,
+    TextAnalysis,
+    analyze,
+    analyze_text,
+    doubts_a_claim,
+    summary_read,
+)
 from bot.monitor.contradiction.compare import _compare, _event_name, _same_source, _targets_met, negates_event
 from bot.monitor.contradiction.lexicon import event_key
 from bot.monitor.contradiction.settings import (
@@ -27,10 +35,17 @@ class StoryReports:
     figures), and it remembers which of the story's reports each denial contradicts, so that a restatement is
     checked against those reports alone. In a story of hundreds of reports, comparing each new one with all of
     them made detection cost grow with the story's size.
+
+    Most reports deny nothing and tell no state or figure: a later report that denies nothing never meets them,
+    and those that do are few. Of such a report, added with its `summary`, only the item and what the analysis
+    reads of the summary (its first sentence) are kept; `report` makes its analysis again when one is needed,
+    through `analyze_text`'s cache. Their analyses (sets of words, most of a kilobyte each) kept with every
+    report of every story in memory were most of what those stories cost.
     """
 
     def __init__(self, analyses: Iterable[Analysis] = (), settings: ContradictionSettings | None = None) -> None:
-        self.reports: list[Analysis] = []
+        # Each report in story order: its analysis, or (item, summary) to make it again from (see `report`).
+        self._reports: list[Analysis | tuple[ItemText, str]] = []
         self._positions: dict[int | str, int] = {}
         self._settings = settings or DEFAULT_SETTINGS
         # Position of a report whose denial or negation was found to contradict earlier reports -> their
@@ -50,16 +65,28 @@ class StoryReports:
             self.add(analysis)
 
     def __len__(self) -> int:
-        return len(self.reports)
+        return len(self._reports)
 
     def holds(self, item_id: int | str) -> bool:
         return item_id in self._positions
 
-    def add(self, analysis: Analysis, found: Sequence[Contradiction] | None = None) -> None:
-        """Add a report after detecting on it; `found` is what `detect` said of it (worked out when not given)."""
+    def report(self, position: int) -> Analysis:
+        """The analysis of the report at `position` in story order."""
+        kept = self._reports[position]
+        if isinstance(kept, Analysis):
+            return kept
+        item, summary = kept
+        return Analysis(item, analyze_text(item.title, summary))
+
+    def add(
+        self, analysis: Analysis, found: Sequence[Contradiction] | None = None, summary: str | None = None
+    ) -> None:
+        """Add a report after detecting on it; `found` is what `detect` said of it (worked out when not given).
+        `summary`: the report's summary, when `analysis.text` is `analyze_text(title, summary)` of it, so that
+        its analysis can be made again: then a report only a denial can meet keeps no analysis."""
         if found is None:
-            found = detect(analysis, self, self._settings) if self.reports else []
-        position = len(self.reports)
+            found = detect(analysis, self, self._settings) if self._reports else []
+        position = len(self._reports)
         contradicted = {
             self._positions[c.earlier.id]: c.score
             for c in found
@@ -69,9 +96,14 @@ class StoryReports:
         # A question ("X fake?") doubts a claim; it is no denial for later reports to reverse or restate.
         if contradicted and not analysis.text.question:
             self.contradicted[position] = contradicted
-        self.reports.append(analysis)
-        self._positions[analysis.item.id] = position
+            # A report a denial contradicted is met again by every later report that may restate it.
+            for earlier in contradicted:
+                self._reports[earlier] = self.report(earlier)
         text = analysis.text
+        # What a report that denies nothing is compared with (`candidates`) keeps its analysis.
+        lazy = summary is not None and not (text.claims or text.states or text.figures)
+        self._reports.append((analysis.item, summary_read(summary)) if lazy else analysis)
+        self._positions[analysis.item.id] = position
         if text.claims:
             self._claims.append(position)
         elif not text.hedged:
@@ -84,12 +116,12 @@ class StoryReports:
             if text.claims:
                 self._pair_denier(position, self._denied_for)
             elif not text.hedged:
-                self._pair_plain(position, self._denied_for)
+                self._pair_plain(position, analysis, self._denied_for)
 
     def candidates(self, new: TextAnalysis) -> list[int]:
         """Positions of the reports that `new` may contradict or reverse, in story order."""
         if new.claims:
-            return list(range(len(self.reports)))
+            return list(range(len(self._reports)))
         groups = [
             group
             for wanted, group in (
@@ -103,7 +135,7 @@ class StoryReports:
 
     def has_claims(self, besides: int | str) -> bool:
         """Whether a report other than item `besides` denies or negates something."""
-        return any(self.reports[position].item.id != besides for position in self._claims)
+        return any(self.report(position).item.id != besides for position in self._claims)
 
     def denied(self, settings: ContradictionSettings) -> dict[tuple[int, int], list[tuple[int, frozenset[str]]]]:
         """(report position, index of its denial claim) -> [(position of a plain report it contradicts, words)]."""
@@ -114,19 +146,21 @@ class StoryReports:
         return self._denied
 
     def _pair_denier(self, position: int, settings: ContradictionSettings) -> None:
-        text = self.reports[position].text
-        for index, claim in enumerate(text.claims):
-            if claim.kind == "denial":
-                self._denied[(position, index)] = [
-                    (plain, met)
-                    for plain in self._plain
-                    if (met := self._meets(claim, text, self.reports[plain], settings)) is not None
-                ]
+        text = self.report(position).text
+        denials = [(index, claim) for index, claim in enumerate(text.claims) if claim.kind == "denial"]
+        if not denials:
+            return
+        plain = [(other, self.report(other)) for other in self._plain]
+        for index, claim in denials:
+            self._denied[(position, index)] = [
+                (other, met)
+                for other, report in plain
+                if (met := self._meets(claim, text, report, settings)) is not None
+            ]
 
-    def _pair_plain(self, position: int, settings: ContradictionSettings) -> None:
-        report = self.reports[position]
+    def _pair_plain(self, position: int, report: Analysis, settings: ContradictionSettings) -> None:
         for (denier, index), met_list in self._denied.items():
-            text = self.reports[denier].text
+            text = self.report(denier).text
             met = self._meets(text.claims[index], text, report, settings)
             if met is not None:
                 met_list.append((position, met))
@@ -162,10 +196,9 @@ def detect(
         else StoryReports((old if isinstance(old, Analysis) else analyze(old) for old in earlier), settings)
     )
     results: list[Contradiction] = []
-    reports = story.reports
     judge = shipped_judge() if settings.judge else None
     for position in story.candidates(a.text):
-        b = reports[position]
+        b = story.report(position)
         if b.item.id == a.item.id:
             continue
         for kind, score, evidence in _compare(a, b, settings, position in story.contradicted):
@@ -226,16 +259,15 @@ def _restated_reversals(a: Analysis, story: StoryReports, settings: Contradictio
     denial too, even in other words than the denial's ("Saudi airline to ban gender-mixing seating" restates
     "Saudi airline plans gender segregation on flights", which "airline denies plan to separate men and women"
     denied)."""
-    reports = story.reports
     out: list[Contradiction] = []
     restated: dict[int, frozenset[str] | None] = {}  # position of a denied report -> words a shares with it
     for (denier, index), denied in story.denied(settings).items():
-        b = reports[denier]
+        b = story.report(denier)
         claim = b.text.claims[index]
         if b.item.id == a.item.id or claim.head in a.text.negated or denier not in story.contradicted:
             continue  # a negation may be an idiom ("don't shoot"); a denial is about a report
         for position, _ in denied:
-            x = reports[position]
+            x = story.report(position)
             if x.item.id == a.item.id or position not in story.contradicted[denier]:
                 continue
             if position not in restated:
@@ -264,14 +296,13 @@ def _restated_denials(a: Analysis, story: StoryReports, settings: ContradictionS
     own = [c for c in a.text.claims if c.kind == "denial" or c.head is not None]
     if not own:
         return []
-    reports = story.reports
     for (denier, index), denied in story.denied(settings).items():
-        b = reports[denier]
+        b = story.report(denier)
         if b.item.id == a.item.id or denier not in story.contradicted or _restates(a.text, b.text, settings) is None:
             continue
         claim = b.text.claims[index]
         for position, met in denied:
-            x = reports[position]
+            x = story.report(position)
             if x.item.id == a.item.id or position not in story.contradicted[denier]:
                 continue
             score = (story.contradicted[denier][position] if settings.judge else own[0].strength)
