@@ -11,6 +11,7 @@ import pytest
 from bot.monitor.contradiction import Analysis, ContradictionSettings, StoryReports, analyze, analyze_text, event_key
 from bot.monitor.contradiction import detect as detect_with
 from bot.monitor.contradiction.analysis import summary_read
+from bot.monitor.detector import RulesDetector
 from bot.monitor.model import StoredItem
 
 # These tests pin the rules, the detector's first stage, on their own ("--detector rules"); the judge that scores
@@ -740,6 +741,38 @@ def test_a_story_keeping_no_analysis_of_its_plain_reports_finds_what_one_keeping
     assert plain and all(isinstance(whole._reports[k], Analysis) for k in plain)
     # Of the plain reports, only those a denial contradicted (which later reports may restate) keep an analysis.
     assert all(k not in denied for k in plain for denied in lean.contradicted.values())
+
+
+@pytest.mark.parametrize(("first", "contradicted"), [
+    (item("Minister cuts short his speech in the capital",
+          summary="A pigeon soiled the minister's suit during the speech. Aides rushed in."), True),
+    (item("Pigeon may have soiled the minister's suit, aides fear"), False),
+    (item("The video of a pigeon soiling the minister's suit is a hoax"), True),
+    (item("Minister's suit still stained after the speech"), True),
+])
+def test_a_story_begun_by_what_the_detector_keeps_of_its_first_report_judges_as_one_begun_by_its_analysis(
+    first: StoredItem, contradicted: bool
+) -> None:
+    # A story of one report keeps `keep` of its prepared text: of a plain or hedged report only whether it hedges.
+    later = [
+        item("The video of a pigeon soiling the minister's suit is a hoax"),
+        item("No, a pigeon didn't soil the minister's suit"),
+        item("Pigeon soils minister's suit during speech, video shows"),
+        item("Minister's suit no longer stained after the speech"),
+    ]
+    detector = RulesDetector(RULES)
+    prepared = detector.prepare(first.title, first.summary)
+    kept = detector.keep(prepared)
+    assert (kept is prepared) == bool(prepared.claims or prepared.states or prepared.figures)
+    whole, lean = detector.story([(first, prepared)]), detector.story([(first, kept)])
+    analyze_text.cache_clear()
+    earlier = set()
+    for report in later:
+        text = detector.prepare(report.title, report.summary)
+        found = detector.judge(whole, report, text)
+        assert detector.judge(lean, report, text) == found
+        earlier |= {c.earlier.id for c in found}
+    assert (first.id in earlier) == contradicted
 
 
 @pytest.mark.parametrize("summary", [

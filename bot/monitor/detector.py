@@ -8,6 +8,7 @@ NAME` replays one data set through each of `contradict.DETECTORS` to compare the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from bot.monitor.contradiction import (
@@ -36,6 +37,10 @@ class Detector(Protocol):
     text alone."""
 
     def prepare(self, title: str, summary: str) -> object: ...
+    def keep(self, prepared: object) -> object:
+        """What a story of one report keeps of its prepared text until a second report joins; `story` takes it
+        for the first report in place of the prepared text."""
+        ...
     def story(self, reports: Iterable[tuple[StoredItem, object]] = ()) -> StoryState: ...
     def judge(self, story: StoryState, item: StoredItem, prepared: object) -> list[Contradiction]: ...
 
@@ -50,6 +55,17 @@ def _kept(item: ItemText) -> StoredItem:
     return StoredItem(int(item.id), item.title, None, "", item.source, item.published)
 
 
+@dataclass(frozen=True, slots=True)
+class _Unanalysed:
+    """What `RulesDetector.keep` keeps of a report's analysis when no later report that denies nothing is
+    compared with it (`StoryReports.add_unanalysed`): whether it hedges."""
+
+    hedged: bool
+
+
+_PLAIN, _HEDGED = _Unanalysed(False), _Unanalysed(True)
+
+
 class RulesDetector:
     """The rules, and with `settings.judge` the learned judge scoring what they propose."""
 
@@ -59,12 +75,23 @@ class RulesDetector:
     def prepare(self, title: str, summary: str) -> TextAnalysis:
         return prepare_text(title, summary)
 
+    def keep(self, prepared: object) -> object:
+        """The analysis of a report that a later report which denies nothing may meet; of the others (most) only
+        whether they hedge, which is all a story of one report needs until a second joins: its analysis is made
+        again from the text if one is needed."""
+        if isinstance(prepared, TextAnalysis) and not (prepared.claims or prepared.states or prepared.figures):
+            return _HEDGED if prepared.hedged else _PLAIN
+        return prepared
+
     def story(self, reports: Iterable[tuple[StoredItem, object]] = ()) -> StoryReports:
         """A story's state, from its reports in published order (each checked against those before it, so that
         what their denials validated is known again)."""
         state = StoryReports(settings=self.settings)
         for item, prepared in reports:
-            state.add(Analysis(_kept(item), _text(prepared, item)), summary=item.summary or "")
+            if isinstance(prepared, _Unanalysed) and not len(state):
+                state.add_unanalysed(_kept(item), item.summary or "", prepared.hedged)
+            else:
+                state.add(Analysis(_kept(item), _text(prepared, item)), summary=item.summary or "")
         return state
 
     def judge(self, story: StoryState, item: StoredItem, prepared: object) -> list[Contradiction]:

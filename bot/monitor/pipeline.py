@@ -203,9 +203,10 @@ class Pipeline:
         self._states: OrderedDict[int, StoryState] = OrderedDict()
         self._analysed = 0  # reports held in `_states`
         # The first report of each story started in memory that no later report has joined yet, without its link
-        # and GUID: most such stories never get a second report, and then need no state. Its text is prepared
-        # again if one does (a cache keeps recent ones): kept prepared, the founders held ten thousand analyses.
-        self._founders: OrderedDict[int, StoredItem] = OrderedDict()
+        # and GUID, with what the detector keeps of its text if it was prepared ahead (`Detector.keep`): most such
+        # stories never get a second report, and then need no state. Kept whole, the founders of a bot's parsing
+        # worker held ten thousand analyses.
+        self._founders: OrderedDict[int, tuple[StoredItem, object | None]] = OrderedDict()
         # The sources of each open story's reports, to tell a development (a new source) from an update: a tuple
         # of interned names, a fifth of the memory of a set of them (a story has few sources; feeds repeat).
         self._sources: OrderedDict[int, tuple[str, ...]] = OrderedDict()
@@ -318,7 +319,8 @@ class Pipeline:
         if state is None:
             founder = self._founders.pop(story_id, None)
             if founder is not None:
-                state = self.detector.story([(founder, self._prepared(founder))])
+                item, kept = founder
+                state = self.detector.story([(item, kept if kept is not None else self._prepared(item))])
             else:
                 members.write(db)  # the database must hold every member before they are read back
                 stored = story_store.story_members(db, [story_id])[story_id]
@@ -468,7 +470,8 @@ class Pipeline:
             story_store.reopen_story(db, story_id)
         if assignment.is_new:
             story_store.create_story(db, story_id, item.title, item.published)
-            self._founders[story_id] = replace(item, link=None, guid=None)
+            kept = None if ready is None else self.detector.keep(ready.text)
+            self._founders[story_id] = (replace(item, link=None, guid=None), kept)
         new_source = self._add_source(db, story_id, assignment.is_new, item.source)
         members.add(
             story_id, item, score=assignment.score, shared_terms=assignment.shared_terms,

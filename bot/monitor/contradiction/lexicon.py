@@ -309,7 +309,7 @@ PHRASAL_SYNONYMS = {
 }
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def event_key(word: str) -> str:
     """One key for the inflected and nominal forms of an event ("evacuate", "evacuating", "evacuation").
 

@@ -118,6 +118,17 @@ class StoryReports:
             elif not text.hedged:
                 self._pair_plain(position, analysis, self._denied_for)
 
+    def add_unanalysed(self, item: ItemText, summary: str, hedged: bool) -> None:
+        """Add the first report of the story, one that denies nothing and tells no state or figure, by what
+        makes its analysis again (what `add` with `summary` keeps of it): a story's first report needs no
+        detecting on, and such a report no analysis kept. `hedged`: whether its analysis says it hedges."""
+        if self._reports:
+            raise ValueError("only a story's first report can be added without its analysis")
+        self._reports.append((item, summary_read(summary)))
+        self._positions[item.id] = 0
+        if not hedged:
+            self._plain.append(0)
+
     def candidates(self, new: TextAnalysis) -> list[int]:
         """Positions of the reports that `new` may contradict or reverse, in story order."""
         if new.claims:
