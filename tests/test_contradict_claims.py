@@ -388,6 +388,9 @@ def test_unknown_detector_is_refused() -> None:
         ("Harbour master Ilse Brandt resigns after ferry collision", "Ilse Brandt has not resigned, port says"),
         ("Veldmark Foods recalls peanut butter over salmonella fears", "Veldmark Foods is not recalling peanut butter"),
         ("Goalkeeper Tomas Reyes joins Porto on loan", "Tomas Reyes has not joined Porto, his agent insists"),
+        # One move in other words: stepping down is resigning, detaining is arresting.
+        ("Harbour master Ilse Brandt steps down after ferry collision", "Ilse Brandt has not resigned, port says"),
+        ("Police detain opposition leader Arun Maru", "Arun Maru was not arrested, police say"),
         # Passives negate the verb as actives do.
         ("Street artist Mara Quill arrested in Lisbon", "Relax: Mara Quill has not been arrested"),
         ("Singer Dov Arlen to be charged over motorway crash", "Dov Arlen will not be charged, prosecutors say"),

@@ -224,7 +224,8 @@ _SYNONYM_GROUPS = {
     "child": "kid kids child children",
     # Leaving a race, a deal or a post: "quits", "exits" and "withdraws from" report one move.
     "withdraw": "quit quits quitting exit exits exited exiting withdraw withdraws withdrawing withdrawal "
-                "pullout pullouts dropout dropouts backout resign resigns resigned resigning resignation",
+                "pullout pullouts dropout dropouts backout stepdown resign resigns resigned resigning resignation",
+    "arrest": "arrest arrests arrested arresting detain detains detained detaining",
 }  # fmt: skip
 
 
