@@ -18,6 +18,7 @@ from bot.monitor.contradiction import (
     detect,
     detector_settings,
 )
+from bot.monitor.contradiction.lexicon import event_key
 from bot.monitor.judge import Judge, pair_features, shipped_judge
 from bot.monitor.model import StoredItem
 
@@ -368,13 +369,35 @@ def test_the_judge_weighs_a_denial_above_a_restatement() -> None:
 
 
 def test_the_judge_is_a_plain_logistic_regression() -> None:
-    judge = Judge({"kind=denial": 2.0, "+denies": 1.0}, bias=-1.0)
+    added = f"+{event_key('denies')}"  # the judge's word features are event keys
+    judge = Judge({"kind=denial": 2.0, added: 1.0}, bias=-1.0)
     old = analyze(item("Veltro to close plant")).text
     new = analyze(item("Veltro denies plant")).text
     features = pair_features(old, new, "denial")
-    assert "kind=denial" in features and "+denies" in features
+    assert "kind=denial" in features and added in features
     assert judge.probability(features) == pytest.approx(1 / (1 + 2.718281828459045 ** -2.0))
     assert judge.probability(["unknown"]) == pytest.approx(1 / (1 + 2.718281828459045))
+
+
+def test_the_judge_scores_a_denial_whatever_else_the_claim_said_of_where_or_who() -> None:
+    # The words a denial leaves out are the story's topic: the judge had learnt weights for them (a city, a first
+    # word), so the same denial scored higher or lower by where the claim was set.
+    judge = shipped_judge()
+    denial = analyze_text("Singer Mara Quinn has not been arrested")
+    scores = {
+        place: judge.judge(analyze_text(f"Singer Mara Quinn arrested in {place}"), denial, "negation")
+        for place in ("London", "Paris", "Madrid", "Chicago")
+    }
+    assert max(scores.values()) == pytest.approx(min(scores.values()), abs=1e-9), scores
+
+
+def test_the_judge_reads_the_forms_of_a_word_as_one() -> None:
+    # "deny" after a plural subject is the same denial as "denies": the judge had learnt them apart.
+    judge = shipped_judge()
+    claim = analyze_text("Veltro to close its Ohio plant, report says")
+    plural = judge.judge(claim, analyze_text("Veltro bosses deny closing the Ohio plant"), "denial")
+    singular = judge.judge(claim, analyze_text("Veltro boss denies closing the Ohio plant"), "denial")
+    assert plural == pytest.approx(singular, abs=1e-9)
 
 
 def test_unknown_detector_is_refused() -> None:

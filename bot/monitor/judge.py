@@ -2,10 +2,11 @@
 rules proposed between them, the probability that the later one denies, negates or states the opposite of what
 the earlier one asserted.
 
-A logistic regression over sparse features of the pair (what the later report adds to the earlier one, its cues
-and where they point, hedging, overlap), trained by `benchmarks/train_judge.py` on several sources of labelled
-stance data and shipped as `judge_weights.json` beside this module. Inference is a sum of a few dozen weights and
-a sigmoid in plain Python: no library, nothing downloaded, a few microseconds per pair.
+A logistic regression over sparse features of the pair (the event keys and key pairs the later report adds to
+the earlier one, its cues and where they point, hedging, overlap; never the story's own words the later report
+leaves out), trained by `benchmarks/train_judge.py` on several sources of labelled stance data and shipped as
+`judge_weights.json` beside this module. Inference is a sum of a few dozen weights and a sigmoid in plain Python:
+no library, nothing downloaded, a few microseconds per pair.
 """
 
 from __future__ import annotations
@@ -37,27 +38,30 @@ def _bucket(value: float, steps: int = 4) -> int:
 
 def pair_features(old: TextAnalysis, new: TextAnalysis, kind: str, same_source: bool = False) -> list[str]:
     """The features of (earlier `old`, later `new`) for the judge; `kind` is what the rules proposed ("none" when
-    nothing). Lexical features are the words and word pairs the later report adds and the words it drops, so the
-    model weighs the language of the difference, not the story's topic, which both reports share."""
+    nothing). Lexical features are only what the later report adds, by event key (`lexicon.event_key`): `+key`
+    for each key of its words that the earlier report lacks, `+a_b` for each pair of neighbouring keys of which
+    one is new. So the model weighs the language of the difference, not the story's topic, which both share.
+
+    By key, not by word: "Porto deny signing X" after "Porto sign X" adds a denial, not the word "signing", and
+    "deny" weighs as "denies" does. Nothing is keyed on what the later report leaves out or on its first word:
+    those are mostly the story's own words (a name, a place), whose weights learnt which training stories were
+    contradicted, and on a new story pulled a plain denial up or down by its topic (`-london` and `first=banksy`
+    sank "Banksy has not been arrested" after "Graffiti artist Banksy arrested in London"). A denial now scores
+    the same whatever else the earlier report says of where or who, beyond how much the two share."""
+    from bot.monitor.contradiction.lexicon import event_key  # the package imports this module
+
     # Who says it is no part of what is said: attribution ("people familiar with the matter say", "officials
     # say") is an assertion all the same, weighed once by the `attributed` features, not word by word.
     attribution = _attribution_words()
-    old_tokens = [t for t in old.tokens if t not in attribution]
-    new_tokens = [t for t in new.tokens if t not in attribution]
-    old_set, new_set = set(old_tokens), set(new_tokens)
+    old_words = {event_key(t) for t in old.tokens if t not in attribution}
+    new_words = [event_key(t) for t in new.tokens if t not in attribution]
     features = [f"kind={kind}"]
     shared = old.keys & new.keys
     union = old.keys | new.keys
     features.append(f"shared={min(len(shared), 6)}")
     features.append(f"jaccard={_bucket(len(shared) / len(union)) if union else 0}")
-    added = [t for t in dict.fromkeys(new_tokens) if t not in old_set]
-    features += [f"+{t}" for t in added]
-    features += [f"-{t}" for t in dict.fromkeys(old_tokens) if t not in new_set]
-    features += [
-        f"+{a}_{b}" for a, b in itertools.pairwise(new_tokens) if a not in old_set or b not in old_set
-    ]
-    if new_tokens:
-        features.append(f"first={new_tokens[0]}")
+    features += [f"+{k}" for k in dict.fromkeys(new_words) if k not in old_words]
+    features += [f"+{a}_{b}" for a, b in itertools.pairwise(new_words) if a not in old_words or b not in old_words]
     for side, text, other in (("n", new, old), ("o", old, new)):
         if text.hedged:
             features.append(f"{side}:hedged")
@@ -70,7 +74,7 @@ def pair_features(old: TextAnalysis, new: TextAnalysis, kind: str, same_source: 
             met = claim.targets & other.asserted
             features += [
                 f"{side}c:{claim.kind}",
-                f"{side}c:cue={words[0]}",
+                f"{side}c:cue={event_key(words[0])}",
                 f"{side}c:{claim.kind}:strength={_bucket(claim.strength, 5)}",
                 f"{side}c:{claim.kind}:met={_bucket(len(met) / len(claim.targets)) if claim.targets else 0}",
             ]
