@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -69,7 +69,7 @@ def legacy_boundary(db: Database) -> tuple[int, datetime | None]:
 
 def store_items(
     db: Database, items: Iterable[Item], *, now: datetime, feed_id: int | None = None,
-    known_ids: list[int] | None = None,
+    known_ids: list[int] | None = None, indexed: Mapping[str, str] | None = None,
 ) -> list[StoredItem]:
     """Store the items not seen before, in one transaction; return the new ones in the order given.
 
@@ -78,7 +78,8 @@ def store_items(
     that this feed carries it too is recorded, and the id of the stored item it matched is appended to
     `known_ids` if given (so that the caller can tell a duplicate within its input from an item stored before).
     Items stored before migration m004 are also looked up by the form their links had then (`legacy_links`),
-    for items dated before the upgrade, so that an upgrade reports none of them again.
+    for items dated before the upgrade, so that an upgrade reports none of them again. `indexed`: title ->
+    `search_words(title)`, made ahead for some titles (by a parsing worker); the others are made here.
 
     Written a chunk at a time: one lookup of the chunk's keys, one of its links and one insert per table, rather
     than four statements per item. The new rows get their ids explicitly, the ones SQLite would have chosen
@@ -86,6 +87,7 @@ def store_items(
     """
     new: list[StoredItem] = []
     seen_at = to_text(now)
+    indexed = indexed or {}
     ordered = list(items)
     with db.atomic():
         legacy_id, legacy_until = legacy_boundary(db)
@@ -116,7 +118,7 @@ def store_items(
                     item_id, next_id = next_id, next_id + 1
                     rows.append((item_id, item.key, feed_id, item.guid, item.guid_scope, item.link, item.title,
                                  item.summary, item.source, to_text(item.published), seen_at,
-                                 search_words(item.title)))
+                                 indexed.get(item.title) or search_words(item.title)))
                     by_key[item.key] = item_id
                     if item.link:
                         by_link.setdefault(item.link, []).append((item_id, item.guid_scope))

@@ -234,11 +234,14 @@ def test_what_is_prepared_ahead_gives_the_same_stories_and_contradictions(tmp_pa
             "SELECT i.title, m.story_id, m.score, m.shared_terms, s.title FROM story_items m"
             " JOIN items i ON i.id = m.item_id JOIN stories s ON s.id = m.story_id ORDER BY i.id"
         ).fetchall()
-        found.append((contradictions, memberships))
+        # What a worker made of the titles for the full-text index is what the main process would have.
+        indexed = db.execute("SELECT title, search_words FROM items ORDER BY id").fetchall()
+        found.append((contradictions, memberships, indexed))
         db.close()
     assert found[0] == found[1]
-    contradictions, memberships = found[0]
+    contradictions, memberships, indexed = found[0]
     assert contradictions and len({row[1] for row in memberships}) >= 2
+    assert all(words for _, words in indexed) and any("evacu" in words.split() for _, words in indexed)
 
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://w.example/</link>

@@ -65,11 +65,12 @@ def _text_key(item: Item | StoredItem) -> TextKey:
 @pickled_as_arguments
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What the pipeline reads of an item's text: what the contradiction detector prepared of it and the words the
-    clusterer weighs."""
+    """What the pipeline reads of an item's text: what the contradiction detector prepared of it, the words the
+    clusterer weighs and what the full-text index holds of its title (`storage.items.search_words`)."""
 
     text: object
     words: ItemWords
+    search_words: str
 
 
 def prepare_items(items: Iterable[Item]) -> dict[TextKey, Prepared]:
@@ -81,7 +82,8 @@ def prepare_items(items: Iterable[Item]) -> dict[TextKey, Prepared]:
     """
     return {
         _text_key(item): Prepared(
-            prepare_text(item.title, item.summary), item_words(item.title, item.summary, item.source)
+            prepare_text(item.title, item.summary), item_words(item.title, item.summary, item.source),
+            item_store.search_words(item.title),
         )
         for item in items
     }
@@ -373,6 +375,8 @@ class Pipeline:
         alerts_queued = 0
         known_ids: list[int] = []
         self._ready = prepared or {}
+        # Made in the parsing worker when there is one: the main process then tokenises no title for the index.
+        indexed = {key[0]: ready.search_words for key, ready in self._ready.items()}
         try:
             with db.atomic():
                 clusterer = self._load(db)
@@ -380,7 +384,9 @@ class Pipeline:
                 for start in range(0, len(ordered), PROGRESS_STEP):
                     batch = ordered[start : start + PROGRESS_STEP]
                     placements = []
-                    for item in item_store.store_items(db, batch, now=now, feed_id=feed_id, known_ids=known_ids):
+                    for item in item_store.store_items(
+                        db, batch, now=now, feed_id=feed_id, known_ids=known_ids, indexed=indexed
+                    ):
                         new_items.append(item)
                         late = self.is_late(item, now)
                         story_id, is_new, new_source = self._place(db, clusterer, item, now, members, late)
