@@ -542,9 +542,7 @@ class InstanceLock:
         self._file.seek(0)
         marker = self._file.read().decode("ascii", "replace")
         self.stopped_cleanly = bool(marker) and marker == self._clean_marker()
-        self._file.truncate(0)  # a crash from here on leaves no marker, so the next start checks
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self._write_marker("")  # a crash from here on leaves no marker, so the next start checks
 
     def _clean_marker(self) -> str:
         try:
@@ -555,16 +553,19 @@ class InstanceLock:
         wal_size = wal.stat().st_size if wal.exists() else 0
         return f"stopped cleanly: inode {stat.st_ino} size {stat.st_size} mtime {stat.st_mtime_ns} wal {wal_size}\n"
 
+    def _write_marker(self, marker: str) -> None:
+        self._file.truncate(0)
+        self._file.write(marker.encode("ascii"))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
     def release(self, clean: bool = False) -> None:
         """Let the database go; `clean` (after the database was closed) records that this bot stopped
         cleanly, so that the next start on the same unchanged file need not check it."""
         if self._file.closed:
             return
         if clean:
-            self._file.truncate(0)
-            self._file.write(self._clean_marker().encode("ascii"))
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            self._write_marker(self._clean_marker())
         fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
         self._file.close()
 

@@ -219,25 +219,27 @@ def detect(
                 score = judge.judge(b.text, a.text, kind, _same_source(a, b))
                 if kind != "reversal" and negates_event(a.text, b.text, settings):
                     score = max(score, settings.negated_event_score)
+                possibly_disputed = False
                 if kind == "reversal" and position in story.contradicted:
                     validated = max(story.contradicted[position].values())
                     if validated < settings.min_score:
-                        # Reasserting what a doubt questioned: possibly disputed at most, as the doubt was.
-                        if score >= settings.min_score:
-                            results.append(Contradiction(kind, b.item, a.item, evidence,
-                                                         round(min(score, settings.tentative_max), 3)))
-                        continue
-                    # Reasserting the very event a confident denial of the story denied: as sure as that denial.
-                    score = max(score, validated)
+                        possibly_disputed = True  # reasserting what a doubt questioned: as unsure as the doubt
+                    else:
+                        # Reasserting the very event a confident denial of the story denied: as sure as that denial.
+                        score = max(score, validated)
                 if kind != "reversal" and _tentative(a.text, settings):
-                    if score >= settings.min_score and doubts_a_claim(a.text):
-                        # Someone doubting the claim ("NASA questions whether..."), which the judge is sure is
-                        # this one: recorded as possibly disputed, capped below the confident ones.
+                    if doubts_a_claim(a.text):
+                        # Someone doubting the claim ("NASA questions whether...").
+                        possibly_disputed = True
+                    else:
+                        score = min(score, settings.tentative_max)
+                if possibly_disputed:
+                    # Recorded only when the judge is sure it is this claim, capped below the confident ones.
+                    if score >= settings.min_score:
                         results.append(
                             Contradiction(kind, b.item, a.item, evidence, round(min(score, settings.tentative_max), 3))
                         )
-                        continue
-                    score = min(score, settings.tentative_max)
+                    continue
             if score >= score_floor(settings, kind):
                 results.append(Contradiction(kind, b.item, a.item, evidence, round(min(1.0, score), 3)))
     # Only when an earlier report denies something can a restatement contradict.
