@@ -417,18 +417,29 @@ def test_killed_at_random_moments_and_restarted_it_delivers_every_alert_once(
 def wait_until_done(
     db: Path, newsroom: Newsroom, process: subprocess.Popen[str], log: Path, within: float = 15
 ) -> None:
-    """The clean run has stored every report and sent every alert. The bot is another process with no
-    event to wait on here, so its database is looked at every 20 ms, within a deadline."""
-    deadline = time.monotonic() + within
+    """The clean run has stored every report and sent every alert."""
     want = Counter(newsroom.published)
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
+
+    def done() -> bool:
         stored = Counter(link for (link,) in query(db, "SELECT link FROM items"))
-        pending = query(db, "SELECT count(*) FROM outbox WHERE status != 'sent'")[0][0]
-        if stored == want and pending == 0:
-            return
+        return stored == want and query(db, "SELECT count(*) FROM outbox WHERE status != 'sent'")[0][0] == 0
+
+    poll_until(done, within, "the last run finishing its work", log, process)
+
+
+def poll_until(
+    holds: Callable[[], object], within: float, what: str, log: Path, process: subprocess.Popen[str] | None = None,
+) -> None:
+    """Wait until `holds()` is true, looking every 20 ms, failing after `within` seconds or as soon as `process`
+    ends. For what only another process's files, children or database show: no event tells when they change
+    (what a test can wait on as an event, it does)."""
+    deadline = time.monotonic() + within
+    while not holds():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the process ended before {what}:\n{log.read_text()[-3000:]}")
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {within} s:\n{log.read_text()[-3000:]}")
         time.sleep(0.02)
-    raise AssertionError(f"the last run did not finish its work within {within} s:\n{log.read_text()[-3000:]}")
 
 
 # ------------------------------------------------------------------------------------- a locked database
@@ -490,12 +501,7 @@ def test_ingest_waits_for_a_database_another_process_has_locked(tmp_path: Path, 
     ingest = processes.start(
         [sys.executable, "-m", "bot", "--db", str(db), "ingest", str(REPO / "tests" / "data" / "feeds" / "rss20.xml")],
         tmp_path, log, talk=True)
-    # No event tells when the command reaches the database: look for its open file, briefly, within a deadline.
-    deadline = time.monotonic() + 15
-    while not holds_open(ingest.pid, db):
-        assert ingest.poll() is None, f"ingest ended before opening the database: {log.read_text()}"
-        assert time.monotonic() < deadline, "ingest never opened the database"
-        time.sleep(0.01)
+    poll_until(lambda: holds_open(ingest.pid, db), 15, "ingest opening the database", log, ingest)
     locker.say("hold 2")  # the lock stays two more seconds: storing three items takes milliseconds
     locker.expect("held")
     assert ingest.poll() is None, f"ingest gave up on the locked database: {log.read_text()}"
@@ -583,18 +589,13 @@ def test_a_killed_bot_leaves_no_process_behind(
     config = write_config(tmp_path / "config.toml", api, db, [feed_server.url(path) for path, _ in FEEDS])
     log = tmp_path / "bot.log"
     bot = processes.storywatch(config, log, *command)
-    # The parse worker starts with the first feed to parse, beside multiprocessing's resource tracker. No event
-    # tells when both run: the bot's children are looked at every 20 ms, within a deadline.
-    deadline = time.monotonic() + 20
-    while len(children := children_of(bot.pid)) < 2 or not query_ok(db):
-        assert bot.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, f"the bot never started its parse worker: {children}\n{log.read_text()}"
-        time.sleep(0.02)
+    # The parse worker starts with the first feed to parse, beside multiprocessing's resource tracker.
+    poll_until(lambda: len(children_of(bot.pid)) >= 2 and query_ok(db), 20, "the bot starting its parse worker",
+               log, bot)
+    children = children_of(bot.pid)
     kill(bot)
-    deadline = time.monotonic() + 15
-    while left := {pid for pid in children if alive(pid)}:
-        assert time.monotonic() < deadline, f"processes {left} outlived the killed bot"
-        time.sleep(0.02)
+    poll_until(lambda: not any(alive(pid) for pid in children), 15, f"the killed bot's children {children} ending",
+               log)
 
 
 def query_ok(db: Path) -> bool:
@@ -800,10 +801,8 @@ def test_sigterm_stops_the_bot_while_a_feed_is_still_parsing(
     bot = processes.storywatch(config, log, "run")
     with explained(log, "the bot"):
         api.wait_until(lambda: bool(api.requests_for("getUpdates")), 20, "the bot polling Telegram")
-    deadline = time.monotonic() + 20
-    while not (feed_server.requests_to("/slow.xml") and len(children_of(bot.pid)) >= 2):
-        assert time.monotonic() < deadline, f"the feed was never fetched and handed to a worker:\n{log.read_text()}"
-        time.sleep(0.02)
+    poll_until(lambda: feed_server.requests_to("/slow.xml") and len(children_of(bot.pid)) >= 2, 20,
+               "the feed fetched and handed to a worker", log, bot)
     bot.send_signal(signal.SIGTERM)
     assert bot.wait(timeout=15) == 0, log.read_text()
     # Not the feed's fault: nothing is recorded against it, and it is polled again at the next start.
