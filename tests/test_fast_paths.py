@@ -69,7 +69,7 @@ def state(c: StoryClusterer) -> tuple:
     }
     postings = {term: {ids} if isinstance(ids, int) else set(ids) for term, ids in c._postings.items()}
     return (c._df, c._docs, dict(c._sf), c._sf.cold.as_dict(), c._story_count, postings, list(c._open), stories,
-            {i: (p.last_seen, p.claim, vars(p.story())) for i, p in c._recent.items()}, c.next_story_id, c._feed_words)
+            {i: (p.last_seen, p.claim, p.story()) for i, p in c._recent.items()}, c.next_story_id, c._feed_words)
 
 
 @pytest.mark.parametrize("story_idf", [True, False])

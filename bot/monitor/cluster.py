@@ -305,8 +305,10 @@ class Assignment:
     reopened: bool = False  # the story had closed, and the item opened it again (module doc, point 11)
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class _Story:
+    # Slotted, and its small sequences tuples: a story is open for weeks (130,000 of them at a month of a busy
+    # pool), so every container per story counts.
     id: int
     first_seen: datetime
     last_seen: datetime
@@ -318,15 +320,34 @@ class _Story:
     norm_sums: tuple[float, float, float] = (0.0, 0.0, 0.0)
     norm_base: int = 0
     title: str = ""
-    title_terms: dict[str, float] = field(default_factory=dict)
+    # The title's vector as its terms and their weights, in order (two tuples take a third of a dict's room;
+    # the title's vector is read only when the title is challenged: `title_terms`).
+    title_keys: tuple[str, ...] = ()
+    title_weights: tuple[float, ...] = ()
     title_plain: bool = False
     title_roundup: bool = False
     # Members whose headline states the news plainly (see `terms.is_plain_statement`).
     plain: int = 0
     # Fuzzy keys (content words, sorted) of a few member headlines: the first one and the latest ones.
-    reps: list[str] = field(default_factory=list)
-    # Those of `reps` long enough to be compared (`_MIN_FUZZY_KEY`), in the same order.
-    long_reps: list[str] = field(default_factory=list)
+    reps: tuple[str, ...] = ()
+    # Those of `reps` long enough to be compared (`_MIN_FUZZY_KEY`), in the same order (`reps` itself when
+    # they all are).
+    long_reps: tuple[str, ...] = ()
+
+    @property
+    def title_terms(self) -> dict[str, float]:
+        """The title's vector (term -> weight), in the order the vector had."""
+        return dict(zip(self.title_keys, self.title_weights, strict=True))
+
+    def _fields(self) -> tuple:
+        return (self.id, self.first_seen, self.last_seen, self.size, self.counts, self.norm_sums, self.norm_base,
+                self.title, self.title_keys, self.title_weights, self.title_plain, self.title_roundup, self.plain,
+                self.reps, self.long_reps)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Story) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -1078,12 +1099,16 @@ class StoryClusterer:
         self._update_norm(story, vector)
         story.last_seen = max(story.last_seen, published)
         story.first_seen = min(story.first_seen, published)
-        if len(story.reps) < self.settings.representatives:
-            story.reps.append(key)
+        reps = story.reps
+        if len(reps) < self.settings.representatives:
+            reps = (*reps, key)
         elif self.settings.representatives > 1:
             # Keep the first headline; the other slots cycle through the latest ones.
-            story.reps[1 + int(story.size) % (self.settings.representatives - 1)] = key
-        story.long_reps = [rep for rep in story.reps if len(rep) >= _MIN_FUZZY_KEY]
+            at = 1 + int(story.size) % (self.settings.representatives - 1)
+            reps = (*reps[:at], key, *reps[at + 1 :])
+        story.reps = reps
+        long_reps = tuple(rep for rep in reps if len(rep) >= _MIN_FUZZY_KEY)
+        story.long_reps = reps if len(long_reps) == len(reps) else long_reps
         self._open[story.id] = None
         self._open.move_to_end(story.id)
         self._update_title(story, vector, words, title)
@@ -1108,7 +1133,8 @@ class StoryClusterer:
                 story.title_terms, story)
         if better:
             story.title = headline
-            story.title_terms = vector
+            story.title_keys = tuple(vector)
+            story.title_weights = tuple(vector.values())
             story.title_plain = plain
             story.title_roundup = words.roundup
 
