@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import heapq
 import math
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from bot.cli import cli
+from bot.monitor import cluster
 from bot.monitor.cluster import (
     _FUZZY_CUTOFF,
     _MIN_FUZZY_KEY,
@@ -63,7 +65,7 @@ def synthetic_stream(stories: int, items: int, seed: int = 7) -> list[tuple[str,
 def state(c: StoryClusterer) -> tuple:
     """Everything a clusterer's future assignments depend on."""
     stories = {
-        i: (s.counts, s.norm_sums, s.norm_base, s.size, s.first_seen, s.last_seen, s.title, s.title_terms,
+        i: (list(s.counts.items()), s.norm_sums, s.norm_base, s.size, s.first_seen, s.last_seen, s.title, s.title_terms,
             s.title_plain, s.plain, s.reps)
         for i, s in c._stories.items()
     }
@@ -165,6 +167,44 @@ def test_a_restored_clusterer_holds_the_same_state_and_assigns_the_same() -> Non
     after = [live.assign(*row) for row in stream[cut:]]
     assert [restored.assign(*row) for row in stream[cut:]] == after
     assert any(not a.is_new for a in after) and any(a.is_new for a in after)
+
+
+@pytest.mark.parametrize("held", [1, 7])
+def test_packed_stories_assign_as_stories_held_as_dicts(monkeypatch: pytest.MonkeyPatch, held: int) -> None:
+    # Only the stories used last keep their counts as dicts; the others are packed (terms and an array of
+    # weights) and made dicts again when a report names their words. Holding few must change nothing: the same
+    # assignments and titles, the same counts in the same order, also across a snapshot's pickle, and with
+    # stories closing (parked packed) and opening again.
+    settings = ClusterSettings(close_after_hours=48)
+    stream = synthetic_stream(60, 900)
+    everything = StoryClusterer(settings)
+    expected = [everything.assign(*row) for row in stream]
+    monkeypatch.setattr(cluster, "_HELD_STORIES", held)
+    few = StoryClusterer(settings)
+    got = [few.assign(*row) for row in stream[:500]]
+    packed = [s for s in few._stories.values() if s.held is None]
+    assert len(packed) >= len(few._stories) - held and packed
+    restored = pickle.loads(pickle.dumps(few, protocol=pickle.HIGHEST_PROTOCOL))
+    assert state(restored) == state(few)
+    got += [restored.assign(*row) for row in stream[500:]]
+    assert got == expected
+    assert state(restored) == state(everything)
+    assert len(restored._held) == held and any(s.held is None for s in restored._stories.values())
+
+
+def test_a_packed_story_holds_its_counts_in_their_order() -> None:
+    c = StoryClusterer()
+    for row in synthetic_stream(5, 40):
+        c.assign(*row)
+    story = max(c._stories.values(), key=lambda s: len(s.counts))
+    as_dict = list(story.counts.items())
+    twin = copy.deepcopy(story)
+    story.pack()
+    assert story.held is None and list(story.counts.items()) == as_dict == list(story.count_items())
+    assert list(story.term_order()) == [t for t, _ in as_dict]
+    assert all(story.count(t) == v for t, v in as_dict)
+    assert story == twin and pickle.loads(pickle.dumps(story)) == twin
+    assert list(story.unpack().items()) == as_dict and story.weights is None
 
 
 def _item(key: str, link: str | None, hour: int = 9) -> Item:

@@ -87,6 +87,7 @@ from __future__ import annotations
 import math
 import pickle
 import zlib
+from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -313,8 +314,14 @@ class _Story:
     first_seen: datetime
     last_seen: datetime
     size: float = 0.0
-    # term -> summed weight over the story's items (1.0 per headline occurrence).
-    counts: dict[str, float] = field(default_factory=dict)
+    # term -> summed weight over the story's items (1.0 per headline occurrence), in the order the terms came:
+    # a dict (`held`) while the story is among the clusterer's recently used ones, else packed as its terms
+    # and an array of their weights, in that order (`pack`): a dict and a float object per term were a fifth
+    # of an open story's memory, and most open stories are quiet, read only when a report names their words.
+    # Read it as `counts`.
+    held: dict[str, float] | None = field(default_factory=dict)
+    terms: tuple[str, ...] = ()
+    weights: array | None = None
     # Sums from which the squared norm of the TF-IDF centroid follows for any collection size (see
     # `_story_sq_norm`); all zero means "not counted yet".
     norm_sums: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -333,6 +340,42 @@ class _Story:
     # Those of `reps` long enough to be compared (`_MIN_FUZZY_KEY`), in the same order (`reps` itself when
     # they all are).
     long_reps: tuple[str, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, float]:
+        """term -> weight, in the order the terms came (made anew from the packed form when packed)."""
+        held = self.held
+        return held if held is not None else dict(zip(self.terms, self.weights, strict=True))  # type: ignore[arg-type]
+
+    def term_order(self) -> Iterable[str]:
+        """The story's terms, in the order they came, without unpacking."""
+        held = self.held
+        return self.terms if held is None else held
+
+    def count_items(self) -> Iterable[tuple[str, float]]:
+        """(term, weight) in the order the terms came, without unpacking."""
+        held = self.held
+        return zip(self.terms, self.weights, strict=True) if held is None else held.items()  # type: ignore[arg-type]
+
+    def count(self, term: str) -> float:
+        """The weight of a term the story has."""
+        held = self.held
+        return self.weights[self.terms.index(term)] if held is None else held[term]  # type: ignore[index]
+
+    def pack(self) -> None:
+        held = self.held
+        if held is not None:
+            self.terms = tuple(held)
+            self.weights = array("d", held.values())
+            self.held = None
+
+    def unpack(self) -> dict[str, float]:
+        held = self.held
+        if held is None:
+            held = self.held = dict(zip(self.terms, self.weights, strict=True))  # type: ignore[arg-type]
+            self.terms = ()
+            self.weights = None
+        return held
 
     @property
     def title_terms(self) -> dict[str, float]:
@@ -370,6 +413,9 @@ class _Parked:
         return pickle.loads(zlib.decompress(self.data))
 
 
+# Open stories whose counts are kept as dicts, the ones used last (`StoryClusterer._held`); the others are
+# packed (`_Story.pack`). Enough for the stories of the last hours of a busy pool, a small part of the open ones.
+_HELD_STORIES = 4096
 # When a story takes up a term held by at most this many open stories, their norms follow the term's new
 # rarity at once (see `_shift_offset`); commoner terms, whose rarity barely moves, wait for the next recount.
 _SHIFT_POSTINGS = 16
@@ -484,6 +530,9 @@ class StoryClusterer:
         self._stories: dict[int, _Story] = {}
         # Open story ids, least recently updated first, so closing stale stories only looks at the front.
         self._open: OrderedDict[int, None] = OrderedDict()
+        # The open stories whose counts are held as a dict (`_Story.held`), least recently used first: those that
+        # took a report or were scored lately. Past `_HELD_STORIES`, the least recently used is packed.
+        self._held: OrderedDict[int, _Story] = OrderedDict()
         # Term -> the open stories holding it: the story's id while only one does (most terms: phrases, names),
         # a set from the second story on. A set per term cost three quarters of the clusterer's memory.
         self._postings: dict[str, int | set[int]] = {}
@@ -720,6 +769,8 @@ class StoryClusterer:
         q_sq = sum(v * v for v in q.values())
         q_norm = math.sqrt(q_sq)
         stories = [self._stories[story_id] for story_id in self._candidates(vector, idf)]
+        for story in stories:
+            self._hold(story)
         # Coverage is a share of the item's squared word weight: phrases only repeat the words' evidence.
         squares = {t: v * v for t, v in q.items() if not _is_phrase(t)}
         squares_sum = sum(squares.values())
@@ -1019,13 +1070,23 @@ class StoryClusterer:
             log_n = math.log(self._idf_base() + 1)
         return total * log_n * log_n + 2.0 * linear * log_n + square
 
+    def _hold(self, story: _Story) -> dict[str, float]:
+        """The open story's counts as a dict, kept so while it is among the `_HELD_STORIES` used last."""
+        held = story.unpack()
+        recent = self._held
+        recent[story.id] = story
+        recent.move_to_end(story.id)
+        if len(recent) > _HELD_STORIES:
+            recent.popitem(last=False)[1].pack()
+        return held
+
     def _idf_offset(self, term: str) -> float:
         return _offset(self._freq.get(term, 0))
 
     def _recount_norm(self, story: _Story) -> None:
         offset = self._idf_offset
         total = linear = square = 0.0
-        for term, count in story.counts.items():
+        for term, count in story.count_items():
             c2 = count * count
             k = offset(term)
             total += c2
@@ -1044,7 +1105,7 @@ class StoryClusterer:
             other = stories[story_id]
             total, linear, square = other.norm_sums
             if total:
-                c2 = other.counts[term] ** 2
+                c2 = other.count(term) ** 2
                 other.norm_sums = (total, linear + c2 * (after - before), square + c2 * (after**2 - before**2))
 
     def _update_norm(self, story: _Story, vector: dict[str, float]) -> None:
@@ -1077,7 +1138,7 @@ class StoryClusterer:
     def _add(
         self, story: _Story, vector: dict[str, float], words: ItemWords, title: str, published: datetime, key: str
     ) -> None:
-        counts = story.counts
+        counts = self._hold(story)
         postings = self._postings
         for term, weight in vector.items():
             old = counts.get(term, 0.0)
@@ -1155,7 +1216,7 @@ class StoryClusterer:
 
     def _close(self, story: _Story) -> None:
         del self._open[story.id]
-        for term in story.counts:
+        for term in story.term_order():
             posting = self._postings.get(term)
             if type(posting) is int:
                 if posting == story.id:
@@ -1167,6 +1228,8 @@ class StoryClusterer:
                     del self._postings[term]
                     self._sf.cool(term)
         del self._stories[story.id]
+        self._held.pop(story.id, None)
+        story.pack()
         claim = self._claim_words(story) if self.settings.recall_days else None
         if claim:
             self._recent[story.id] = _Parked.of(story, claim)
@@ -1199,7 +1262,7 @@ class StoryClusterer:
         self._forget_recent(story.id)
         self._stories[story.id] = story
         postings = self._postings
-        for term in story.counts:
+        for term in story.term_order():
             posting = postings.get(term)
             if posting is None:
                 postings[term] = story.id
@@ -1214,7 +1277,7 @@ class StoryClusterer:
         # The words more than `recall_share` of the story's reports used (phrases aside): what the story claims.
         # A story of one report claims all its words; of two, the words both have.
         floor = self.settings.recall_share * story.size
-        return [t for t, count in story.counts.items() if count > floor and not _is_phrase(t)]
+        return [t for t, count in story.count_items() if count > floor and not _is_phrase(t)]
 
     def _recall(
         self, vector: dict[str, float], words: ItemWords
