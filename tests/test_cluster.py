@@ -780,6 +780,26 @@ def test_a_closed_story_is_parked_and_opened_again_as_it_was() -> None:
     assert claim not in c._recent
 
 
+def test_a_late_denial_opens_the_closed_story_whose_claim_it_names_among_several_of_its_subject() -> None:
+    # Closed stories of one subject are all candidates of a denial naming it; it opens the one whose claim it
+    # names, and the others stay parked, as they closed.
+    c = StoryClusterer()
+    feed(c, BACKGROUND, T0, timedelta(minutes=5))
+    others = [["Zubrowka distillery opens museum in Bialystok", "Zubrowka opens vodka museum in Bialystok"],
+              ["Zubrowka distillery hires new chief brewer", "Zubrowka names new chief brewer at distillery"]]
+    stories = []
+    for n, titles in enumerate([*others, FINED], start=1):
+        [story_id] = {a.story_id for a in feed(c, titles, T0 + timedelta(hours=3 * n), timedelta(minutes=10))}
+        stories.append(story_id)
+    *unnamed, claim = stories
+    assert len(set(stories)) == 3 and set(stories) <= set(c.close_stale(T0 + timedelta(days=15)))
+    parked_before = {story_id: c._recent[story_id].data for story_id in unnamed}
+    assert all("zubrowka" in c._recent[story_id].claim for story_id in stories)
+    denial = c.assign(LATE_DENIAL, "", "Late Desk", T0 + timedelta(days=20))
+    assert (denial.story_id, denial.reopened) == (claim, True)
+    assert {story_id: c._recent[story_id].data for story_id in unnamed} == parked_before
+
+
 def test_the_second_lookup_is_for_denials_of_recent_claims_with_the_names_they_share() -> None:
     # Spelt otherwise, the name is the denial's one rare word in common with the claim: without it, no match.
     assert fined_then(LATE_DENIAL, 20, ClusterSettings(recall_fuzzy=100.0))[1].is_new

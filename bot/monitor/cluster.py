@@ -1299,12 +1299,15 @@ class StoryClusterer:
                 candidates.update((posting,) if type(posting) is int else posting)
             holders = self._recent_postings.get(term, ())
             candidates.update((holders,) if type(holders) is int else holders)
-        best: _Story | None = None
+        best: int | None = None
         best_score = 0.0
         best_matched: list[str] = []
         for story_id in sorted(candidates):
-            story = self._stories.get(story_id) or self._recent[story_id].story()
-            claim = self._claim_words(story)
+            # A parked story's claim words were kept when it closed, and it has not changed since: it is read
+            # back only if it wins. Read back to be scored, every candidate among a month of closed stories
+            # cost a decompression and an unpickling, and the closed stories sharing a word grow with the month.
+            story = self._stories.get(story_id)
+            claim = self._recent[story_id].claim if story is None else self._claim_words(story)
             matched = self._named_claim_words(own, claim)
             if len(matched) < settings.recall_words:
                 continue
@@ -1314,12 +1317,13 @@ class StoryClusterer:
             if share < settings.recall_coverage or claim_share < settings.recall_claim_share:
                 continue
             if share * claim_share > best_score:
-                best, best_score, best_matched = story, share * claim_share, [t for _, t in matched]
+                best, best_score, best_matched = story_id, share * claim_share, [t for _, t in matched]
         if best is None:
             return None, 0.0, ()
-        return best, best_score, tuple(self._surface.get(t, t) for t in best_matched[:8])
+        story = self._stories.get(best) or self._recent[best].story()
+        return story, best_score, tuple(self._surface.get(t, t) for t in best_matched[:8])
 
-    def _named_claim_words(self, own: set[str], claim: list[str]) -> list[tuple[str, str]]:
+    def _named_claim_words(self, own: set[str], claim: Sequence[str]) -> list[tuple[str, str]]:
         # (the report's word, the claim's word) for each claim word the report names, as written or spelt
         # another way (a name transliterated, misspelt).
         matched = []
