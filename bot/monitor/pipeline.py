@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from bot.monitor import cluster, terms
+from bot.monitor import cluster, coldterms, terms
 from bot.monitor.alerts import DEFAULT_POLICY, AlertPolicy, Placement, record_events
 from bot.monitor.cluster import ClusterSettings, ItemWords, StoryClusterer, item_words
 from bot.monitor.contradiction import DEFAULT_SETTINGS, ContradictionSettings
@@ -50,7 +50,7 @@ SNAPSHOT_EVERY = 20_000
 
 # The code a snapshot of the clusterer depends on: a snapshot made by other code is not restored.
 _CLUSTER_CODE = hashlib.sha256(
-    b"".join(open(module.__file__, "rb").read() for module in (cluster, terms))  # noqa: SIM115
+    b"".join(open(module.__file__, "rb").read() for module in (cluster, coldterms, terms))  # noqa: SIM115
 ).hexdigest()[:16]
 
 # What an item's contradiction analysis and clustering words may depend on: its text and its source, never its
