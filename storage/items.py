@@ -118,7 +118,7 @@ def store_items(
                     item_id, next_id = next_id, next_id + 1
                     rows.append((item_id, item.key, feed_id, item.guid, item.guid_scope, item.link, item.title,
                                  item.summary, item.source, to_text(item.published), seen_at,
-                                 indexed.get(item.title) or search_words(item.title)))
+                                 indexed[item.title] if item.title in indexed else search_words(item.title)))
                     by_key[item.key] = item_id
                     if item.link:
                         by_link.setdefault(item.link, []).append((item_id, item.guid_scope))
