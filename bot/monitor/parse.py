@@ -500,6 +500,10 @@ class ParsePool(Generic[T]):
         # Taken before the shutdown, which drops the executor's list of its processes: read after it, the list
         # was empty, so the workers were neither waited for nor killed, and went on after `close` returned.
         processes = _worker_processes(executor)
+        # The executor's own thread joins the workers too, and after `shutdown(wait=False)` no later shutdown
+        # waits for it: when it reaps a worker first, the exit code is known only once it runs again, and a
+        # worker looked alive (exit code unknown) to whoever asked in between.
+        manager = getattr(executor, "_executor_manager_thread", None)
         executor.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + grace_seconds
         for process in processes:
@@ -508,6 +512,8 @@ class ParsePool(Generic[T]):
             if process.is_alive():
                 process.kill()
                 process.join()
+        if manager is not None:
+            manager.join(_MANAGER_JOIN_SECONDS)
         executor.shutdown(wait=True)
 
     def __enter__(self) -> ParsePool[T]:
@@ -515,6 +521,10 @@ class ParsePool(Generic[T]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# How long `close` waits for the executor's thread once every worker has ended (it ends at once then).
+_MANAGER_JOIN_SECONDS = 5.0
 
 
 def _worker_processes(executor: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
