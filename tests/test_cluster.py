@@ -905,3 +905,81 @@ def test_a_lone_shared_figure_does_not_join_a_report_to_a_story_of_the_same_subj
     again = clusterer.assign("Chilean strike: copper up 3% on supply fears", "", "Gulf Post",
                              start + timedelta(hours=4))
     assert again.story_id == strike
+
+
+CHILEAN_STRIKE = ["Chilean mine strike: copper prices climb, miners walk out",
+                  "Copper up 3% as Chilean mine strike enters third day",
+                  "Chilean miners reject wage offer as copper strike drags on",
+                  "Strike at Chilean copper mine enters fourth day",
+                  "Copper climbs as Chilean strike halts output",
+                  "Chile copper mine strike: union vows to continue",
+                  "Copper prices at two-year high on Chilean mine strike",
+                  "Chilean copper miners extend strike"]
+ELSEWHERE = ["Volcano erupts in Iceland, flights grounded", "Fed holds interest rates steady",
+             "Apple unveils new iPhone", "Floods hit southern Brazil", "Elections in India enter final phase",
+             "Tesla recalls cars over software fault", "Strike at German airports cancels flights",
+             "Bank of England warns on inflation", "Wildfires spread in California", "Nasa delays moon mission",
+             "Oil prices fall on demand fears", "Gold hits record high", "UN warns of famine in Sudan",
+             "Japan election results", "Amazon workers strike in UK", "Storm batters Philippines",
+             "Boeing 737 grounded after incident", "Bitcoin tops 100,000", "Chinese exports rise"]
+
+
+def _strike_then(headline: str, reports: int, settings: ClusterSettings | None = None) -> tuple[int, Assignment]:
+    clusterer = StoryClusterer(settings or ClusterSettings())
+    feed(clusterer, ELSEWHERE, T0, timedelta(minutes=1))
+    strike = feed(clusterer, CHILEAN_STRIKE[:reports], T0 + timedelta(hours=1), timedelta(minutes=10))
+    assert len({a.story_id for a in strike}) == 1
+    return strike[0].story_id, clusterer.assign(headline, "", "City Desk",
+                                                T0 + timedelta(hours=1, minutes=10 * reports + 5))
+
+
+@pytest.mark.parametrize("reports", [1, 2, 4, 8])
+@pytest.mark.parametrize("theft", ["Thieves steal copper wire", "Copper thieves cause rail delays",
+                                   "Police arrest copper thieves"])
+def test_a_short_report_sharing_one_common_word_is_not_a_development_of_a_story_of_any_size(
+    theft: str, reports: int
+) -> None:
+    # "copper" written in lower case is a common word, a subject many events share: in a headline of four
+    # words it is a quarter of the report, and of the strike's claim ("Chilean", "copper", "mine", "strike")
+    # it names one word. The theft starts its own story however many reports the strike has.
+    strike, assignment = _strike_then(theft, reports)
+    assert assignment.is_new, assignment
+    strike, without_rule = _strike_then(theft, reports, ClusterSettings(common_subject_coverage=0.0))
+    assert without_rule.story_id == strike  # what the rule is for
+
+
+@pytest.mark.parametrize("reports", [2, 4, 8])
+@pytest.mark.parametrize("follow_up", ["Chile copper strike ends", "Miners end strike", "Copper strike: talks resume",
+                                       "Chilean strike over"])
+def test_short_reports_naming_more_of_a_strike_s_claim_still_join_it(follow_up: str, reports: int) -> None:
+    strike, assignment = _strike_then(follow_up, reports)
+    assert assignment.story_id == strike, assignment
+
+
+def test_a_name_shared_alone_still_joins_its_story_where_a_common_word_does_not() -> None:
+    # A name ("Crabzilla", capitalised even where the headline writes other words in lower case) is one event's:
+    # a debunk naming nothing else of the story is still about it.
+    clusterer = StoryClusterer()
+    feed(clusterer, ELSEWHERE, T0, timedelta(minutes=1))
+    story = feed(clusterer, ["Crabzilla: giant crab spotted off Kent coast in aerial photo",
+                             "Giant crab Crabzilla spotted lurking off Kent coast",
+                             "Is this a giant crab off the Kent coast? Crabzilla photo goes viral"],
+                 T0 + timedelta(hours=1), timedelta(minutes=20))
+    assert len({a.story_id for a in story}) == 1
+    later = T0 + timedelta(hours=1, minutes=45)
+    debunk = clusterer.assign("Five reasons Crabzilla is definitely not real", "", "Sceptic", later)
+    assert debunk.story_id == story[0].story_id
+    # "crab" in lower case is a common word: a catch of crabs is another event.
+    catch = clusterer.assign("Fishermen land record crab haul", "", "Coast News", later + timedelta(minutes=1))
+    assert catch.is_new, catch
+
+
+def test_the_words_a_headline_writes_in_lower_case() -> None:
+    from bot.monitor.terms import lowercase_words
+
+    assert lowercase_words("Miners reject wage offer as copper strike drags on") == [
+        "reject", "wage", "offer", "as", "copper", "strike", "drags", "on"]
+    assert lowercase_words("Thieves Steal Copper Wire") == []  # title case says nothing of its words
+    assert lowercase_words("the end of reading as you know it") == []  # nor does a headline without capitals
+    assert "iphone" not in lowercase_words("This could be the next iPhone")  # a capital inside: a name
+    assert lowercase_words("Montréal's café closes") == ["cafe", "closes"]

@@ -35,7 +35,11 @@ How an item is matched
    beside a shared word or with two shared words besides ("3" is in a copper strike's "up 3%" and a cable
    theft's "3 km"). A report whose one shared word is all it has of a young story's claim (`subject_coverage`:
    the story's two or three reports agree on more words than that one) names the story's subject, not its
-   claim, and needs that word to be a good part of its own weight, however recent the story is.
+   claim, and needs that word to be a good part of its own weight, however recent the story is. When that
+   one word is written in lower case (by the report, or in the story's title) it is a common word, which
+   many events share ("copper", "hit", "jobs"), not a name ("Haines", "Crabzilla"), and the report needs it
+   to be half its weight, whatever the story's size (`common_subject_coverage`): "Thieves steal copper wire"
+   is not a development of a copper mine strike, nor "Gold hits record high" of "Floods hit southern Brazil".
 6. Second chance (signatures): a story that went quiet can still take a late report of its claim that the
    time requirements above would turn away, when the report names at least `signature_words` of the
    story's signature words: words its reports used often (`signature_share`) and that no other open story
@@ -106,6 +110,7 @@ from bot.monitor.terms import (
     STOP_WORDS,
     is_plain_statement,
     is_roundup,
+    lowercase_words,
     normalize_headline,
     stem,
     tokenize,
@@ -134,6 +139,7 @@ class ItemWords:
     summary: tuple[tuple[str, str], ...]  # (stem, word) of the summary's content words, each stem once, in order
     plain: bool  # whether the headline states the news plainly (`terms.is_plain_statement`)
     roundup: bool = False  # whether it heads a live page or a round-up (`terms.is_roundup`): never a title
+    lowercase: frozenset[str] = frozenset()  # stems the headline writes in lower case (`terms.lowercase_words`)
 
 
 def item_words(title: str, summary: str, source: str) -> ItemWords:
@@ -150,6 +156,7 @@ def item_words(title: str, summary: str, source: str) -> ItemWords:
         tuple(summary_words.items()),
         is_plain_statement(headline or title),
         is_roundup(title),
+        frozenset(stem(word) for word in lowercase_words(headline)),
     )
 
 
@@ -200,6 +207,11 @@ class ClusterSettings:
     # 0 turns the rule off.
     subject_coverage: float = 0.12
     subject_reports: int = 3
+    # The same at any size, when the one shared word is written in lower case, by the report or in the story's
+    # title: a common word ("copper", "bank", "jobs") is a subject many events share, where a name
+    # ("Haines", "Crabzilla") is one event's. The word must then be this share of the report's weight, so
+    # "Thieves steal copper wire" is not a development of a copper mine strike. 0 turns the rule off.
+    common_subject_coverage: float = 0.5
     # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
     # name repeated by 300 reports of one story is still distinctive of that story.
     story_idf: bool = True
@@ -264,6 +276,8 @@ class ClusterSettings:
             raise ValueError("coverage_penalty must be >= 0 and min_coverage + coverage_penalty < 1")
         if not 0.0 <= self.subject_coverage < 1.0 or self.subject_reports < 2:
             raise ValueError("subject_coverage must be in [0, 1) and subject_reports >= 2")
+        if not 0.0 <= self.common_subject_coverage < 1.0:
+            raise ValueError("common_subject_coverage must be in [0, 1)")
         if self.time_scale_hours <= 0 or self.coverage_scale_hours <= 0:
             raise ValueError("time_scale_hours and coverage_scale_hours must be > 0")
         if min(self.query_terms, self.max_postings, self.max_candidates, self.representatives) < 1:
@@ -789,7 +803,7 @@ class StoryClusterer:
             lone = self._lone_figures(q, story) if near_copy < threshold else None
             covered = {t: v for t, v in squares.items() if t not in lone} if lone else squares
             # A report naming only the subject of a young story must be mostly that subject (point 5).
-            floor = self._subject_floor(q, story) if near_copy < threshold else 0.0
+            floor = self._subject_floor(q, squares, squares_sum, story, words) if near_copy < threshold else 0.0
             penalty = self._penalty(story, published)
             margin = score - penalty
             direct = margin >= threshold and self._covers(
@@ -848,27 +862,37 @@ class StoryClusterer:
             return set()
         return figures - in_shared_phrases
 
-    def _subject_floor(self, q: dict[str, float], story: _Story) -> float:
-        # The coverage a report needs when all it shares with a young story is one word (figures aside, no
-        # phrase). The words every report of a story of two or three reports has are its claim; a report that
-        # names one of them and none of the others names the subject, not the claim: "Copper theft: thieves
-        # strip cable from rail line" and a copper mine strike's "copper", "Chilean", "mine", "strike". A story
-        # that has grown past a few differently worded reports has shown that its subject is what they share
-        # ("Titanfall"), and a story of one report has no claim apart from its words.
+    def _subject_floor(self, q: dict[str, float], squares: dict[str, float], total: float, story: _Story,
+                       words: ItemWords) -> float:
+        # The coverage a report needs when all it shares with a story is one word (figures aside, no phrase)
+        # and the story's claim has at least two more words the report does not name. The words most reports
+        # of a story have are its claim; a report that names one of them and none of the others names the
+        # subject, not the claim: "Copper theft: thieves strip cable from rail line" and a copper mine strike's
+        # "copper", "Chilean", "mine", "strike". When that word is written in lower case it is a common word,
+        # a subject many events share, whatever the story's size (`common_subject_coverage`). A name
+        # ("Haines") is one event's: a story that has grown past a few differently worded reports has shown
+        # that it is what they share ("Titanfall"), so only a young story asks it to be a good part of the
+        # report (`subject_coverage`), and a story of one report has no claim apart from its words.
         settings = self.settings
-        if not settings.subject_coverage or not 2 <= story.size <= settings.subject_reports:
+        young = settings.subject_coverage if 2 <= story.size <= settings.subject_reports else 0.0
+        if not young and not settings.common_subject_coverage:
             return 0.0
         counts = story.counts
-        shared = 0
+        word = ""
         for term in q:
             if term in counts and not _is_figure(term):
-                if _is_phrase(term):
+                if _is_phrase(term) or word:
                     return 0.0
-                shared += 1
-                if shared > 1:
-                    return 0.0
+                word = term
+        # Cheapest first: most reports that share one word with a candidate are far from needing a floor.
+        share = squares.get(word, 0.0) / total if word and total else 1.0
+        common = share < settings.common_subject_coverage and (
+            word in words.lowercase or any(word == stem(written) for written in lowercase_words(story.title)))
+        floor = settings.common_subject_coverage if common else young
+        if share >= floor:
+            return 0.0
         unnamed = sum(1 for term in self._claim_words(story) if term not in q and not _is_figure(term))
-        return settings.subject_coverage if unnamed >= _SUBJECT_CLAIM_WORDS else 0.0
+        return floor if unnamed >= _SUBJECT_CLAIM_WORDS else 0.0
 
     @staticmethod
     def _covers(squares: dict[str, float], total: float, need: float, story: _Story) -> bool:
