@@ -983,3 +983,23 @@ def test_the_words_a_headline_writes_in_lower_case() -> None:
     assert lowercase_words("the end of reading as you know it") == []  # nor does a headline without capitals
     assert "iphone" not in lowercase_words("This could be the next iPhone")  # a capital inside: a name
     assert lowercase_words("Montréal's café closes") == ["cafe", "closes"]
+
+
+def test_a_summary_in_prose_tells_a_common_word_where_every_headline_is_in_title_case() -> None:
+    # Title case capitalises every word, so a headline says nothing of "Copper"; the summary under it writes
+    # "copper" as the common word it is.
+    title_case = [" ".join(word[:1].upper() + word[1:] for word in headline.split()) for headline in CHILEAN_STRIKE]
+    summary = "The copper wire was stolen overnight."
+
+    def theft_after_strike(settings: ClusterSettings) -> tuple[int, Assignment]:
+        clusterer = StoryClusterer(settings)
+        feed(clusterer, ELSEWHERE, T0, timedelta(minutes=1))
+        strike = feed(clusterer, title_case[:5], T0 + timedelta(hours=1), timedelta(minutes=10))
+        assert len({a.story_id for a in strike}) == 1
+        return strike[0].story_id, clusterer.assign("Thieves Steal Copper Wire", summary, "City Desk",
+                                                    T0 + timedelta(hours=1, minutes=55))
+
+    _, theft = theft_after_strike(ClusterSettings())
+    assert theft.is_new, theft
+    strike, without_rule = theft_after_strike(ClusterSettings(common_subject_coverage=0.0))
+    assert without_rule.story_id == strike

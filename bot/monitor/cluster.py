@@ -36,10 +36,11 @@ How an item is matched
    theft's "3 km"). A report whose one shared word is all it has of a young story's claim (`subject_coverage`:
    the story's two or three reports agree on more words than that one) names the story's subject, not its
    claim, and needs that word to be a good part of its own weight, however recent the story is. When that
-   one word is written in lower case (by the report, or in the story's title) it is a common word, which
-   many events share ("copper", "hit", "jobs"), not a name ("Haines", "Crabzilla"), and the report needs it
-   to be half its weight, whatever the story's size (`common_subject_coverage`): "Thieves steal copper wire"
-   is not a development of a copper mine strike, nor "Gold hits record high" of "Floods hit southern Brazil".
+   one word is written in lower case (by the report's headline or summary, or in the story's title) it is a
+   common word, which many events share ("copper", "hit", "jobs"), not a name ("Haines", "Crabzilla"), and
+   the report needs it to be half its weight, whatever the story's size (`common_subject_coverage`): "Thieves
+   steal copper wire" is not a development of a copper mine strike, nor "Gold hits record high" of "Floods
+   hit southern Brazil". A summary is prose in sentence case: it tells a title-case headline's common words.
 6. Second chance (signatures): a story that went quiet can still take a late report of its claim that the
    time requirements above would turn away, when the report names at least `signature_words` of the
    story's signature words: words its reports used often (`signature_share`) and that no other open story
@@ -139,7 +140,10 @@ class ItemWords:
     summary: tuple[tuple[str, str], ...]  # (stem, word) of the summary's content words, each stem once, in order
     plain: bool  # whether the headline states the news plainly (`terms.is_plain_statement`)
     roundup: bool = False  # whether it heads a live page or a round-up (`terms.is_roundup`): never a title
-    lowercase: frozenset[str] = frozenset()  # stems the headline writes in lower case (`terms.lowercase_words`)
+    # Stems of the content words the headline or the summary writes in lower case (`terms.lowercase_words`): a
+    # summary is prose in sentence case, which tells a common word from a name where a title-case headline
+    # does not.
+    lowercase: frozenset[str] = frozenset()
 
 
 def item_words(title: str, summary: str, source: str) -> ItemWords:
@@ -156,7 +160,8 @@ def item_words(title: str, summary: str, source: str) -> ItemWords:
         tuple(summary_words.items()),
         is_plain_statement(headline or title),
         is_roundup(title),
-        frozenset(stem(word) for word in lowercase_words(headline)),
+        frozenset(stem(word) for text in (headline, summary) if text for word in lowercase_words(text)
+                  if word not in _CLUSTER_STOP_WORDS),
     )
 
 
