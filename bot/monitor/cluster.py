@@ -212,10 +212,11 @@ class ClusterSettings:
     # 0 turns the rule off.
     subject_coverage: float = 0.12
     subject_reports: int = 3
-    # The same at any size, when the one shared word is written in lower case, by the report or in the story's
-    # title: a common word ("copper", "bank", "jobs") is a subject many events share, where a name
-    # ("Haines", "Crabzilla") is one event's. The word must then be this share of the report's weight, so
-    # "Thieves steal copper wire" is not a development of a copper mine strike. 0 turns the rule off.
+    # The same at any size, when the one shared word is written in lower case, by the report's headline or
+    # summary or in the story's title: a common word ("copper", "bank", "jobs") is a subject many events
+    # share, where a name ("Haines", "Crabzilla") is one event's. The word must then be this share of the
+    # report's weight, so "Thieves steal copper wire" is not a development of a copper mine strike. 0 turns
+    # the rule off.
     common_subject_coverage: float = 0.5
     # Rarity counted over stories ("in how many stories does this term occur") rather than over reports: a
     # name repeated by 300 reports of one story is still distinctive of that story.

@@ -12,7 +12,7 @@ clustering drops negations (a denial belongs to the story it denies), contradict
   story is titled by a report of its claim rather than by the denial of it.
 - `place_name`: the place a demonym or adjective of place names ("Iranian" -> "iran"), for topics.
 - `is_roundup`: whether a headline heads a live page, a series part or a round-up, which never titles a story.
-- `lowercase_words`: the words a headline writes in lower case, which are not names.
+- `lowercase_words`: the words a headline or summary writes in lower case, which are not names.
 """
 
 from __future__ import annotations
@@ -437,16 +437,15 @@ def tokenize(text: str, stop_words: Iterable[str] | frozenset[str] = frozenset()
 _WRITTEN_WORD = re.compile(r"[^\W_](?:[\w'’`]*[^\W_])?")
 
 
-def lowercase_words(headline: str) -> list[str]:
-    """The words a headline writes in lower case, folded: common nouns, verbs and adjectives as the outlet
-    writes them ("copper" in "Miners reject wage offer as copper strike drags on"), never a name, which a
-    headline capitalises in any style. Title case ("Thieves Steal Copper Wire") and capitals say nothing of
-    their words, and a headline without a capital letter anywhere ("the end of reading as you know it")
-    writes names in lower case too: both give no words. A word with a capital inside ("iPhone", "eBay") is a
-    name."""
-    if not any(ch.isupper() for ch in headline):
+def lowercase_words(text: str) -> list[str]:
+    """The words a headline (or a summary) writes in lower case, folded: common nouns, verbs and adjectives as
+    the outlet writes them ("copper" in "Miners reject wage offer as copper strike drags on"), never a name,
+    which is capitalised in any style. Title case ("Thieves Steal Copper Wire") and capitals say nothing of
+    their words, and a text without a capital letter anywhere ("the end of reading as you know it") writes
+    names in lower case too: both give no words. A word with a capital inside ("iPhone", "eBay") is a name."""
+    if not any(ch.isupper() for ch in text):
         return []
-    return [word for written in _WRITTEN_WORD.findall(headline) if written.islower() for word in tokenize(written)]
+    return [word for written in _WRITTEN_WORD.findall(text) if written.islower() for word in tokenize(written)]
 
 
 def _undot(match: re.Match[str]) -> str:
