@@ -1003,3 +1003,31 @@ def test_a_summary_in_prose_tells_a_common_word_where_every_headline_is_in_title
     assert theft.is_new, theft
     strike, without_rule = theft_after_strike(ClusterSettings(common_subject_coverage=0.0))
     assert without_rule.story_id == strike
+
+
+@pytest.mark.parametrize(("report", "joins"), [
+    ("Comcast says Tor users are welcome", True),  # capitalised inside a sentence: a name
+    ("Comcast says tor users are welcome", False),  # lower case here too: a common word
+    ("Tor users keep their Comcast service", False),  # a capital that begins the headline says nothing
+])
+def test_a_name_one_outlet_writes_in_lower_case_is_still_a_name_where_a_report_capitalises_it(
+    report: str, joins: bool
+) -> None:
+    def assign(settings: ClusterSettings) -> bool:
+        clusterer = StoryClusterer(settings)
+        feed(clusterer, ELSEWHERE + BACKGROUND, T0, timedelta(minutes=1))
+        story = clusterer.assign("Setting the record straight on tor", "", "Comcast blog", T0 + timedelta(hours=1))
+        return clusterer.assign(report, "", "Tech Wire", T0 + timedelta(hours=1, minutes=5)).story_id == story.story_id
+
+    assert assign(ClusterSettings()) is joins
+    assert assign(ClusterSettings(common_subject_coverage=0.0))  # the case is all that decides
+
+
+def test_the_words_a_sentence_capitalises() -> None:
+    from bot.monitor.terms import capitalised_words
+
+    assert capitalised_words("Comcast calls rumor that it disconnects Tor users wildly inaccurate") == ["tor"]
+    assert capitalised_words("Thieves Steal Copper Wire") == []  # title case: no evidence
+    assert capitalised_words("Isis fed her own SON to his mother") == []  # capitals are emphasis as often
+    assert capitalised_words("Bodies found: Mexican students vanished. Police say") == []  # parts' first words
+    assert capitalised_words("Miners in Chile reject offer") == ["chile"]

@@ -41,6 +41,8 @@ How an item is matched
    the report needs it to be half its weight, whatever the story's size (`common_subject_coverage`): "Thieves
    steal copper wire" is not a development of a copper mine strike, nor "Gold hits record high" of "Floods
    hit southern Brazil". A summary is prose in sentence case: it tells a title-case headline's common words.
+   A word the report capitalises inside a sentence is a name even where another outlet wrote it in lower
+   case ("Tor" in "Comcast says Tor users are welcome", after "Setting the record straight on tor").
 6. Second chance (signatures): a story that went quiet can still take a late report of its claim that the
    time requirements above would turn away, when the report names at least `signature_words` of the
    story's signature words: words its reports used often (`signature_share`) and that no other open story
@@ -109,6 +111,7 @@ from bot.monitor.terms import (
     NEGATIONS,
     NEWS_FURNITURE,
     STOP_WORDS,
+    capitalised_words,
     is_plain_statement,
     is_roundup,
     lowercase_words,
@@ -144,6 +147,7 @@ class ItemWords:
     # summary is prose in sentence case, which tells a common word from a name where a title-case headline
     # does not.
     lowercase: frozenset[str] = frozenset()
+    capitalised: frozenset[str] = frozenset()  # stems they capitalise inside a sentence: names
 
 
 def item_words(title: str, summary: str, source: str) -> ItemWords:
@@ -161,6 +165,8 @@ def item_words(title: str, summary: str, source: str) -> ItemWords:
         is_plain_statement(headline or title),
         is_roundup(title),
         frozenset(stem(word) for text in (headline, summary) if text for word in lowercase_words(text)
+                  if word not in _CLUSTER_STOP_WORDS),
+        frozenset(stem(word) for text in (headline, summary) if text for word in capitalised_words(text)
                   if word not in _CLUSTER_STOP_WORDS),
     )
 
@@ -874,8 +880,9 @@ class StoryClusterer:
         # and the story's claim has at least two more words the report does not name. The words most reports
         # of a story have are its claim; a report that names one of them and none of the others names the
         # subject, not the claim: "Copper theft: thieves strip cable from rail line" and a copper mine strike's
-        # "copper", "Chilean", "mine", "strike". When that word is written in lower case it is a common word,
-        # a subject many events share, whatever the story's size (`common_subject_coverage`). A name
+        # "copper", "Chilean", "mine", "strike". When that word is written in lower case (and the report does
+        # not capitalise it inside a sentence, as a name) it is a common word, a subject many events share,
+        # whatever the story's size (`common_subject_coverage`). A name
         # ("Haines") is one event's: a story that has grown past a few differently worded reports has shown
         # that it is what they share ("Titanfall"), so only a young story asks it to be a good part of the
         # report (`subject_coverage`), and a story of one report has no claim apart from its words.
@@ -892,7 +899,7 @@ class StoryClusterer:
                 word = term
         # Cheapest first: most reports that share one word with a candidate are far from needing a floor.
         share = squares.get(word, 0.0) / total if word and total else 1.0
-        common = share < settings.common_subject_coverage and (
+        common = share < settings.common_subject_coverage and word not in words.capitalised and (
             word in words.lowercase or any(word == stem(written) for written in lowercase_words(story.title)))
         floor = settings.common_subject_coverage if common else young
         if share >= floor:

@@ -12,7 +12,8 @@ clustering drops negations (a denial belongs to the story it denies), contradict
   story is titled by a report of its claim rather than by the denial of it.
 - `place_name`: the place a demonym or adjective of place names ("Iranian" -> "iran"), for topics.
 - `is_roundup`: whether a headline heads a live page, a series part or a round-up, which never titles a story.
-- `lowercase_words`: the words a headline or summary writes in lower case, which are not names.
+- `lowercase_words`: the words a headline or summary writes in lower case, which are not names, and
+  `capitalised_words` those it capitalises inside a sentence, which are.
 """
 
 from __future__ import annotations
@@ -446,6 +447,22 @@ def lowercase_words(text: str) -> list[str]:
     if not any(ch.isupper() for ch in text):
         return []
     return [word for written in _WRITTEN_WORD.findall(text) if written.islower() for word in tokenize(written)]
+
+
+# Where a sentence or a headline's part begins, so that a capital there says nothing of the word.
+_PART_START = re.compile(r"(?:^|[:?!.|;\"“‘(\[]|\s[-–—]|\.\.\.)\s*$")
+
+
+def capitalised_words(text: str) -> list[str]:
+    """The words a text in sentence case capitalises inside a sentence, folded: names ("Tor" in "Comcast calls
+    rumor that it disconnects Tor users wildly inaccurate"). A text is in sentence case when it writes a word
+    other than a function word in lower case; title case and capitals give no words, nor does a word in
+    capitals ("FEED her own SON"), which is emphasis as often as a name."""
+    written = list(_WRITTEN_WORD.finditer(text))
+    if not any(m.group().islower() and m.group() not in STOP_WORDS for m in written):
+        return []
+    return [word for m in written if m.group()[0].isupper() and not m.group().isupper()
+            and not _PART_START.search(text[: m.start()]) for word in tokenize(m.group())]
 
 
 def _undot(match: re.Match[str]) -> str:
