@@ -97,7 +97,7 @@ import zlib
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -164,11 +164,14 @@ def item_words(title: str, summary: str, source: str) -> ItemWords:
         tuple(summary_words.items()),
         is_plain_statement(headline or title),
         is_roundup(title),
-        frozenset(stem(word) for text in (headline, summary) if text for word in lowercase_words(text)
-                  if word not in _CLUSTER_STOP_WORDS),
-        frozenset(stem(word) for text in (headline, summary) if text for word in capitalised_words(text)
-                  if word not in _CLUSTER_STOP_WORDS),
+        _content_stems(lowercase_words, headline, summary),
+        _content_stems(capitalised_words, headline, summary),
     )
+
+
+def _content_stems(words_of: Callable[[str], list[str]], *texts: str) -> frozenset[str]:
+    # The stems of the content words that `words_of` picks out of each text.
+    return frozenset(stem(word) for text in texts if text for word in words_of(text) if word not in _CLUSTER_STOP_WORDS)
 
 
 @dataclass(frozen=True)
@@ -882,10 +885,10 @@ class StoryClusterer:
         # subject, not the claim: "Copper theft: thieves strip cable from rail line" and a copper mine strike's
         # "copper", "Chilean", "mine", "strike". When that word is written in lower case (and the report does
         # not capitalise it inside a sentence, as a name) it is a common word, a subject many events share,
-        # whatever the story's size (`common_subject_coverage`). A name
-        # ("Haines") is one event's: a story that has grown past a few differently worded reports has shown
-        # that it is what they share ("Titanfall"), so only a young story asks it to be a good part of the
-        # report (`subject_coverage`), and a story of one report has no claim apart from its words.
+        # whatever the story's size (`common_subject_coverage`). A name ("Haines") is one event's: a story that
+        # has grown past a few differently worded reports has shown that it is what they share ("Titanfall"),
+        # so only a young story asks it to be a good part of the report (`subject_coverage`), and a story of
+        # one report has no claim apart from its words.
         settings = self.settings
         young = settings.subject_coverage if 2 <= story.size <= settings.subject_reports else 0.0
         if not young and not settings.common_subject_coverage:

@@ -449,8 +449,21 @@ def lowercase_words(text: str) -> list[str]:
     return [word for written in _WRITTEN_WORD.findall(text) if written.islower() for word in tokenize(written)]
 
 
-# Where a sentence or a headline's part begins, so that a capital there says nothing of the word.
-_PART_START = re.compile(r"(?:^|[:?!.|;\"“‘(\[]|\s[-–—]|\.\.\.)\s*$")
+# Marks after which a sentence or a headline's part begins, so that a capital there says nothing of the word; a
+# dash begins one only after a space ("Ukraine - Live", not "Jong-Un").
+_PART_MARKS = frozenset(":?!.|;\"“‘([")
+_DASHES = frozenset("-–—")
+
+
+def _begins_part(text: str, at: int) -> bool:
+    # Looks back over the white space before `at` only: each word's own gap, so a text is read once in all.
+    i = at
+    while i and text[i - 1].isspace():
+        i -= 1
+    if not i:
+        return True
+    mark = text[i - 1]
+    return mark in _PART_MARKS or (mark in _DASHES and i >= 2 and text[i - 2].isspace())
 
 
 def capitalised_words(text: str) -> list[str]:
@@ -462,7 +475,7 @@ def capitalised_words(text: str) -> list[str]:
     if not any(m.group().islower() and m.group() not in STOP_WORDS for m in written):
         return []
     return [word for m in written if m.group()[0].isupper() and not m.group().isupper()
-            and not _PART_START.search(text[: m.start()]) for word in tokenize(m.group())]
+            and not _begins_part(text, m.start()) for word in tokenize(m.group())]
 
 
 def _undot(match: re.Match[str]) -> str:
